@@ -1,0 +1,99 @@
+"""The `gateway` command: dev (everything on one machine), serve (API), worker (arq)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from gateway.settings import ConfigurationError, Settings, load_settings
+
+app = typer.Typer(
+    help="ERP–CRM integration gateway.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _settings(**overrides: object) -> Settings:
+    """Load the settings or stop with one line naming the variable at fault."""
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.gateway_log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def dev(
+    port: Annotated[int | None, typer.Option(help="API port (GATEWAY_PORT).")] = None,
+) -> None:
+    """Run everything: embedded MongoDB and Redis (unless configured), sandbox, API, worker."""
+    from gateway.devserver import DevStartError, run_dev
+
+    settings = _settings(gateway_env="dev", gateway_port=port)
+    try:
+        code = run_dev(settings)
+    except DevStartError as exc:
+        typer.echo(f"gateway dev: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (GATEWAY_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (GATEWAY_PORT).")] = None,
+) -> None:
+    """Run the API against MONGODB_URL and REDIS_URL (the production shape)."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    settings = _settings(gateway_host=host, gateway_port=port)
+    try:
+        settings.require("mongodb_url", "redis_url")
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _configure_logging(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level=settings.gateway_log_level,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+) -> None:
+    """Run an arq worker against MONGODB_URL and REDIS_URL (the production shape)."""
+    from jobs.worker import run_worker
+
+    settings = _settings()
+    try:
+        settings.require("mongodb_url", "redis_url")
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _configure_logging(settings)
+    run_worker(settings, burst=burst)
+
+
+def main() -> None:
+    app()

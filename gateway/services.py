@@ -1,0 +1,91 @@
+"""The shared clients of one process, built once and handed down (never module globals)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from arq.connections import ArqRedis
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from redis.asyncio import ConnectionPool
+
+from gateway.settings import Settings
+from gateway.store import connect_mongo, ensure_indexes, ping_mongo
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+
+def connect_redis(url: str) -> ArqRedis:
+    """An arq-capable Redis client that connects lazily (no ping at creation)."""
+    return ArqRedis(
+        ConnectionPool.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+    )
+
+
+@dataclass
+class Services:
+    """What every request, job and command of this process shares."""
+
+    settings: Settings
+    mongo: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    redis: ArqRedis
+    store_ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose(close_connection_pool=True)
+        await self.mongo.close()
+
+
+def build_services(settings: Settings) -> Services:
+    settings.require("mongodb_url", "redis_url")
+    mongo = connect_mongo(str(settings.mongodb_url))
+    return Services(
+        settings=settings,
+        mongo=mongo,
+        db=mongo[settings.mongodb_database],
+        redis=connect_redis(str(settings.redis_url)),
+    )
+
+
+async def prepare_store(services: Services, *, max_delay: float = 30.0) -> None:
+    """Create indexes once MongoDB answers, retrying with backoff and saying what is missing."""
+    delay = 0.5
+    while True:
+        try:
+            await ping_mongo(services.db)
+            await ensure_indexes(services.db)
+        except Exception as exc:  # any failure here means "not reachable yet"
+            log.warning(
+                "MongoDB is not reachable (%s); retrying in %.1fs", type(exc).__name__, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+        else:
+            services.store_ready.set()
+            return
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, *, wait_for_store: bool = False
+) -> AsyncIterator[Services]:
+    """Build the clients, prepare the store (in the background unless asked to wait), close all."""
+    services = build_services(settings)
+    preparing = asyncio.create_task(prepare_store(services), name="prepare-store")
+    try:
+        if wait_for_store:
+            await preparing
+        yield services
+    finally:
+        preparing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await preparing
+        await services.aclose()

@@ -1,0 +1,42 @@
+"""Every collection of the gateway and its indexes, in one place.
+
+Indexes are created at start-up, idempotently (`ensure_indexes`). A collection's module may
+add to its own entry here; unique indexes are how the store keeps promises under concurrency.
+"""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+COLLECTION_INDEXES: dict[str, list[IndexModel]] = {
+    "couplings": [
+        IndexModel([("mapping", ASCENDING), ("erp.id", ASCENDING)], unique=True, name="erp_id"),
+        IndexModel([("mapping", ASCENDING), ("crm.id", ASCENDING)], unique=True, name="crm_id"),
+        IndexModel([("mapping", ASCENDING), ("state", ASCENDING)], name="state"),
+    ],
+    "table_mappings": [
+        IndexModel([("name", ASCENDING)], unique=True, name="name"),
+    ],
+    "job_queue_entries": [
+        IndexModel([("mapping", ASCENDING)], unique=True, name="mapping"),
+        IndexModel([("next_run_at", ASCENDING)], name="next_run_at"),
+    ],
+    "sync_runs": [
+        IndexModel([("mapping", ASCENDING), ("started_at", DESCENDING)], name="mapping_started"),
+        IndexModel([("status", ASCENDING)], name="status"),
+    ],
+    "sync_errors": [
+        IndexModel([("mapping", ASCENDING), ("created_at", DESCENDING)], name="mapping_created"),
+        IndexModel([("run_id", ASCENDING)], name="run_id"),
+    ],
+    "integration_log": [
+        IndexModel([("at", DESCENDING)], name="at"),
+    ],
+    "workflow_instances": [
+        IndexModel([("key", ASCENDING)], unique=True, name="key"),
+    ],
+    "api_keys": [
+        IndexModel([("hash", ASCENDING)], unique=True, name="hash"),
+        IndexModel([("name", ASCENDING)], unique=True, name="name"),
+    ],
+}

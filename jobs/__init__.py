@@ -1,0 +1,1 @@
+"""Background work on arq: worker settings, job functions and schedules."""

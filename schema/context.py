@@ -1,0 +1,24 @@
+"""The per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import Info as StrawberryInfo
+
+from gateway.services import Services
+
+
+@dataclass
+class Context:
+    """Built fresh for each request: the caller's request, the shared services, and (later)
+    the request's DataLoaders, which must never outlive it."""
+
+    request: Request
+    response: Response
+    services: Services
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,1 @@
+"""Query fields, one module per domain area; `schema.build_schema` merges them."""
