@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
+from gateway.auth.roles import Caller
 from gateway.services import Services
 
 
@@ -19,6 +20,7 @@ class Context:
     request: Request
     response: Response
     services: Services
+    caller: Caller | None = field(default=None)
 
 
 Info = StrawberryInfo[Context, None]
