@@ -1,0 +1,249 @@
+"""The Business Central API v2.0 resources the gateway uses, declared as data.
+
+Every resource lives under `companies(<id>)/`. Business Central returns all properties of
+these (compact) resources, so reads do not `$select`. Change detection uses
+`lastModifiedDateTime`; resources without it (project, customerFinancialDetail) can only be
+read in full. Lifecycle actions are bound actions, `<set>(<id>)/Microsoft.NAV.<action>`, each
+answered 204 No Content; `ACTION_RESULTS` says which resource an action creates, when the
+answer points at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from adapters.base import Entity, EntitySpec
+
+MODIFIED = "lastModifiedDateTime"
+
+
+def resource(
+    name: str,
+    entity_set: str,
+    fields: Sequence[str],
+    *,
+    modified: str | None = MODIFIED,
+    lookups: Mapping[str, str] | None = None,
+    read_only: bool = False,
+) -> EntitySpec:
+    return EntitySpec(
+        name=name,
+        native_name=entity_set,
+        key_field="id",
+        fields=frozenset(["id", *fields, *([modified] if modified else [])]),
+        modified_field=modified,
+        change_tracking=False,
+        lookups=lookups or {},
+        read_only=read_only,
+    )
+
+
+_ADDRESS = ["addressLine1", "addressLine2", "city", "state", "country", "postalCode"]
+_DOCUMENT = [
+    "number",
+    "externalDocumentNumber",
+    "customerId",
+    "customerNumber",
+    "customerName",
+    "currencyId",
+    "currencyCode",
+    "salesperson",
+    "discountAmount",
+    "totalAmountExcludingTax",
+    "totalTaxAmount",
+    "totalAmountIncludingTax",
+    "status",
+    "phoneNumber",
+    "email",
+]
+_LINE = [
+    "documentId",
+    "sequence",
+    "itemId",
+    "accountId",
+    "lineType",
+    "lineObjectNumber",
+    "description",
+    "unitOfMeasureId",
+    "unitOfMeasureCode",
+    "quantity",
+    "unitPrice",
+    "discountAmount",
+    "discountPercent",
+    "amountExcludingTax",
+    "amountIncludingTax",
+]
+_DOCUMENT_LOOKUPS = {"customerId": Entity.CUSTOMER, "currencyId": Entity.CURRENCY}
+_LINE_LOOKUPS = {"itemId": Entity.ITEM, "unitOfMeasureId": Entity.UNIT_OF_MEASURE}
+
+RESOURCES: dict[str, EntitySpec] = {
+    spec.name: spec
+    for spec in (
+        resource(
+            Entity.CUSTOMER,
+            "customers",
+            [
+                "number",
+                "displayName",
+                "type",
+                *_ADDRESS,
+                "phoneNumber",
+                "email",
+                "website",
+                "salespersonCode",
+                "balanceDue",
+                "creditLimit",
+                "taxLiable",
+                "currencyId",
+                "currencyCode",
+                "paymentTermsId",
+                "shipmentMethodId",
+                "paymentMethodId",
+                "blocked",
+            ],
+            lookups={"currencyId": Entity.CURRENCY},
+        ),
+        resource(
+            Entity.CONTACT,
+            "contacts",
+            [
+                "number",
+                "type",
+                "displayName",
+                "companyNumber",
+                "companyName",
+                "contactBusinessRelation",
+                *_ADDRESS,
+                "phoneNumber",
+                "mobilePhoneNumber",
+                "email",
+                "website",
+                "privacyBlocked",
+            ],
+        ),
+        resource(
+            Entity.SALESPERSON,
+            "salespeoplePurchasers",
+            [
+                "code",
+                "displayName",
+                "email",
+                "email2",
+                "phoneNo",
+                "jobTitle",
+                "commisionPercent",
+                "privacyBlocked",
+                "blocked",
+            ],
+        ),
+        resource(
+            Entity.CURRENCY,
+            "currencies",
+            ["code", "displayName", "symbol", "amountDecimalPlaces", "amountRoundingPrecision"],
+        ),
+        resource(
+            Entity.UNIT_OF_MEASURE,
+            "unitsOfMeasure",
+            ["code", "displayName", "internationalStandardCode", "symbol"],
+        ),
+        resource(
+            Entity.ITEM,
+            "items",
+            [
+                "number",
+                "displayName",
+                "type",
+                "itemCategoryId",
+                "itemCategoryCode",
+                "blocked",
+                "gtin",
+                "inventory",
+                "unitPrice",
+                "priceIncludesTax",
+                "unitCost",
+                "taxGroupId",
+                "taxGroupCode",
+                "baseUnitOfMeasureId",
+                "baseUnitOfMeasureCode",
+            ],
+            lookups={"baseUnitOfMeasureId": Entity.UNIT_OF_MEASURE},
+        ),
+        resource(
+            Entity.QUOTE,
+            "salesQuotes",
+            [*_DOCUMENT, "documentDate", "dueDate", "validUntilDate", "sentDate", "acceptedDate"],
+            lookups=_DOCUMENT_LOOKUPS,
+        ),
+        resource(Entity.QUOTE_LINE, "salesQuoteLines", _LINE, lookups=_LINE_LOOKUPS),
+        resource(
+            Entity.SALES_ORDER,
+            "salesOrders",
+            [
+                *_DOCUMENT,
+                "orderDate",
+                "postingDate",
+                "requestedDeliveryDate",
+                "fullyShipped",
+                "partialShipping",
+            ],
+            lookups=_DOCUMENT_LOOKUPS,
+        ),
+        resource(Entity.SALES_ORDER_LINE, "salesOrderLines", _LINE, lookups=_LINE_LOOKUPS),
+        resource(
+            Entity.INVOICE,
+            "salesInvoices",
+            [
+                *_DOCUMENT,
+                "invoiceDate",
+                "postingDate",
+                "dueDate",
+                "orderId",
+                "orderNumber",
+                "remainingAmount",
+            ],
+            lookups={**_DOCUMENT_LOOKUPS, "orderId": Entity.SALES_ORDER},
+        ),
+        resource(
+            Entity.PAYMENT,
+            "customerPayments",
+            [
+                "journalId",
+                "journalDisplayName",
+                "lineNumber",
+                "customerId",
+                "customerNumber",
+                "postingDate",
+                "documentNumber",
+                "externalDocumentNumber",
+                "amount",
+                "appliesToInvoiceId",
+                "appliesToInvoiceNumber",
+                "description",
+                "comment",
+            ],
+            lookups={"customerId": Entity.CUSTOMER, "appliesToInvoiceId": Entity.INVOICE},
+        ),
+        resource(Entity.PROJECT, "projects", ["number", "displayName"], modified=None),
+        resource(
+            Entity.CUSTOMER_STATISTICS,
+            "customerFinancialDetails",
+            ["number", "balance", "totalSalesExcludingTax", "overdueAmount"],
+            modified=None,
+            read_only=True,
+        ),
+    )
+}
+
+# Bound actions per resource; the value is the resource the action creates, if any.
+ACTIONS: dict[str, dict[str, str | None]] = {
+    Entity.QUOTE: {"makeOrder": Entity.SALES_ORDER, "makeInvoice": Entity.INVOICE, "send": None},
+    Entity.SALES_ORDER: {"shipAndInvoice": Entity.INVOICE},
+    Entity.INVOICE: {
+        "post": None,
+        "send": None,
+        "postAndSend": None,
+        "cancel": None,
+        "cancelAndSend": None,
+        "makeCorrectiveCreditMemo": None,
+    },
+}
