@@ -1,0 +1,1 @@
+"""Table and field mappings: the data that says what synchronizes with what, and how."""

@@ -1,0 +1,107 @@
+"""Named value transforms: small pure functions a field row can name.
+
+A transform has a form per direction (towards the CRM, towards the ERP); most are the same both
+ways. Names may carry one argument after a colon, e.g. `truncate:50`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+Fn = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    to_crm: Fn
+    to_erp: Fn
+
+
+class UnknownTransformError(ValueError):
+    pass
+
+
+def _text(fn: Callable[[str], Any]) -> Fn:
+    """Apply `fn` to strings; leave None and other values alone."""
+    return lambda value: fn(value) if isinstance(value, str) else value
+
+
+def _to_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) >= 10:
+        return value[:10]
+    return value
+
+
+def _to_number(value: Any) -> Any:
+    if value is None or isinstance(value, int | float):
+        return value
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number
+
+
+def _to_string(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit() or ch == "+")
+
+
+def _empty_as_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _same(fn: Fn) -> Transform:
+    return Transform(to_crm=fn, to_erp=fn)
+
+
+_SIMPLE: dict[str, Transform] = {
+    "trim": _same(_text(str.strip)),
+    "upper": _same(_text(str.upper)),
+    "lower": _same(_text(str.lower)),
+    "date": _same(_to_date),
+    "number": _same(_to_number),
+    "string": _same(_to_string),
+    "phone_digits": _same(_text(_digits)),
+    "empty_as_none": _same(_empty_as_none),
+}
+
+
+def _truncate(argument: str) -> Transform:
+    length = int(argument)
+    if length <= 0:
+        raise ValueError
+    return _same(_text(lambda text: text[:length]))
+
+
+_PARAMETRIC: dict[str, Callable[[str], Transform]] = {"truncate": _truncate}
+
+
+def resolve_transform(name: str) -> Transform:
+    """The transform a row names, or `UnknownTransformError` naming what is wrong."""
+    base, _, argument = name.partition(":")
+    if base in _SIMPLE and not argument:
+        return _SIMPLE[base]
+    if base in _PARAMETRIC and argument:
+        try:
+            return _PARAMETRIC[base](argument)
+        except ValueError:
+            raise UnknownTransformError(
+                f"transform {name!r}: {argument!r} is not a valid argument"
+            ) from None
+    known = sorted([*_SIMPLE, *(f"{p}:<n>" for p in _PARAMETRIC)])
+    raise UnknownTransformError(f"unknown transform {name!r}; known: {', '.join(known)}")
+
+
+def transform_names() -> list[str]:
+    return sorted([*_SIMPLE, *(f"{p}:<n>" for p in _PARAMETRIC)])
