@@ -14,6 +14,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import ConnectionPool
 
+from adapters.base import Connector
+from gateway.connectors import build_crm, build_erp
 from gateway.settings import Settings
 from gateway.store import connect_mongo, ensure_indexes, ping_mongo
 
@@ -38,20 +40,29 @@ class Services:
     db: AsyncDatabase[Document]
     redis: ArqRedis
     store_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # The external systems (None when not configured); each owns its HTTP client.
+    crm: Connector | None = None
+    erp: Connector | None = None
 
     async def aclose(self) -> None:
+        for connector in (self.crm, self.erp):
+            if connector is not None:
+                await connector.aclose()
         await self.redis.aclose(close_connection_pool=True)
         await self.mongo.close()
 
 
 def build_services(settings: Settings) -> Services:
     settings.require("mongodb_url", "redis_url")
+    crm, erp = build_crm(settings), build_erp(settings)  # configuration errors before any client
     mongo = connect_mongo(str(settings.mongodb_url))
     return Services(
         settings=settings,
         mongo=mongo,
         db=mongo[settings.mongodb_database],
         redis=connect_redis(str(settings.redis_url)),
+        crm=crm,
+        erp=erp,
     )
 
 

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     bc_client_secret: SecretStr | None = None
     bc_scope: str | None = None
     bc_company_id: str | None = None
+    # Connector limits, within Microsoft's service protection limits (Dataverse: 52 concurrent
+    # requests per user; Business Central: 5 processed at a time per user, the rest queued).
+    crm_max_concurrency: int = Field(default=16, ge=1, le=52)
+    bc_max_concurrency: int = Field(default=5, ge=1, le=100)
+    connector_timeout_seconds: float = Field(default=30.0, gt=0)
+    connector_max_attempts: int = Field(default=5, ge=1, le=20)
     tryton_url: AnyHttpUrl | None = None
     tryton_database: str | None = None
     tryton_user: str | None = None
