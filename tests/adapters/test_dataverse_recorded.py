@@ -454,3 +454,54 @@ async def test_converting_a_quote_returns_the_new_sales_order() -> None:
     record = await connector.transition("quote", quote, "convert_to_order")
     assert record is not None
     assert (record.entity, record.id) == ("sales_order", order)
+
+
+async def test_a_server_that_ignores_track_changes_gets_watermarks() -> None:
+    a = guid()
+
+    def api(request: httpx.Request) -> httpx.Response:
+        return page([account(a)])  # no Preference-Applied, no delta link
+
+    connector, service = dataverse(api)
+    batches = [batch async for batch in connector.changes("account", None)]
+    assert batches[-1].token.startswith("watermark:")
+    assert [r.id for r in batches[-1].upserts] == [a]
+    assert "$orderby" in query_of(service.requests[-1])
+    # The table is remembered as untracked: the next initial read goes straight to watermarks.
+    [batch async for batch in connector.changes("account", None)]
+    assert "odata.track-changes" not in service.requests[-1].headers["Prefer"]
+
+
+async def test_an_expired_delta_token_starts_a_full_read_again() -> None:
+    a = guid()
+    delta = f"{DATAVERSE_API}accounts?$deltatoken=1%2101%2f01%2f2020"
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if "$deltatoken" in query_of(request) and "2020" in str(request.url):
+            return odata_error(400, "0x80044352", "The change tracking token has expired.")
+        return httpx.Response(
+            200,
+            content=orjson.dumps(
+                {
+                    "value": [account(a)],
+                    "@odata.deltaLink": f"{DATAVERSE_API}accounts?$deltatoken=2",
+                }
+            ),
+            headers={"Preference-Applied": "odata.track-changes"},
+        )
+
+    connector, _ = dataverse(api)
+    batches = [batch async for batch in connector.changes("account", f"delta:{delta}")]
+    assert [r.id for r in batches[0].upserts] == [a]
+    assert batches[0].token == f"delta:{DATAVERSE_API}accounts?$deltatoken=2"
+
+
+async def test_cursors_and_tokens_from_elsewhere_are_refused() -> None:
+    connector, service = dataverse(lambda request: page([]))
+    with pytest.raises(ValidationError, match="cursor does not come from this connector"):
+        await connector.query(
+            "account", page=Page(cursor="https://evil.example/api/data/v9.2/accounts")
+        )
+    with pytest.raises(ValidationError, match="change token"):
+        [batch async for batch in connector.changes("account", "delta:https://evil.example/x")]
+    assert service.requests == []
