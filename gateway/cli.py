@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from gateway.auth.commands import apikey_app
 from gateway.settings import ConfigurationError, Settings, load_settings
 
 app = typer.Typer(
@@ -93,6 +94,9 @@ def worker(
         raise typer.Exit(2) from None
     _configure_logging(settings)
     run_worker(settings, burst=burst)
+
+
+app.add_typer(apikey_app, name="apikey")
 
 
 def main() -> None:

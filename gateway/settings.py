@@ -10,8 +10,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, MongoDsn, RedisDsn, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    MongoDsn,
+    RedisDsn,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Environment(StrEnum):
@@ -81,9 +89,39 @@ class Settings(BaseSettings):
     tryton_user: str | None = None
     tryton_password: SecretStr | None = None
 
+    # API security: limits every GraphQL request must stay within, GraphiQL and introspection
+    # (None: on in dev, off in production), a rate limit per API key (0: off) and CORS.
+    graphql_max_depth: int = Field(default=15, ge=1)
+    graphql_max_aliases: int = Field(default=30, ge=0)
+    graphql_max_tokens: int = Field(default=5_000, ge=100)
+    graphql_max_page_size: int = Field(default=200, ge=1)
+    graphql_max_batch_operations: int = Field(default=10, ge=1)
+    graphql_max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    graphql_ide: bool | None = None
+    graphql_introspection: bool | None = None
+    api_rate_limit: int = Field(default=1_200, ge=0)
+    api_rate_window_seconds: int = Field(default=60, ge=1)
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("api_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept `https://a.example,https://b.example` as well as a list."""
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
     @property
     def is_dev(self) -> bool:
         return self.gateway_env is Environment.DEV
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_dev if self.graphql_ide is None else self.graphql_ide
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.is_dev if self.graphql_introspection is None else self.graphql_introspection
 
     def require(self, *names: str) -> None:
         """Raise `ConfigurationError` naming the first of `names` that is not set."""

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import copy
+
 import strawberry
 from strawberry.tools import merge_types
 
 from gateway.settings import Settings
+from schema.extensions import GatewaySchema, audit_mutations, schema_options
+from schema.mutations.api_keys import ApiKeyMutation
+from schema.queries.api_keys import ApiKeyQuery
+from schema.queries.integration_log import IntegrationLogQuery
 from schema.queries.system import SystemQuery
 
 # Each domain area contributes one query class; adding an area is one line here.
-QUERY_TYPES: tuple[type, ...] = (SystemQuery,)
-MUTATION_TYPES: tuple[type, ...] = ()
+QUERY_TYPES: tuple[type, ...] = (SystemQuery, ApiKeyQuery, IntegrationLogQuery)
+MUTATION_TYPES: tuple[type, ...] = (ApiKeyMutation,)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    query = merge_types("Query", QUERY_TYPES)
-    mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
-    return strawberry.Schema(query=query, mutation=mutation)
+def build_schema(
+    settings: Settings,
+    *,
+    query_types: tuple[type, ...] = QUERY_TYPES,
+    mutation_types: tuple[type, ...] = MUTATION_TYPES,
+) -> strawberry.Schema:
+    """The schema with the security settings applied: limits, error masking, and an audit
+    entry for every mutation call. Tests may add types to see the same treatment."""
+    query = _merge("Query", query_types)
+    mutation = _merge("Mutation", mutation_types) if mutation_types else None
+    if mutation is not None:
+        audit_mutations(mutation)
+    return GatewaySchema(query=query, mutation=mutation, **schema_options(settings))
+
+
+def _merge(name: str, types: tuple[type, ...]) -> type:
+    """One root type of `types`' fields, as copies: building a schema changes its fields
+    (relay's `node` field gets its resolver, mutations their audit), and a process may build
+    several schemas (tests do)."""
+    merged = merge_types(name, types)
+    definition = merged.__strawberry_definition__  # type: ignore[attr-defined]
+    definition.fields = [copy.copy(field) for field in definition.fields]
+    return merged

@@ -11,9 +11,24 @@ from typing import Any, ClassVar
 
 from graphql import GraphQLError
 from strawberry.permission import BasePermission
+from strawberry.types.field import StrawberryField
 
 from gateway.auth.roles import Role
 from schema.context import Info
+
+
+def ensure_role(info: Info, role: Role) -> None:
+    """Refuse unless the caller has `role` (or a higher one); for checks inside resolvers,
+    such as a node fetched by id that only some roles may see."""
+    caller = info.context.caller
+    if caller is None:
+        raise GraphQLError("Authentication required", extensions={"code": "UNAUTHENTICATED"})
+    if not caller.role.allows(role):
+        raise GraphQLError(
+            f"This operation needs the {role.value} role; "
+            f"the key '{caller.name}' has {caller.role.value}",
+            extensions={"code": "FORBIDDEN"},
+        )
 
 
 class RoleRequirement(BasePermission):
@@ -25,15 +40,7 @@ class RoleRequirement(BasePermission):
     role: ClassVar[Role]
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        caller = info.context.caller
-        if caller is None:
-            raise GraphQLError("Authentication required", extensions={"code": "UNAUTHENTICATED"})
-        if not caller.role.allows(self.role):
-            raise GraphQLError(
-                f"This operation needs the {self.role.value} role; "
-                f"the key '{caller.name}' has {caller.role.value}",
-                extensions={"code": "FORBIDDEN"},
-            )
+        ensure_role(info, self.role)
         return True
 
 
@@ -46,3 +53,13 @@ _REQUIREMENTS = {role: _requirement(role) for role in Role}
 
 def requires(role: Role) -> list[type[BasePermission]]:
     return [_REQUIREMENTS[role]]
+
+
+def required_role(field: StrawberryField) -> Role | None:
+    """The role a field declares with `requires`, or None if it declares none."""
+    roles = [
+        permission.role
+        for permission in field.permission_classes
+        if isinstance(permission, type) and issubclass(permission, RoleRequirement)
+    ]
+    return max(roles, key=lambda role: role.rank) if roles else None

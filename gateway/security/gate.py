@@ -1,0 +1,177 @@
+"""The door in front of /graphql: body size, API key and rate limit, before GraphQL parses.
+
+Each refusal is cheap and happens before the body is read: a declared body above the limit is
+refused from its header, a key is checked with one indexed MongoDB lookup, the rate limit with
+one Redis call. A body without a declared length is counted while it streams in and refused as
+soon as it passes the limit, so no more than the limit is ever held in memory.
+
+Browsers may load the GraphiQL page without a key (where it is enabled at all); the page sends
+the key with every query from its headers editor.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.auth.keys import ApiKeyStore, DevKeyBootstrap
+from gateway.auth.roles import Caller
+from gateway.security.ratelimit import RateLimiter
+from gateway.security.responses import graphql_error_response
+from gateway.services import Services
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_RETRY_SECONDS = 5
+
+
+class BodyTooLargeError(Exception):
+    """Raised from `receive` when a streamed body passes the limit."""
+
+
+class GraphQLGate:
+    """An ASGI wrapper around the GraphQL view; puts the `Caller` in `request.state.caller`."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, *, dev_key: DevKeyBootstrap) -> None:
+        self.app = app
+        self.dev_key = dev_key
+        self.max_body_bytes = settings.graphql_max_body_bytes
+        self.graphiql_enabled = settings.graphiql_enabled
+        self.rate_limit = settings.api_rate_limit
+        self.rate_window_seconds = settings.api_rate_window_seconds
+        self._limiters: dict[int, RateLimiter] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self.graphiql_enabled and _asks_for_graphiql(request):
+            await self.app(scope, receive, send)
+            return
+        refusal = await self._check(request)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        try:
+            await self.app(scope, self._limited(receive), send)
+        except BodyTooLargeError:
+            await self._too_large()(scope, receive, send)
+
+    async def _check(self, request: Request) -> Response | None:
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                return graphql_error_response(
+                    400, "BAD_REQUEST", "Content-Length must be a number of bytes."
+                )
+            if int(declared) > self.max_body_bytes:
+                return self._too_large()
+        services: Services = request.state.services
+        caller = await self._authenticate(request, services)
+        if isinstance(caller, Response):
+            return caller
+        request.state.caller = caller
+        return await self._rate_limit(caller, services)
+
+    async def _authenticate(self, request: Request, services: Services) -> Caller | Response:
+        header = request.headers.get("authorization")
+        if not header:
+            return _unauthenticated(
+                "Authentication required: send the header `Authorization: Bearer <api key>`."
+            )
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _unauthenticated("The Authorization header must read `Bearer <api key>`.")
+        try:
+            await self.dev_key.ensure(services.db)
+            caller = await ApiKeyStore(services.db).authenticate(token.strip())
+        except PyMongoError as exc:
+            log.warning("API keys cannot be checked: MongoDB failed (%s)", type(exc).__name__)
+            return graphql_error_response(
+                503,
+                "UNAVAILABLE",
+                "The gateway cannot check API keys right now; retry shortly.",
+                {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+            )
+        if caller is None:
+            client = request.client.host if request.client else "unknown"
+            log.info("refused an unknown or revoked API key from %s", client)
+            return _unauthenticated("The API key is unknown or has been revoked.")
+        return caller
+
+    async def _rate_limit(self, caller: Caller, services: Services) -> Response | None:
+        if self.rate_limit <= 0:
+            return None
+        limiter = self._limiter(services)
+        try:
+            decision = await limiter.hit(caller.key_id)
+        except RedisError as exc:
+            # Redis carries background work only; its outage must not stop reads, and every
+            # other limit still holds. Say so loudly instead.
+            log.warning("rate limit not applied: Redis failed (%s)", type(exc).__name__)
+            return None
+        if decision.allowed:
+            return None
+        log.info("rate limit reached for API key '%s'", caller.name)
+        return graphql_error_response(
+            429,
+            "RATE_LIMITED",
+            f"The API key '{caller.name}' made more than {decision.limit} requests in "
+            f"{self.rate_window_seconds}s; retry after {decision.retry_after_seconds}s.",
+            {"Retry-After": str(decision.retry_after_seconds)},
+        )
+
+    def _limiter(self, services: Services) -> RateLimiter:
+        limiter = self._limiters.get(id(services.redis))
+        if limiter is None:
+            limiter = RateLimiter(
+                services.redis, limit=self.rate_limit, window_seconds=self.rate_window_seconds
+            )
+            self._limiters = {id(services.redis): limiter}
+        return limiter
+
+    def _limited(self, receive: Receive) -> Receive:
+        received = 0
+        limit = self.max_body_bytes
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLargeError
+            return message
+
+        return limited_receive
+
+    def _too_large(self) -> Response:
+        return graphql_error_response(
+            413,
+            "REQUEST_TOO_LARGE",
+            f"The request body is larger than the limit of {self.max_body_bytes} bytes.",
+            {"Connection": "close"},
+        )
+
+
+def _asks_for_graphiql(request: Request) -> bool:
+    """The same test strawberry applies before it serves the GraphiQL page."""
+    accept = request.headers.get("accept", "")
+    return (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and ("text/html" in accept or "*/*" in accept)
+    )
+
+
+def _unauthenticated(message: str) -> Response:
+    return graphql_error_response(
+        401, "UNAUTHENTICATED", message, {"WWW-Authenticate": 'Bearer realm="gateway"'}
+    )

@@ -1,0 +1,24 @@
+"""Refusals in the shape GraphQL clients read: `{"errors": [{message, extensions: {code}}]}`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import orjson
+from starlette.responses import Response
+
+
+def graphql_error_body(code: str, message: str) -> bytes:
+    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+def graphql_error_response(
+    status_code: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """An HTTP refusal whose body is a GraphQL error naming the reason with `code`."""
+    return Response(
+        graphql_error_body(code, message),
+        status_code=status_code,
+        media_type="application/json",
+        headers=dict(headers or {}),
+    )

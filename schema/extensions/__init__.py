@@ -1,0 +1,44 @@
+"""What every operation of the schema goes through: limits, error masking, the mutation audit.
+
+`build_schema` applies all of it; a schema built in a test with `schema_options(settings)`
+behaves as the product's does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.schema.config import StrawberryConfig
+
+from gateway.settings import Settings
+from schema.extensions.audit import MutationAudit, audit_mutations
+from schema.extensions.limits import PageSizeLimit, limit_extensions
+from schema.extensions.masking import GatewaySchema, is_ours_to_show
+
+
+def schema_config(settings: Settings) -> StrawberryConfig:
+    return StrawberryConfig(
+        # "Did you mean ...?" reveals the schema as introspection would.
+        disable_field_suggestions=not settings.introspection_enabled,
+        batching_config={"max_operations": settings.graphql_max_batch_operations},
+        relay_max_results=settings.graphql_max_page_size,
+    )
+
+
+def schema_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of `GatewaySchema` that carry the security settings."""
+    return {
+        "extensions": limit_extensions(settings),
+        "config": schema_config(settings),
+        "mask_errors": not settings.is_dev,
+    }
+
+
+__all__ = [
+    "GatewaySchema",
+    "MutationAudit",
+    "PageSizeLimit",
+    "audit_mutations",
+    "is_ours_to_show",
+    "schema_config",
+    "schema_options",
+]
