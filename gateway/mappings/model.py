@@ -129,6 +129,9 @@ class TableMapping(BaseModel):
     conflict_policy: ConflictPolicy = ConflictPolicy.NEWEST_WINS
     deletion_policy: DeletionPolicy = DeletionPolicy.UNCOUPLE
     enabled: bool = True
+    # Records of this mapping share their ids with another mapping's records and use its
+    # couplings (a customer's statistics are keyed by the customer's id).
+    coupled_through: str | None = None
     # Natural keys stored on couplings, for lookups by key and for matching.
     erp_key_field: str | None = None
     crm_key_field: str | None = None
@@ -150,6 +153,11 @@ class TableMapping(BaseModel):
                 raise ValueError(f"field row {row.key} appears twice")
             seen.add(row.key)
         return rows
+
+    @property
+    def coupling_mapping(self) -> str:
+        """The mapping whose couplings this one reads and writes."""
+        return self.coupled_through or self.name
 
     def rows_towards(self, direction: Direction) -> list[FieldMapping]:
         """The rows whose values flow in `direction` under this table's direction."""

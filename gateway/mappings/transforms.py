@@ -57,6 +57,15 @@ def _digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isdigit() or ch == "+")
 
 
+def _first_word(value: str) -> str:
+    return value.strip().split(" ", 1)[0]
+
+
+def _last_words(value: str) -> str:
+    parts = value.strip().split(" ", 1)
+    return parts[1] if len(parts) > 1 else ""
+
+
 def _empty_as_none(value: Any) -> Any:
     return None if value == "" else value
 
@@ -74,6 +83,9 @@ _SIMPLE: dict[str, Transform] = {
     "string": _same(_to_string),
     "phone_digits": _same(_text(_digits)),
     "empty_as_none": _same(_empty_as_none),
+    # A full name split in two, for a CRM contact's first and last name.
+    "first_word": _same(_text(_first_word)),
+    "last_words": _same(_text(_last_words)),
 }
 
 

@@ -111,6 +111,11 @@ def validate_mapping(
         for side in ("erp", "crm"):
             problems += _field_problems(mapping, side, specs[side])
     problems += _row_problems(mapping, known_mappings)
+    if mapping.coupled_through is not None and mapping.coupled_through not in mapping.depends_on:
+        problems.append(
+            f"{mapping.name}: uses the couplings of {mapping.coupled_through}, "
+            "which must be listed in depends_on"
+        )
     for dependency in mapping.depends_on:
         if dependency == mapping.name:
             problems.append(f"{mapping.name}: depends on itself")

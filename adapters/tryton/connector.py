@@ -1,0 +1,508 @@
+"""The Tryton ERP connector: canonical entities over Tryton's JSON-RPC.
+
+- Reads are `search_read` calls with the fields each value needs; `get_many` sends the ids in
+  batches of `TrytonConfig.batch_size`, one call per batch (plus one per batch for an entity's
+  embedded or computed values: a customer's address, a sale's lines), and finds archived
+  records too. Unknown ids are absent.
+- `query` translates `adapters.filters` to a domain and pages with offset and limit.
+- `changes` follows `last_modified_at` (Tryton's `coalesce(write_date, create_date)`) with the
+  record id as tie-breaker. Tryton keeps no trace of deleted records, so deletions are never
+  reported; a sale that leaves an entity (a quote confirmed into a sales order) is reported
+  among the `deleted_ids` of the entity it left, as a Business Central quote disappears when it
+  becomes an order.
+- A record's etag is Tryton's `_timestamp`; `update` and `delete` with an etag send it in the
+  `_timestamp` context, and Tryton refuses the change (ConflictError) if the record moved on.
+- `transition` clicks a workflow button (`quote`, `confirm`, `process`, `cancel`, `draft` on
+  sales; `validate_invoice`, `post`, `cancel`, `draft` on invoices).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from adapters.base import (
+    ChangeBatch,
+    Create,
+    Delete,
+    EntitySpec,
+    Operation,
+    OperationResult,
+    Page,
+    QueryResult,
+    Record,
+    Side,
+    Update,
+)
+from adapters.errors import ConflictError, ConnectorError, NotFoundError, ValidationError
+from adapters.filters import Filter
+from adapters.statistics import ErpCustomerStatistics
+from adapters.tryton.catalogue import CUSTOMER_STATISTICS, ENTITIES
+from adapters.tryton.config import TrytonConfig
+from adapters.tryton.domains import to_domain
+from adapters.tryton.entities import MODIFIED_FIELD, EntityDef
+from adapters.tryton.fields import FieldDef, Write, parse_id, read_value, to_tryton
+from adapters.tryton.rpc import TrytonRPC
+from adapters.tryton.tokens import (
+    EPOCH,
+    SNAPSHOT,
+    decode_cursor,
+    decode_watermark,
+    encode_cursor,
+    encode_watermark,
+)
+
+# Archived records are records too when they are asked for by id or followed for changes.
+_WITH_ARCHIVED = {"active_test": False}
+
+
+class TrytonConnector:
+    """One Tryton database, as the ERP side of the gateway."""
+
+    side = Side.ERP
+
+    def __init__(
+        self,
+        config: TrytonConfig,
+        client: httpx.AsyncClient | None = None,
+        *,
+        system: str = "tryton",
+    ) -> None:
+        """With `client`, that HTTP client is used and left open; without, the connector
+        makes its own and closes it in `aclose`."""
+        self.system = system
+        self._config = config
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(timeout=config.timeout)
+        self._rpc = TrytonRPC(config, self._client, system=system)
+
+    @property
+    def rpc(self) -> TrytonRPC:
+        """The JSON-RPC session, for calls the canonical entities do not cover."""
+        return self._rpc
+
+    def entities(self) -> Mapping[str, EntitySpec]:
+        return {name: entity.spec() for name, entity in ENTITIES.items()}
+
+    async def login(self) -> None:
+        """Log in now rather than at the first call (checks the URL and the credentials)."""
+        await self._rpc.login()
+
+    async def aclose(self) -> None:
+        """End the session on the server, and close the HTTP client if it is ours."""
+        try:
+            await self._rpc.logout()
+        finally:
+            if self._owns_client:
+                await self._client.aclose()
+
+    async def customer_statistics(
+        self, customer_ids: Sequence[str]
+    ) -> dict[str, ErpCustomerStatistics]:
+        """Balance, sales and overdue amount of every id that names an existing party."""
+        found = await self.get_many(
+            CUSTOMER_STATISTICS.name,
+            customer_ids,
+            fields=("balance", "totalSales", "overdueAmount", "currencyCode"),
+        )
+        return {
+            record_id: ErpCustomerStatistics(
+                balance=record.get("balance") or 0.0,
+                total_sales=record.get("totalSales") or 0.0,
+                overdue_amount=record.get("overdueAmount") or 0.0,
+                currency_code=record.get("currencyCode"),
+            )
+            for record_id, record in found.items()
+        }
+
+    # --- reads -------------------------------------------------------------------------
+
+    async def get_many(
+        self, entity: str, ids: Sequence[str], *, fields: Sequence[str] | None = None
+    ) -> dict[str, Record]:
+        definition = self._entity(entity)
+        wanted = self._wanted(definition, fields)
+        numbers: list[int] = []
+        for raw in dict.fromkeys(ids):
+            try:
+                numbers.append(parse_id(raw))
+            except (TypeError, ValueError):
+                continue  # not a Tryton id: no such record
+        found: dict[str, Record] = {}
+        size = self._config.batch_size
+        for start in range(0, len(numbers), size):
+            batch = numbers[start : start + size]
+            domain = [*definition.membership(), ["id", "in", batch]]
+            for record in await self._search(definition, domain, wanted, context=_WITH_ARCHIVED):
+                found[record.id] = record
+        return found
+
+    async def query(
+        self,
+        entity: str,
+        filter: Filter | None = None,
+        page: Page | None = None,
+        *,
+        fields: Sequence[str] | None = None,
+        order_by: Sequence[str] | None = None,
+        count: bool = False,
+    ) -> QueryResult:
+        definition = self._entity(entity)
+        page = page or Page()
+        if page.size < 1:
+            raise ValidationError("page.size: must be at least 1", system=self.system)
+        wanted = self._wanted(definition, fields)
+        offset = decode_cursor(page.cursor) if page.cursor else 0
+        domain = definition.membership()
+        if filter is not None:
+            domain.extend(to_domain(filter, definition.name, definition.field))
+        order = self._order(definition, order_by)
+        records = await self._search(
+            definition, domain, wanted, offset=offset, limit=page.size + 1, order=order
+        )
+        more = len(records) > page.size
+        total = None
+        if count:
+            total = int(await self._rpc.model(definition.model, "search_count", domain))
+        return QueryResult(
+            records=records[: page.size],
+            next_cursor=encode_cursor(offset + page.size) if more else None,
+            total_count=total,
+        )
+
+    async def changes(
+        self, entity: str, token: str | None, *, page_size: int = 500
+    ) -> AsyncIterator[ChangeBatch]:
+        definition = self._entity(entity)
+        if page_size < 1:
+            raise ValidationError("page_size: must be at least 1", system=self.system)
+        if not definition.tracked:
+            async for batch in self._snapshot(definition, page_size):
+                yield batch
+            return
+        moment, last_id = decode_watermark(token) if token else (EPOCH, 0)
+        wanted = frozenset(definition.value_names)
+        while True:
+            domain = [
+                *definition.membership(with_states=False),
+                [
+                    "OR",
+                    [MODIFIED_FIELD, ">", moment],
+                    ["AND", [MODIFIED_FIELD, "=", moment], ["id", ">", last_id]],
+                ],
+            ]
+            rows = await self._rpc.model(
+                definition.model,
+                "search_read",
+                domain,
+                0,
+                page_size,
+                [[MODIFIED_FIELD, "ASC"], ["id", "ASC"]],
+                self._reads(definition, wanted),
+                context=_WITH_ARCHIVED,
+            )
+            members = [row for row in rows if _is_member(definition, row)]
+            departed = [str(row["id"]) for row in rows if not _is_member(definition, row)]
+            upserts = await self._records(definition, members, wanted)
+            if rows:
+                moment, last_id = rows[-1][MODIFIED_FIELD], rows[-1]["id"]
+            done = len(rows) < page_size
+            yield ChangeBatch(
+                upserts=upserts,
+                deleted_ids=departed,
+                token=encode_watermark(moment, last_id),
+                done=done,
+            )
+            if done:
+                return
+
+    async def _snapshot(self, definition: EntityDef, page_size: int) -> AsyncIterator[ChangeBatch]:
+        wanted = frozenset(definition.value_names)
+        last_id = 0
+        while True:
+            domain = [*definition.membership(), ["id", ">", last_id]]
+            records = await self._search(
+                definition, domain, wanted, limit=page_size, order=[["id", "ASC"]]
+            )
+            if records:
+                last_id = int(records[-1].id)
+            done = len(records) < page_size
+            yield ChangeBatch(upserts=records, deleted_ids=[], token=SNAPSHOT, done=done)
+            if done:
+                return
+
+    # --- writes ------------------------------------------------------------------------
+
+    async def create(self, entity: str, values: Mapping[str, Any]) -> Record:
+        definition = self._writable(entity)
+        tryton, shaped = self._split(definition, values)
+        tryton = {**definition.defaults, **tryton}
+        await definition.shape.prepare_create(self._rpc, definition, shaped, tryton)
+        created = await self._rpc.model(definition.model, "create", [tryton])
+        record_id = int(created[0])
+        await definition.shape.after_create(self._rpc, definition, record_id)
+        return await self._fetch(definition, record_id)
+
+    async def update(
+        self, entity: str, id: str, values: Mapping[str, Any], etag: str | None = None
+    ) -> Record:
+        definition = self._writable(entity)
+        record_id = self._id(definition, id)
+        tryton, shaped = self._split(definition, values)
+        if definition.domain:
+            await self._ensure_member(definition, record_id)
+        try:
+            await definition.shape.prepare_write(self._rpc, definition, record_id, shaped, tryton)
+            if tryton:
+                await self._rpc.model(
+                    definition.model,
+                    "write",
+                    [record_id],
+                    tryton,
+                    context=_timestamp(definition, record_id, etag),
+                )
+        except (ValidationError, NotFoundError) as exc:
+            await self._raise_if_missing(definition, record_id, exc)
+            raise
+        record = await self._fetch(definition, record_id)
+        if not tryton and etag is not None and record.etag != etag:
+            raise ConflictError(
+                f"{definition.name} {record_id} changed since it was read", system=self.system
+            )
+        return record
+
+    async def delete(self, entity: str, id: str, etag: str | None = None) -> None:
+        definition = self._writable(entity)
+        record_id = self._id(definition, id)
+        # Tryton deletes missing ids without a word: say it, as other systems answer 404.
+        await self._ensure_member(definition, record_id)
+        await self._rpc.model(
+            definition.model,
+            "delete",
+            [record_id],
+            context=_timestamp(definition, record_id, etag),
+        )
+
+    async def write_many(self, operations: Sequence[Operation]) -> list[OperationResult]:
+        """One call per operation, in order: Tryton has no batch endpoint, and one refused
+        operation must not take the others down with it."""
+        results: list[OperationResult] = []
+        for operation in operations:
+            try:
+                match operation:
+                    case Create(entity=entity, values=values):
+                        record: Record | None = await self.create(entity, values)
+                    case Update(entity=entity, id=record_id, values=values, etag=etag):
+                        record = await self.update(entity, record_id, values, etag)
+                    case Delete(entity=entity, id=record_id, etag=etag):
+                        await self.delete(entity, record_id, etag)
+                        record = None
+            except ConnectorError as exc:
+                results.append(OperationResult(operation, error=exc))
+            else:
+                results.append(OperationResult(operation, record=record))
+        return results
+
+    async def transition(
+        self, entity: str, id: str, action: str, params: Mapping[str, Any] | None = None
+    ) -> Record | None:
+        definition = self._entity(entity)
+        if action not in definition.actions:
+            allowed = ", ".join(sorted(definition.actions)) or "none"
+            raise ValidationError(
+                f"{definition.name}: unknown action {action!r} (allowed: {allowed})",
+                system=self.system,
+            )
+        if params:
+            raise ValidationError(
+                f"{definition.name}.{action}: Tryton's buttons take no parameters",
+                system=self.system,
+            )
+        record_id = self._id(definition, id)
+        if definition.domain:
+            await self._ensure_member(definition, record_id)
+        try:
+            await self._rpc.model(definition.model, action, [record_id])
+        except (ValidationError, NotFoundError) as exc:
+            await self._raise_if_missing(definition, record_id, exc)
+            raise
+        return await self._fetch(definition, record_id)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _entity(self, name: str) -> EntityDef:
+        try:
+            return ENTITIES[name]
+        except KeyError:
+            raise NotFoundError(
+                f"entity {name!r} is not served (known: {', '.join(ENTITIES)})",
+                system=self.system,
+            ) from None
+
+    def _writable(self, name: str) -> EntityDef:
+        definition = self._entity(name)
+        if definition.read_only:
+            raise ValidationError(f"{definition.name}: read-only entity", system=self.system)
+        return definition
+
+    def _id(self, definition: EntityDef, raw: str) -> int:
+        try:
+            return parse_id(raw)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"{definition.name}.id: {exc}", system=self.system) from None
+
+    def _wanted(self, definition: EntityDef, fields: Sequence[str] | None) -> frozenset[str]:
+        if fields is None:
+            return frozenset(definition.value_names)
+        return frozenset(definition.field(name).name for name in fields)
+
+    def _split(
+        self, definition: EntityDef, values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Checked Tryton values of plain fields, and values the entity's shape writes."""
+        tryton: dict[str, Any] = {}
+        shaped: dict[str, Any] = {}
+        for name, value in values.items():
+            field = definition.field(name)
+            if field.write is Write.NONE:
+                raise ValidationError(f"{definition.name}.{name}: read-only", system=self.system)
+            converted = to_tryton(definition.name, field, value)
+            if field.write is Write.SHAPE:
+                shaped[name] = converted
+            else:
+                tryton[field.tryton] = converted
+        return tryton, shaped
+
+    def _order(self, definition: EntityDef, order_by: Sequence[str] | None) -> list[list[str]]:
+        if not order_by:
+            return [list(item) for item in definition.order]
+        order: list[list[str]] = []
+        for item in order_by:
+            name, direction = _parse_order(definition, item)
+            field = definition.field(name)
+            if field.computed or "." in field.tryton:
+                raise ValidationError(
+                    f"{definition.name}.{name}: cannot be sorted on", system=self.system
+                )
+            order.append([field.tryton, direction])
+        if not any(path == "id" for path, _ in order):  # a stable order for paging
+            order.append(["id", "ASC"])
+        return order
+
+    def _reads(self, definition: EntityDef, wanted: frozenset[str]) -> list[str]:
+        reads: dict[str, None] = dict.fromkeys(definition.shape.extra_reads)
+        for name in sorted(wanted):
+            field = definition.field(name)
+            if not field.computed:
+                reads[field.tryton] = None
+        reads["_timestamp"] = None
+        reads[MODIFIED_FIELD] = None
+        return list(reads)
+
+    async def _search(
+        self,
+        definition: EntityDef,
+        domain: list[Any],
+        wanted: frozenset[str],
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        order: list[list[str]] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> list[Record]:
+        rows = await self._rpc.model(
+            definition.model,
+            "search_read",
+            domain,
+            offset,
+            limit,
+            order or [list(item) for item in definition.order],
+            self._reads(definition, wanted),
+            context=context,
+        )
+        return await self._records(definition, rows, wanted)
+
+    async def _records(
+        self, definition: EntityDef, rows: Sequence[Mapping[str, Any]], wanted: frozenset[str]
+    ) -> list[Record]:
+        plain: list[FieldDef] = [definition.field(name) for name in sorted(wanted)]
+        values: list[dict[str, Any]] = [
+            {field.name: read_value(field, row) for field in plain if not field.computed}
+            for row in rows
+        ]
+        await definition.shape.enrich(self._rpc, definition, rows, values, wanted)
+        return [
+            Record(
+                system=self.system,
+                entity=definition.shape.entity_of(definition, row),
+                id=str(row["id"]),
+                values=record_values,
+                modified_on=_moment(row.get(MODIFIED_FIELD)),
+                etag=row.get("_timestamp"),
+            )
+            for row, record_values in zip(rows, values, strict=True)
+        ]
+
+    async def _fetch(self, definition: EntityDef, record_id: int) -> Record:
+        """The record as it is now, whichever entity of its model it belongs to."""
+        domain = [*definition.membership(with_states=False), ["id", "=", record_id]]
+        records = await self._search(
+            definition, domain, frozenset(definition.value_names), context=_WITH_ARCHIVED
+        )
+        if not records:
+            raise NotFoundError(f"{definition.name} {record_id} not found", system=self.system)
+        return records[0]
+
+    async def _ensure_member(self, definition: EntityDef, record_id: int) -> None:
+        domain = [*definition.membership(with_states=False), ["id", "=", record_id]]
+        found = await self._rpc.model(
+            definition.model, "search_count", domain, context=_WITH_ARCHIVED
+        )
+        if not found:
+            raise NotFoundError(f"{definition.name} {record_id} not found", system=self.system)
+
+    async def _raise_if_missing(
+        self, definition: EntityDef, record_id: int, cause: ConnectorError
+    ) -> None:
+        """Tell 'no such record' from other refusals without relying on the message's language."""
+        if isinstance(cause, NotFoundError):
+            return
+        found = await self._rpc.model(
+            definition.model, "search_count", [["id", "=", record_id]], context=_WITH_ARCHIVED
+        )
+        if not found:
+            raise NotFoundError(
+                f"{definition.name} {record_id} not found", system=self.system
+            ) from cause
+
+
+def _is_member(definition: EntityDef, row: Mapping[str, Any]) -> bool:
+    return definition.states is None or row.get("state") in definition.states
+
+
+def _timestamp(definition: EntityDef, record_id: int, etag: str | None) -> dict[str, Any] | None:
+    if etag is None:
+        return None
+    return {"_timestamp": {f"{definition.model},{record_id}": etag}}
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    return value if isinstance(value, dt.datetime) else None
+
+
+def _parse_order(definition: EntityDef, item: str) -> tuple[str, str]:
+    text = item.strip()
+    if text.startswith("-"):
+        return text[1:].strip(), "DESC"
+    parts = text.split()
+    if len(parts) == 2 and parts[1].lower() in {"asc", "desc"}:
+        return parts[0], parts[1].upper()
+    if len(parts) == 1:
+        return parts[0], "ASC"
+    raise ValidationError(
+        f"{definition.name}: cannot sort by {item!r} (use 'field', '-field' or 'field desc')",
+        system="tryton",
+    )

@@ -1,0 +1,272 @@
+"""The default table mappings between Business Central and Dynamics 365 Sales.
+
+Directions and dependencies follow the integration table of the Microsoft setup guide:
+accounts ↔ customers and contacts ↔ contacts both ways; users → salespeople from the CRM;
+items, currencies, units and price groups → the CRM; sales orders from the CRM; posted
+invoices → the CRM. Salespeople are coupled before customers, units before items, price
+groups before prices, and currencies before anything priced.
+
+They are inserted once (`MappingRepository.ensure_defaults`) and from then on belong to the
+administrator, who changes them through the API. A default whose entity the configured
+systems do not offer is stored disabled.
+"""
+
+from __future__ import annotations
+
+from gateway.mappings.model import (
+    ConflictPolicy,
+    FieldMapping,
+    Lookup,
+    LookupBy,
+    MappingDirection,
+    TableMapping,
+)
+
+BOTH = MappingDirection.BIDIRECTIONAL
+TO_CRM = MappingDirection.TO_CRM
+FROM_CRM = MappingDirection.FROM_CRM
+
+# Columns our Dataverse solution adds to accounts for the ERP's figures.
+CRM_BALANCE = "gw_balance"
+CRM_TOTAL_SALES = "gw_totalsales"
+CRM_OVERDUE = "gw_overdueamount"
+
+
+def row(
+    erp: str | None, crm: str | None, direction: MappingDirection = BOTH, **options: object
+) -> FieldMapping:
+    return FieldMapping.model_validate(
+        {"erp_field": erp, "crm_field": crm, "direction": direction, **options}
+    )
+
+
+def by_key(mapping: str) -> Lookup:
+    """The ERP side holds the referenced record's code; the CRM side its id."""
+    return Lookup(mapping=mapping, erp_by=LookupBy.KEY, crm_by=LookupBy.ID)
+
+
+def by_id(mapping: str) -> Lookup:
+    return Lookup(mapping=mapping)
+
+
+def business_central_defaults() -> list[TableMapping]:
+    return [
+        TableMapping(
+            name="SALESPEOPLE",
+            erp_entity="salesperson",
+            crm_entity="user",
+            direction=FROM_CRM,
+            erp_key_field="code",
+            crm_key_field="internalemailaddress",
+            description="CRM users → salespeople; couple them before customers.",
+            fields=(
+                row("displayName", "fullname", FROM_CRM),
+                row("email", "internalemailaddress", FROM_CRM),
+            ),
+        ),
+        TableMapping(
+            name="CURRENCY",
+            erp_entity="currency",
+            crm_entity="currency",
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            erp_key_field="code",
+            crm_key_field="isocurrencycode",
+            crm_template={"exchangerate": 1.0, "currencyprecision": 2},
+            description="Currencies → transaction currencies.",
+            fields=(
+                row("code", "isocurrencycode", TO_CRM),
+                row("displayName", "currencyname", TO_CRM),
+                row("symbol", "currencysymbol", TO_CRM),
+            ),
+        ),
+        TableMapping(
+            name="UNIT OF MEASURE",
+            erp_entity="unit_of_measure",
+            crm_entity="unit_group",
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            erp_key_field="code",
+            crm_key_field="name",
+            description="Units of measure → unit groups; couple them before items.",
+            fields=(
+                row("code", "name", TO_CRM),
+                row("displayName", "baseuomname", TO_CRM),
+            ),
+        ),
+        TableMapping(
+            name="CUSTOMER",
+            erp_entity="customer",
+            crm_entity="account",
+            direction=BOTH,
+            depends_on=("SALESPEOPLE", "CURRENCY"),
+            conflict_policy=ConflictPolicy.NEWEST_WINS,
+            erp_key_field="number",
+            crm_key_field="accountnumber",
+            description="Customers ↔ accounts.",
+            fields=(
+                row("displayName", "name", transform="trim"),
+                row("number", "accountnumber", TO_CRM),
+                row("email", "emailaddress1"),
+                row("phoneNumber", "telephone1"),
+                row("website", "websiteurl"),
+                row("addressLine1", "address1_line1"),
+                row("city", "address1_city"),
+                row("postalCode", "address1_postalcode"),
+                row("country", "address1_country"),
+                row("salespersonCode", "_ownerid_value", lookup=by_key("SALESPEOPLE")),
+                row(
+                    "currencyCode",
+                    "_transactioncurrencyid_value",
+                    TO_CRM,
+                    lookup=by_key("CURRENCY"),
+                ),
+            ),
+        ),
+        TableMapping(
+            name="CONTACT",
+            erp_entity="contact",
+            crm_entity="contact",
+            direction=BOTH,
+            depends_on=("CUSTOMER",),
+            erp_key_field="number",
+            description="Contacts ↔ contacts, after their companies.",
+            fields=(
+                row("displayName", "firstname", TO_CRM, transform="first_word"),
+                row("displayName", "lastname", TO_CRM, transform="last_words"),
+                row("displayName", "fullname", FROM_CRM),
+                row("email", "emailaddress1"),
+                row("phoneNumber", "telephone1"),
+                row("mobilePhoneNumber", "mobilephone"),
+                row("city", "address1_city"),
+            ),
+        ),
+        TableMapping(
+            name="ITEM-PRODUCT",
+            erp_entity="item",
+            crm_entity="product",
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            depends_on=("UNIT OF MEASURE",),
+            erp_key_field="number",
+            crm_key_field="productnumber",
+            crm_template={"quantitydecimal": 2},
+            description="Items → products, after units of measure.",
+            fields=(
+                row("number", "productnumber", TO_CRM),
+                row("displayName", "name", TO_CRM),
+                row("unitPrice", "price", TO_CRM),
+                row("unitCost", "standardcost", TO_CRM),
+                row(
+                    "baseUnitOfMeasureCode",
+                    "_defaultuomscheduleid_value",
+                    TO_CRM,
+                    lookup=by_key("UNIT OF MEASURE"),
+                ),
+            ),
+        ),
+        TableMapping(
+            name="RESOURCE-PRODUCT",
+            erp_entity="resource",
+            crm_entity="product",
+            direction=TO_CRM,
+            depends_on=("UNIT OF MEASURE",),
+            erp_key_field="number",
+            crm_key_field="productnumber",
+            crm_template={"quantitydecimal": 2, "producttypecode": 3},
+            description="Resources → products (service type), after units of measure.",
+            fields=(
+                row("number", "productnumber", TO_CRM),
+                row("displayName", "name", TO_CRM),
+                row("unitPrice", "price", TO_CRM),
+            ),
+        ),
+        TableMapping(
+            name="CUSTPRCGRP-PRICE",
+            erp_entity="customer_price_group",
+            crm_entity="price_list",
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            depends_on=("CURRENCY",),
+            erp_key_field="code",
+            crm_key_field="name",
+            description="Customer price groups → price lists; couple them before prices.",
+            fields=(row("code", "name", TO_CRM),),
+        ),
+        TableMapping(
+            name="SALESORDER-ORDER",
+            erp_entity="sales_order",
+            crm_entity="sales_order",
+            direction=BOTH,
+            depends_on=("CUSTOMER", "CURRENCY", "ITEM-PRODUCT"),
+            conflict_policy=ConflictPolicy.CRM_WINS,
+            erp_key_field="number",
+            crm_key_field="ordernumber",
+            crm_filter={"statecode": 1},
+            description=(
+                "Submitted CRM orders → ERP orders (created by the order workflow); "
+                "the ERP's delivery dates flow back."
+            ),
+            fields=(
+                row("externalDocumentNumber", "name", FROM_CRM),
+                row("customerId", "_customerid_value", FROM_CRM, lookup=by_id("CUSTOMER")),
+                row(
+                    "currencyCode",
+                    "_transactioncurrencyid_value",
+                    FROM_CRM,
+                    lookup=by_key("CURRENCY"),
+                ),
+                row("requestedDeliveryDate", "requestdeliveryby", TO_CRM, transform="date"),
+            ),
+        ),
+        TableMapping(
+            name="POSTEDSALESINV-INV",
+            erp_entity="invoice",
+            crm_entity="invoice",
+            direction=TO_CRM,
+            depends_on=("CUSTOMER", "CURRENCY", "SALESORDER-ORDER"),
+            erp_key_field="number",
+            crm_key_field="invoicenumber",
+            description="Posted sales invoices → CRM invoices (Billed), for orders from the CRM.",
+            fields=(
+                row("number", "invoicenumber", TO_CRM),
+                row("number", "name", TO_CRM),
+                row("customerId", "_customerid_value", TO_CRM, lookup=by_id("CUSTOMER")),
+                row("orderId", "_salesorderid_value", TO_CRM, lookup=by_id("SALESORDER-ORDER")),
+                row(
+                    "currencyCode",
+                    "_transactioncurrencyid_value",
+                    TO_CRM,
+                    lookup=by_key("CURRENCY"),
+                ),
+                row("totalAmountIncludingTax", "totalamount", TO_CRM),
+                row("dueDate", "duedate", TO_CRM, transform="date"),
+            ),
+        ),
+        TableMapping(
+            name="CUSTOMER-STATISTICS",
+            erp_entity="customer_statistics",
+            crm_entity="account",
+            direction=TO_CRM,
+            depends_on=("CUSTOMER",),
+            coupled_through="CUSTOMER",
+            description="The ERP's figures of coupled customers → their accounts.",
+            fields=(
+                row("balance", CRM_BALANCE, TO_CRM),
+                row("totalSalesExcludingTax", CRM_TOTAL_SALES, TO_CRM),
+                row("overdueAmount", CRM_OVERDUE, TO_CRM),
+            ),
+        ),
+    ]
+
+
+def defaults_for(
+    defaults: list[TableMapping], *, erp_entities: set[str], crm_entities: set[str]
+) -> list[TableMapping]:
+    """The defaults, with those whose entities a side does not offer stored disabled."""
+    return [
+        mapping
+        if mapping.erp_entity in erp_entities and mapping.crm_entity in crm_entities
+        else mapping.model_copy(update={"enabled": False})
+        for mapping in defaults
+    ]
