@@ -18,7 +18,6 @@ from enum import Enum
 from typing import Any
 
 from graphql import GraphQLError
-from graphql.execution.values import get_argument_values
 from strawberry.extensions import FieldExtension
 from strawberry.types.base import has_object_definition
 from strawberry.utils.await_maybe import await_maybe
@@ -46,9 +45,9 @@ class MutationAudit(FieldExtension):
         try:
             result = await await_maybe(next_(source, info, **kwargs))
         except Exception as exc:
-            await _record(info, _failure(exc), started)
+            await _record(info, kwargs, _failure(exc), started)
             raise
-        await _record(info, _outcome(result), started)
+        await _record(info, kwargs, _outcome(result), started)
         return result
 
 
@@ -80,26 +79,25 @@ def _code_name(code: Any) -> str:
     return str(code.value) if isinstance(code, Enum) else str(code)
 
 
-async def _record(info: Info, outcome: Outcome, started: float) -> None:
+async def _record(
+    info: Info, arguments: dict[str, Any], outcome: Outcome, started: float
+) -> None:
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
     try:
         context = info.context
         caller = context.caller
-        raw = info._raw_info
-        arguments = get_argument_values(
-            raw.parent_type.fields[raw.field_name], raw.field_nodes[0], raw.variable_values
-        )
+        operation = info.operation
         secrets = secret_values(context.services.settings)
         entry = LogEntry(
             kind=EntryKind.MUTATION,
             actor=caller.name if caller else ANONYMOUS,
-            operation=raw.field_name,
+            operation=info.field_name,
             result=outcome,
             details={
-                "operationName": raw.operation.name.value if raw.operation.name else None,
+                "operationName": operation.name.value if operation.name else None,
                 "role": caller.role.value if caller else None,
                 "arguments": redact(to_document(arguments), secrets),
-                "variables": redact(to_document(raw.variable_values), secrets),
+                "variables": redact(to_document(info.variable_values), secrets),
             },
             duration_ms=duration_ms,
         )
