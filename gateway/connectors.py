@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from adapters.base import Connector
 from adapters.registry import BUSINESS_CENTRAL, DATAVERSE, ConnectionConfig, build_connector
+from adapters.tryton import TrytonConfig, TrytonConnector
 from gateway.settings import ConfigurationError, ErpKind, Settings
 
 
@@ -41,8 +42,28 @@ def build_crm(settings: Settings) -> Connector | None:
     return _build(DATAVERSE, config, "CRM") if config else None
 
 
+def tryton_connection(settings: Settings) -> TrytonConfig | None:
+    """The Tryton connection, or None when the ERP is not Tryton or `TRYTON_URL` is not set."""
+    if settings.erp is not ErpKind.TRYTON or settings.tryton_url is None:
+        return None
+    _require(settings, "tryton", "database", "user", "password")
+    password = settings.tryton_password
+    try:
+        return TrytonConfig(
+            url=str(settings.tryton_url),
+            database=settings.tryton_database or "",
+            user=settings.tryton_user or "",
+            password=password.get_secret_value() if password is not None else "",
+            timeout=settings.connector_timeout_seconds,
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"TRYTON_* settings: {exc}") from None
+
+
 def build_erp(settings: Settings) -> Connector | None:
-    # The Tryton connector plugs in here when `ERP=tryton`.
+    tryton = tryton_connection(settings)
+    if tryton is not None:
+        return TrytonConnector(tryton)
     config = erp_connection(settings)
     return _build(BUSINESS_CENTRAL, config, "BC") if config else None
 

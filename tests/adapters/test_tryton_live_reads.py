@@ -10,6 +10,8 @@ import pytest
 from adapters.base import Connector, Entity, Page
 from adapters.errors import AuthenticationError, NotFoundError, ValidationError
 from adapters.filters import Compare, Contains, In, Not, Or, StartsWith, all_of, eq
+from gateway.connectors import build_erp
+from gateway.settings import Settings
 from tests.adapters.tryton_server import LiveTryton, TrytonServer, live_connector
 from tests.adapters.tryton_template import (
     CLERK_LOGIN,
@@ -284,3 +286,21 @@ async def test_statistics_changes_are_a_snapshot(tryton: LiveTryton) -> None:
     ids = [record.id for batch in batches for record in batch.upserts]
     assert len(ids) == len(set(ids)) >= 2
     assert {"balance", "totalSales", "overdueAmount"} <= set(batches[0].upserts[0].values)
+
+
+async def test_the_gateway_settings_reach_a_live_server(tryton_server: TrytonServer) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        erp="tryton",
+        tryton_url=tryton_server.url,
+        tryton_database=tryton_server.database,
+        tryton_user=tryton_server.user,
+        tryton_password=tryton_server.password,
+    )
+    erp = build_erp(settings)
+    assert erp is not None
+    try:
+        found = await erp.query(Entity.CURRENCY, eq("code", "EUR"))
+        assert [record.get("code") for record in found.records] == ["EUR"]
+    finally:
+        await erp.aclose()

@@ -32,6 +32,8 @@ from adapters.tryton import ENTITIES, TrytonConfig, TrytonConnector
 from adapters.tryton.domains import to_domain
 from adapters.tryton.tokens import decode_watermark, encode_watermark
 from adapters.tryton.wire import from_wire, to_wire
+from gateway.connectors import build_erp
+from gateway.settings import ConfigurationError, Settings
 
 URL = "https://erp.example.com"
 PASSWORD = "Sup3r-Secret-Pass"
@@ -369,3 +371,21 @@ def test_config_names_the_bad_setting(changes: dict[str, Any], message: str) -> 
     }
     with pytest.raises(ValueError, match=message):
         TrytonConfig(**values)
+
+
+def tryton_settings(**values: Any) -> Settings:
+    return Settings(_env_file=None, erp="tryton", **values)  # type: ignore[call-arg]
+
+
+def test_settings_build_a_tryton_erp_without_touching_the_network() -> None:
+    settings = tryton_settings(
+        tryton_url="http://erp.example.com:8000",
+        tryton_database="shop",
+        tryton_user="gateway",
+        tryton_password=PASSWORD,
+    )
+    erp = build_erp(settings)
+    assert isinstance(erp, TrytonConnector)
+    assert build_erp(tryton_settings()) is None
+    with pytest.raises(ConfigurationError, match="TRYTON_PASSWORD is required"):
+        build_erp(tryton_settings(tryton_url=URL, tryton_database="shop", tryton_user="u"))
