@@ -1,16 +1,12 @@
 """The Tryton ERP connector: canonical entities over Tryton's JSON-RPC.
 
-- Reads are `search_read` calls with the fields each value needs; `get_many` sends the ids in
-  batches of `TrytonConfig.batch_size`, one call per batch (plus one per batch for an entity's
-  embedded or computed values: a customer's address, a sale's lines), and finds archived
-  records too. Unknown ids are absent.
+- `get_many` sends the ids in batches of `TrytonConfig.batch_size`, one `search_read` per batch
+  (plus one per batch for an entity's computed values: a customer's address, a sale's lines),
+  and finds archived records too. Unknown ids are absent.
 - `query` translates `adapters.filters` to a domain and pages with offset and limit.
-- `changes` follows `last_modified_at` (Tryton's `coalesce(write_date, create_date)`) with the
-  record id as tie-breaker. Tryton keeps no trace of deleted records, so deletions are never
-  reported; a sale that leaves an entity (a quote confirmed into a sales order) is reported
-  among the `deleted_ids` of the entity it left, as a Business Central quote disappears when it
-  becomes an order.
-- A record's etag is Tryton's `_timestamp`; `update` and `delete` with an etag send it in the
+- `changes` follows `last_modified_at` watermarks (see `adapters.tryton.changes`; Tryton keeps
+  no trace of deletions).
+- A record's etag is Tryton's `_timestamp`: `update` and `delete` with an etag send it in the
   `_timestamp` context, and Tryton refuses the change (ConflictError) if the record moved on.
 - `transition` clicks a workflow button (`quote`, `confirm`, `process`, `cancel`, `draft` on
   sales; `validate_invoice`, `post`, `cancel`, `draft` on invoices).
@@ -18,7 +14,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -41,22 +36,14 @@ from adapters.errors import ConflictError, ConnectorError, NotFoundError, Valida
 from adapters.filters import Filter
 from adapters.statistics import ErpCustomerStatistics
 from adapters.tryton.catalogue import CUSTOMER_STATISTICS, ENTITIES
+from adapters.tryton.changes import snapshot_changes, watermark_changes
 from adapters.tryton.config import TrytonConfig
 from adapters.tryton.domains import to_domain
-from adapters.tryton.entities import MODIFIED_FIELD, EntityDef
-from adapters.tryton.fields import FieldDef, Write, parse_id, read_value, to_tryton
+from adapters.tryton.entities import EntityDef
+from adapters.tryton.fields import Write, parse_id, to_tryton
+from adapters.tryton.reader import WITH_ARCHIVED, Reader
 from adapters.tryton.rpc import TrytonRPC
-from adapters.tryton.tokens import (
-    EPOCH,
-    SNAPSHOT,
-    decode_cursor,
-    decode_watermark,
-    encode_cursor,
-    encode_watermark,
-)
-
-# Archived records are records too when they are asked for by id or followed for changes.
-_WITH_ARCHIVED = {"active_test": False}
+from adapters.tryton.tokens import decode_cursor, encode_cursor
 
 
 class TrytonConnector:
@@ -78,6 +65,7 @@ class TrytonConnector:
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(timeout=config.timeout)
         self._rpc = TrytonRPC(config, self._client, system=system)
+        self._reader = Reader(self._rpc, system=system)
 
     @property
     def rpc(self) -> TrytonRPC:
@@ -134,10 +122,9 @@ class TrytonConnector:
         found: dict[str, Record] = {}
         size = self._config.batch_size
         for start in range(0, len(numbers), size):
-            batch = numbers[start : start + size]
-            domain = [*definition.membership(), ["id", "in", batch]]
-            for record in await self._search(definition, domain, wanted, context=_WITH_ARCHIVED):
-                found[record.id] = record
+            domain = [*definition.membership(), ["id", "in", numbers[start : start + size]]]
+            records = await self._reader.search(definition, domain, wanted, context=WITH_ARCHIVED)
+            found.update((record.id, record) for record in records)
         return found
 
     async def query(
@@ -160,16 +147,16 @@ class TrytonConnector:
         if filter is not None:
             domain.extend(to_domain(filter, definition.name, definition.field))
         order = self._order(definition, order_by)
-        records = await self._search(
+        # One row more than the page says whether another page follows.
+        records = await self._reader.search(
             definition, domain, wanted, offset=offset, limit=page.size + 1, order=order
         )
-        more = len(records) > page.size
         total = None
         if count:
             total = int(await self._rpc.model(definition.model, "search_count", domain))
         return QueryResult(
             records=records[: page.size],
-            next_cursor=encode_cursor(offset + page.size) if more else None,
+            next_cursor=encode_cursor(offset + page.size) if len(records) > page.size else None,
             total_count=total,
         )
 
@@ -179,60 +166,12 @@ class TrytonConnector:
         definition = self._entity(entity)
         if page_size < 1:
             raise ValidationError("page_size: must be at least 1", system=self.system)
-        if not definition.tracked:
-            async for batch in self._snapshot(definition, page_size):
-                yield batch
-            return
-        moment, last_id = decode_watermark(token) if token else (EPOCH, 0)
-        wanted = frozenset(definition.value_names)
-        while True:
-            domain = [
-                *definition.membership(with_states=False),
-                [
-                    "OR",
-                    [MODIFIED_FIELD, ">", moment],
-                    ["AND", [MODIFIED_FIELD, "=", moment], ["id", ">", last_id]],
-                ],
-            ]
-            rows = await self._rpc.model(
-                definition.model,
-                "search_read",
-                domain,
-                0,
-                page_size,
-                [[MODIFIED_FIELD, "ASC"], ["id", "ASC"]],
-                self._reads(definition, wanted),
-                context=_WITH_ARCHIVED,
-            )
-            members = [row for row in rows if _is_member(definition, row)]
-            departed = [str(row["id"]) for row in rows if not _is_member(definition, row)]
-            upserts = await self._records(definition, members, wanted)
-            if rows:
-                moment, last_id = rows[-1][MODIFIED_FIELD], rows[-1]["id"]
-            done = len(rows) < page_size
-            yield ChangeBatch(
-                upserts=upserts,
-                deleted_ids=departed,
-                token=encode_watermark(moment, last_id),
-                done=done,
-            )
-            if done:
-                return
-
-    async def _snapshot(self, definition: EntityDef, page_size: int) -> AsyncIterator[ChangeBatch]:
-        wanted = frozenset(definition.value_names)
-        last_id = 0
-        while True:
-            domain = [*definition.membership(), ["id", ">", last_id]]
-            records = await self._search(
-                definition, domain, wanted, limit=page_size, order=[["id", "ASC"]]
-            )
-            if records:
-                last_id = int(records[-1].id)
-            done = len(records) < page_size
-            yield ChangeBatch(upserts=records, deleted_ids=[], token=SNAPSHOT, done=done)
-            if done:
-                return
+        if definition.tracked:
+            batches = watermark_changes(self._reader, definition, token, page_size)
+        else:
+            batches = snapshot_changes(self._reader, definition, page_size)
+        async for batch in batches:
+            yield batch
 
     # --- writes ------------------------------------------------------------------------
 
@@ -244,7 +183,7 @@ class TrytonConnector:
         created = await self._rpc.model(definition.model, "create", [tryton])
         record_id = int(created[0])
         await definition.shape.after_create(self._rpc, definition, record_id)
-        return await self._fetch(definition, record_id)
+        return await self._reader.fetch(definition, record_id)
 
     async def update(
         self, entity: str, id: str, values: Mapping[str, Any], etag: str | None = None
@@ -253,7 +192,7 @@ class TrytonConnector:
         record_id = self._id(definition, id)
         tryton, shaped = self._split(definition, values)
         if definition.domain:
-            await self._ensure_member(definition, record_id)
+            await self._reader.ensure_member(definition, record_id)
         try:
             await definition.shape.prepare_write(self._rpc, definition, record_id, shaped, tryton)
             if tryton:
@@ -265,9 +204,9 @@ class TrytonConnector:
                     context=_timestamp(definition, record_id, etag),
                 )
         except (ValidationError, NotFoundError) as exc:
-            await self._raise_if_missing(definition, record_id, exc)
+            await self._reader.raise_if_missing(definition, record_id, exc)
             raise
-        record = await self._fetch(definition, record_id)
+        record = await self._reader.fetch(definition, record_id)
         if not tryton and etag is not None and record.etag != etag:
             raise ConflictError(
                 f"{definition.name} {record_id} changed since it was read", system=self.system
@@ -278,7 +217,7 @@ class TrytonConnector:
         definition = self._writable(entity)
         record_id = self._id(definition, id)
         # Tryton deletes missing ids without a word: say it, as other systems answer 404.
-        await self._ensure_member(definition, record_id)
+        await self._reader.ensure_member(definition, record_id)
         await self._rpc.model(
             definition.model,
             "delete",
@@ -323,15 +262,15 @@ class TrytonConnector:
             )
         record_id = self._id(definition, id)
         if definition.domain:
-            await self._ensure_member(definition, record_id)
+            await self._reader.ensure_member(definition, record_id)
         try:
             await self._rpc.model(definition.model, action, [record_id])
         except (ValidationError, NotFoundError) as exc:
-            await self._raise_if_missing(definition, record_id, exc)
+            await self._reader.raise_if_missing(definition, record_id, exc)
             raise
-        return await self._fetch(definition, record_id)
+        return await self._reader.fetch(definition, record_id)
 
-    # --- helpers -----------------------------------------------------------------------
+    # --- checks before any call --------------------------------------------------------
 
     def _entity(self, name: str) -> EntityDef:
         try:
@@ -392,105 +331,11 @@ class TrytonConnector:
             order.append(["id", "ASC"])
         return order
 
-    def _reads(self, definition: EntityDef, wanted: frozenset[str]) -> list[str]:
-        reads: dict[str, None] = dict.fromkeys(definition.shape.extra_reads)
-        for name in sorted(wanted):
-            field = definition.field(name)
-            if not field.computed:
-                reads[field.tryton] = None
-        reads["_timestamp"] = None
-        reads[MODIFIED_FIELD] = None
-        return list(reads)
-
-    async def _search(
-        self,
-        definition: EntityDef,
-        domain: list[Any],
-        wanted: frozenset[str],
-        *,
-        offset: int = 0,
-        limit: int | None = None,
-        order: list[list[str]] | None = None,
-        context: Mapping[str, Any] | None = None,
-    ) -> list[Record]:
-        rows = await self._rpc.model(
-            definition.model,
-            "search_read",
-            domain,
-            offset,
-            limit,
-            order or [list(item) for item in definition.order],
-            self._reads(definition, wanted),
-            context=context,
-        )
-        return await self._records(definition, rows, wanted)
-
-    async def _records(
-        self, definition: EntityDef, rows: Sequence[Mapping[str, Any]], wanted: frozenset[str]
-    ) -> list[Record]:
-        plain: list[FieldDef] = [definition.field(name) for name in sorted(wanted)]
-        values: list[dict[str, Any]] = [
-            {field.name: read_value(field, row) for field in plain if not field.computed}
-            for row in rows
-        ]
-        await definition.shape.enrich(self._rpc, definition, rows, values, wanted)
-        return [
-            Record(
-                system=self.system,
-                entity=definition.shape.entity_of(definition, row),
-                id=str(row["id"]),
-                values=record_values,
-                modified_on=_moment(row.get(MODIFIED_FIELD)),
-                etag=row.get("_timestamp"),
-            )
-            for row, record_values in zip(rows, values, strict=True)
-        ]
-
-    async def _fetch(self, definition: EntityDef, record_id: int) -> Record:
-        """The record as it is now, whichever entity of its model it belongs to."""
-        domain = [*definition.membership(with_states=False), ["id", "=", record_id]]
-        records = await self._search(
-            definition, domain, frozenset(definition.value_names), context=_WITH_ARCHIVED
-        )
-        if not records:
-            raise NotFoundError(f"{definition.name} {record_id} not found", system=self.system)
-        return records[0]
-
-    async def _ensure_member(self, definition: EntityDef, record_id: int) -> None:
-        domain = [*definition.membership(with_states=False), ["id", "=", record_id]]
-        found = await self._rpc.model(
-            definition.model, "search_count", domain, context=_WITH_ARCHIVED
-        )
-        if not found:
-            raise NotFoundError(f"{definition.name} {record_id} not found", system=self.system)
-
-    async def _raise_if_missing(
-        self, definition: EntityDef, record_id: int, cause: ConnectorError
-    ) -> None:
-        """Tell 'no such record' from other refusals without relying on the message's language."""
-        if isinstance(cause, NotFoundError):
-            return
-        found = await self._rpc.model(
-            definition.model, "search_count", [["id", "=", record_id]], context=_WITH_ARCHIVED
-        )
-        if not found:
-            raise NotFoundError(
-                f"{definition.name} {record_id} not found", system=self.system
-            ) from cause
-
-
-def _is_member(definition: EntityDef, row: Mapping[str, Any]) -> bool:
-    return definition.states is None or row.get("state") in definition.states
-
 
 def _timestamp(definition: EntityDef, record_id: int, etag: str | None) -> dict[str, Any] | None:
     if etag is None:
         return None
     return {"_timestamp": {f"{definition.model},{record_id}": etag}}
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    return value if isinstance(value, dt.datetime) else None
 
 
 def _parse_order(definition: EntityDef, item: str) -> tuple[str, str]:
