@@ -4,7 +4,8 @@ Why SHA-256 and not a password hash (bcrypt, scrypt, argon2): those are slow on 
 make guessing a low-entropy password expensive. Our keys carry 256 bits from `secrets`, so
 there is nothing to guess; a fast hash loses nothing, lets a request find its key with one
 indexed equality lookup, and costs microseconds instead of tens of milliseconds per request.
-A leaked `api_keys` collection still reveals no usable key.
+A leaked `api_keys` collection still reveals no usable key, and looking a key up by its hash
+leaves no timing signal to probe it byte by byte.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # GraphiQL's scripts and styles come from unpkg (pinned, with integrity hashes in the page).
 GRAPHIQL_CDN = "https://unpkg.com"
+# Its stylesheet may pull its typefaces from Google Fonts; without them it falls back to others.
+WEB_FONTS_CSS = "https://fonts.googleapis.com"
+WEB_FONTS = "https://fonts.gstatic.com"
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -31,8 +34,8 @@ def page_policy(html: str) -> str:
     hashes = " ".join(f"'sha256-{_digest(script)}'" for script in _INLINE_SCRIPT.findall(html))
     return (
         f"default-src 'none'; script-src {GRAPHIQL_CDN} {hashes}; "
-        f"style-src {GRAPHIQL_CDN} 'unsafe-inline'; img-src 'self' data:; "
-        f"font-src {GRAPHIQL_CDN} data:; connect-src 'self'; "
+        f"style-src {GRAPHIQL_CDN} {WEB_FONTS_CSS} 'unsafe-inline'; img-src 'self' data:; "
+        f"font-src {GRAPHIQL_CDN} {WEB_FONTS} data:; connect-src 'self'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     )
 

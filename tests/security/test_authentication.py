@@ -9,12 +9,16 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.app import create_app
+from gateway.asgi_server import running_server
 from gateway.auth.keys import DEV_KEY_NAME, ApiKeyStore, hash_key
 from gateway.auth.roles import Role
+from gateway.processes import free_port
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import TEST_API_KEY
 from tests.security.conftest import ServeApp, client, error_codes
+from tests.support import poll_readiness
 
 QUERY = {"query": "{ systemInfo { version } }"}
 
@@ -174,3 +178,16 @@ async def test_last_use_is_recorded_at_most_once_a_minute(
     assert third is not None
     assert third.last_used_at is not None
     assert third.last_used_at >= first.last_used_at
+
+
+async def test_keys_cannot_be_checked_without_mongodb(settings: Settings) -> None:
+    """An unreachable store is a 503 the client may retry, not a 401 or a hang."""
+    unreachable = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300"
+    broken = settings.model_copy(update={"mongodb_url": unreachable})
+    async with running_server(create_app(broken)) as url:
+        await poll_readiness(url, until="redis")
+        async with client(url, TEST_API_KEY) as http:
+            response = await http.post("/graphql", json=QUERY)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert error_codes(response.json()) == ["UNAVAILABLE"]

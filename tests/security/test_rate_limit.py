@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from gateway.app import create_app
+from gateway.asgi_server import running_server
 from gateway.auth.keys import ApiKeyStore
 from gateway.auth.roles import Role
+from gateway.processes import free_port
 from gateway.security.ratelimit import KEY_PREFIX
 from gateway.services import Services
 from gateway.settings import Settings
-from tests.security.conftest import PROBE_CALLS, ServeApp, client, error_codes
+from tests.security.conftest import PROBE_CALLS, ServeApp, client, error_codes, probe_schema
+from tests.support import poll_readiness
 
 QUERY = {"query": "{ probe { value } }"}
 
@@ -63,3 +70,23 @@ async def test_a_limit_of_zero_turns_it_off(
         for _ in range(5):
             assert (await reader.post("/graphql", json=QUERY)).status_code == 200
     assert await services.redis.keys(KEY_PREFIX + "*") == []
+
+
+async def test_without_redis_requests_pass_and_the_log_says_why(
+    settings: Settings,
+    make_key: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis carries background work; its outage must not stop reads (every other limit
+    still holds), and the missing rate limit is reported."""
+    key = await make_key(Role.READER)
+    broken = settings.model_copy(
+        update={"redis_url": f"redis://127.0.0.1:{free_port()}/0", "api_rate_limit": 1}
+    )
+    caplog.set_level(logging.WARNING, logger="gateway.security.gate")
+    async with running_server(create_app(broken, schema=probe_schema(broken))) as url:
+        await poll_readiness(url, until="mongodb")
+        async with client(url, key) as reader:
+            answers = [await reader.post("/graphql", json=QUERY) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert "rate limit not applied: Redis failed" in caplog.text
