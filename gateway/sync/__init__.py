@@ -1,0 +1,1 @@
+"""Synchronization: planning writes from mappings, executing them, runs, errors and the log."""
