@@ -16,8 +16,14 @@ from redis.asyncio import ConnectionPool
 
 from adapters.base import Connector
 from gateway.connectors import build_crm, build_erp
-from gateway.settings import Settings
+from gateway.mappings.defaults import business_central_defaults, defaults_for
+from gateway.mappings.model import TableMapping
+from gateway.mappings.store import MappingRepository
+from gateway.settings import ErpKind, Settings
 from gateway.store import connect_mongo, ensure_indexes, ping_mongo
+from gateway.store.couplings import CouplingRepository
+from gateway.store.integration_log import IntegrationLog
+from gateway.sync.pairs import SyncContext
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +50,51 @@ class Services:
     crm: Connector | None = None
     erp: Connector | None = None
 
+    @property
+    def couplings(self) -> CouplingRepository:
+        return CouplingRepository(self.db)
+
+    @property
+    def mappings(self) -> MappingRepository:
+        return MappingRepository(self.db)
+
+    @property
+    def integration_log(self) -> IntegrationLog:
+        return IntegrationLog(self.db)
+
+    def sync_context(self, actor: str) -> SyncContext:
+        """Everything a synchronization needs, acting as `actor` (an API key's name, a job)."""
+        if self.erp is None or self.crm is None:
+            missing = " and ".join(
+                name for name, c in (("ERP", self.erp), ("CRM", self.crm)) if c is None
+            )
+            raise NotConfiguredError(f"the {missing} connection is not configured")
+        return SyncContext(self.erp, self.crm, self.couplings, self.integration_log, actor)
+
     async def aclose(self) -> None:
         for connector in (self.crm, self.erp):
             if connector is not None:
                 await connector.aclose()
         await self.redis.aclose(close_connection_pool=True)
         await self.mongo.close()
+
+
+class NotConfiguredError(RuntimeError):
+    """An operation needs a connection that the settings do not configure."""
+
+
+def default_mappings(services: Services) -> list[TableMapping]:
+    """The default mappings for the configured systems (none until both are configured)."""
+    if services.erp is None or services.crm is None:
+        return []
+    defaults = (
+        business_central_defaults() if services.settings.erp is ErpKind.BUSINESS_CENTRAL else []
+    )
+    return defaults_for(
+        defaults,
+        erp_entities=set(services.erp.entities()),
+        crm_entities=set(services.crm.entities()),
+    )
 
 
 def build_services(settings: Settings) -> Services:
@@ -73,6 +118,7 @@ async def prepare_store(services: Services, *, max_delay: float = 30.0) -> None:
         try:
             await ping_mongo(services.db)
             await ensure_indexes(services.db)
+            await services.mappings.ensure_defaults(default_mappings(services))
         except Exception as exc:  # any failure here means "not reachable yet"
             log.warning(
                 "MongoDB is not reachable (%s); retrying in %.1fs", type(exc).__name__, delay
