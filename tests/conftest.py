@@ -9,20 +9,23 @@ that they die with the test process, even when the run is interrupted.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, MongoClient
 from redis.asyncio import Redis
 
 from gateway.app import create_app
 from gateway.asgi_server import running_server
 from gateway.embedded import mongo_url, redis_url, start_mongo, start_valkey
+from gateway.processes import free_port, spawn
 from gateway.services import Services, open_services
 from gateway.settings import Settings
 from tests.support import poll_readiness
+from tests.support_sandbox import SandboxHandle
 
 TEST_API_KEY = "gw_test_admin_key_0123456789"
 
@@ -107,3 +110,59 @@ async def http(gateway_url: str) -> AsyncIterator[httpx.AsyncClient]:
         base_url=gateway_url, headers={"Authorization": f"Bearer {TEST_API_KEY}"}, timeout=30
     ) as client:
         yield client
+
+
+SANDBOX_CLIENT_ID = "sandbox-test-client"
+SANDBOX_CLIENT_SECRET = "sandbox-test-secret"  # a local emulator's credential
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(
+    mongodb_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SandboxHandle]:
+    """`python -m sandbox serve` as a child process on a free port, with databases of its own
+    on the session's MongoDB; see `tests/support_sandbox.py`."""
+    port = free_port()
+    prefix = f"sandbox_{uuid.uuid4().hex[:10]}"
+    child = spawn(
+        "sandbox",
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--mongodb-url",
+            mongodb_url,
+            "--client-id",
+            SANDBOX_CLIENT_ID,
+            "--database-prefix",
+            prefix,
+        ],
+        env={"SANDBOX_CLIENT_SECRET": SANDBOX_CLIENT_SECRET},
+        port=port,
+        log_path=tmp_path_factory.mktemp("sandbox") / "sandbox.log",
+    )
+    try:
+        child.wait_listening(timeout=120)
+        base = f"http://127.0.0.1:{port}"
+        info = httpx.get(f"{base}/_sandbox/", timeout=30).json()
+        yield SandboxHandle.at(base, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, info["company_id"])
+    finally:
+        child.stop()
+        client: MongoClient[dict[str, object]] = MongoClient(mongodb_url)
+        try:
+            for suffix in ("dataverse", "bc"):
+                client.drop_database(f"{prefix}_{suffix}")
+        finally:
+            client.close()
+
+
+@pytest.fixture
+async def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
+    """The session's sandbox, reset: only the default company and reference data."""
+    await sandbox_server.reset()
+    return sandbox_server

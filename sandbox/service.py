@@ -1,0 +1,78 @@
+"""The running sandbox: its MongoDB client, both emulated APIs and the switches around them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from sandbox import reference
+from sandbox.auth import TokenIssuer
+from sandbox.bc.api import BusinessCentralApi
+from sandbox.bc.catalogue import CATALOGUE as BC_CATALOGUE
+from sandbox.bc.catalogue import COMPANY_SETS
+from sandbox.bc.context import DEFAULT_COMPANY_ID, BusinessCentral
+from sandbox.bc.flavour import BusinessCentralFlavour
+from sandbox.config import SandboxConfig
+from sandbox.dataverse.api import DataverseApi
+from sandbox.dataverse.catalogue import CATALOGUE as DATAVERSE_CATALOGUE
+from sandbox.dataverse.catalogue import TABLES
+from sandbox.dataverse.context import Dataverse
+from sandbox.dataverse.flavour import DataverseFlavour
+from sandbox.faults import Faults
+from sandbox.pipeline import Pipeline
+from sandbox.seed.plan import SeedPlan
+from sandbox.seed.writer import seed
+from sandbox.stats import RequestStats
+from sandbox.store.database import ApiDatabase
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongodb_url)
+        self.dataverse_db = ApiDatabase(self.client[config.dataverse_database], DATAVERSE_CATALOGUE)
+        self.bc_db = ApiDatabase(self.client[config.bc_database], BC_CATALOGUE)
+        self.issuer = TokenIssuer(
+            config.client_id, config.client_secret, config.token_lifetime_seconds
+        )
+        self.faults = Faults()
+        self.stats = RequestStats()
+        self.pipeline = Pipeline(self.issuer, self.faults, self.stats)
+        self.dataverse = DataverseFlavour(
+            DataverseApi(Dataverse(self.dataverse_db, reference.CALLER_ID))
+        )
+        self.bc = BusinessCentralFlavour(BusinessCentralApi(BusinessCentral(self.bc_db)))
+
+    async def start(self) -> None:
+        await self._prepare()
+        if self.config.seed_if_empty and await self.is_empty():
+            await self.seed(SeedPlan.demo(self.config.demo_size, self.config.seed))
+
+    async def _prepare(self, *, indexes: bool = True) -> None:
+        if indexes:
+            await self.dataverse_db.ensure_indexes()
+            await self.bc_db.ensure_indexes()
+        await reference.install(self.dataverse_db, self.bc_db)
+
+    async def is_empty(self) -> bool:
+        accounts = self.dataverse_db.collection(TABLES["accounts"].entity_set)
+        customers = self.bc_db.collection(COMPANY_SETS["customers"])
+        return (
+            await accounts.find_one({}, {"_id": 1}) is None
+            and await customers.find_one({}, {"_id": 1}) is None
+        )
+
+    async def reset(self) -> None:
+        """Drop all sandbox data; recreate the default company and reference data."""
+        kept = [await self.dataverse_db.clear(), await self.bc_db.clear()]
+        await self._prepare(indexes=not all(kept))
+        self.faults.clear()
+        self.stats.reset()
+        self.issuer.lifetime_seconds = self.config.token_lifetime_seconds
+
+    async def seed(self, plan: SeedPlan) -> dict[str, int]:
+        return await seed(self.dataverse_db, self.bc_db, plan, DEFAULT_COMPANY_ID)
+
+    async def close(self) -> None:
+        await self.client.close()
