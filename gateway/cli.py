@@ -10,6 +10,7 @@ import typer
 
 from gateway.auth.commands import apikey_app
 from gateway.settings import ConfigurationError, Settings, load_settings
+from sandbox.cli import app as sandbox_app
 
 app = typer.Typer(
     help="ERP–CRM integration gateway.",
@@ -97,6 +98,7 @@ def worker(
 
 
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def main() -> None:
