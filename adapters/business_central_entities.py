@@ -2,10 +2,10 @@
 
 Every resource lives under `companies(<id>)/`. Business Central returns all properties of
 these (compact) resources, so reads do not `$select`. Change detection uses
-`lastModifiedDateTime`; resources without it (project, customerFinancialDetail) can only be
-read in full. Lifecycle actions are bound actions, `<set>(<id>)/Microsoft.NAV.<action>`, each
-answered 204 No Content; `ACTION_RESULTS` says which resource an action creates, when the
-answer points at it.
+`lastModifiedDateTime`; resources without it (document lines, project,
+customerFinancialDetail) can only be read in full, or through their document. Lifecycle
+actions are bound actions, `<set>(<id>)/Microsoft.NAV.<action>`, each answered 204 No
+Content; `ACTIONS` says which resource an action creates, when the answer points at it.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ RESOURCES: dict[str, EntitySpec] = {
             [*_DOCUMENT, "documentDate", "dueDate", "validUntilDate", "sentDate", "acceptedDate"],
             lookups=_DOCUMENT_LOOKUPS,
         ),
-        resource(Entity.QUOTE_LINE, "salesQuoteLines", _LINE, lookups=_LINE_LOOKUPS),
+        resource(Entity.QUOTE_LINE, "salesQuoteLines", _LINE, modified=None, lookups=_LINE_LOOKUPS),
         resource(
             Entity.SALES_ORDER,
             "salesOrders",
@@ -188,7 +188,9 @@ RESOURCES: dict[str, EntitySpec] = {
             ],
             lookups=_DOCUMENT_LOOKUPS,
         ),
-        resource(Entity.SALES_ORDER_LINE, "salesOrderLines", _LINE, lookups=_LINE_LOOKUPS),
+        resource(
+            Entity.SALES_ORDER_LINE, "salesOrderLines", _LINE, modified=None, lookups=_LINE_LOOKUPS
+        ),
         resource(
             Entity.INVOICE,
             "salesInvoices",

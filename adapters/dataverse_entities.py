@@ -214,7 +214,6 @@ TABLES: dict[str, Table] = {
             ],
             [
                 _simple("parentaccountid", Entity.ACCOUNT),
-                _simple("parentcontactid", Entity.CONTACT),
                 _customer(),
                 _owner(),
                 _currency(),
@@ -257,7 +256,6 @@ TABLES: dict[str, Table] = {
                 "manualdiscountamount",
                 "productdescription",
                 "isproductoverridden",
-                "ispriceoverridden",
                 "lineitemnumber",
             ],
             [
@@ -301,7 +299,6 @@ TABLES: dict[str, Table] = {
                 "manualdiscountamount",
                 "productdescription",
                 "isproductoverridden",
-                "ispriceoverridden",
                 "lineitemnumber",
             ],
             [
@@ -345,7 +342,7 @@ TABLES: dict[str, Table] = {
                 "statecode",
                 "statuscode",
             ],
-            [_customer(), _simple("primarycontactid", Entity.CONTACT), _owner()],
+            [_customer(), _owner()],
         ),
         table(
             Entity.PROJECT,
