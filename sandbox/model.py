@@ -88,14 +88,11 @@ class EntitySet:
         return found.stored_as if found is not None and found.stored_as else name
 
     def index_columns(self) -> list[str]:
-        columns = [
+        return [
             self.column(f.name)
             for f in self.fields.values()
             if (f.selective or f.system_time) and f.name != self.key
         ]
-        if self.created_field and self.created_field not in columns:
-            columns.append(self.created_field)
-        return columns
 
     @property
     def time_columns(self) -> frozenset[str]:

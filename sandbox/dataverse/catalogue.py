@@ -188,6 +188,10 @@ TABLES: dict[str, Table] = {
             _money("creditlimit"),
             _int("numberofemployees"),
             _int("customertypecode", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
+            # The gateway's solution: the ERP customer's figures (Update Account Statistics).
+            _money("gw_balance"),
+            _money("gw_totalsales"),
+            _money("gw_overdueamount"),
             lookups=(
                 Lookup("parentaccountid", {"parentaccountid": "accounts"}),
                 Lookup("primarycontactid", {"primarycontactid": "contacts"}),

@@ -20,13 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from faker import Faker
-
 from sandbox import reference
-from sandbox.bc import documents
 from sandbox.bc.context import format_number
 from sandbox.model import COMPANY, LOOKUP_TARGETS
+from sandbox.seed import documents
 from sandbox.seed.plan import SeedPlan
+from sandbox.seed.pools import Pools
 
 Record = tuple[str, str, dict[str, Any]]  # (api, entity set, stored document)
 
@@ -92,42 +91,38 @@ class Generator:
         self.account_of_customer: dict[str, str] = {}
         self.crm_contacts: list[str] = []
         self.posted: list[tuple[str, str, str, float]] = []  # (id, number, customer id, total)
+        self.pools = Pools(plan.seed, max(self.sizes.values()))
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _rng(self, kind: str) -> random.Random:
+    def rng(self, kind: str) -> random.Random:
         return random.Random(f"{self.seed}:{kind}")  # noqa: S311 - demo data, not security
 
-    def _faker(self, kind: str) -> Faker:
-        fake = Faker("en_US")
-        fake.seed_instance(f"{self.seed}:{kind}")
-        return fake
-
     @staticmethod
-    def _id(rng: random.Random) -> str:
+    def new_id(rng: random.Random) -> str:
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
-    def _times(self, rng: random.Random) -> tuple[dt.datetime, dt.datetime]:
+    def times(self, rng: random.Random) -> tuple[dt.datetime, dt.datetime]:
         created = self.anchor - dt.timedelta(seconds=rng.randrange(1, _DAYS_BACK * 86400))
         span = int((self.anchor - created).total_seconds())
         modified = created + dt.timedelta(seconds=rng.randrange(0, max(span, 1)))
         return created, modified
 
-    def _crm_times(self, rng: random.Random) -> dict[str, dt.datetime]:
-        created, modified = self._times(rng)
+    def crm_times(self, rng: random.Random) -> dict[str, dt.datetime]:
+        created, modified = self.times(rng)
         return {"createdon": created, "modifiedon": modified}
 
-    def _bc_time(self, rng: random.Random) -> dict[str, Any]:
-        _, modified = self._times(rng)
+    def bc_time(self, rng: random.Random) -> dict[str, Any]:
+        _, modified = self.times(rng)
         return {
             "lastModifiedDateTime": modified + dt.timedelta(milliseconds=rng.randrange(1000)),
             COMPANY: self.company,
         }
 
-    def _owner(self, rng: random.Random) -> str:
+    def owner(self, rng: random.Random) -> str:
         return rng.choice(self.users)[0] if self.users else reference.CALLER_ID
 
-    def _day(self, rng: random.Random, back: int = _DAYS_BACK) -> str:
+    def day(self, rng: random.Random, back: int = _DAYS_BACK) -> str:
         return (self.anchor - dt.timedelta(days=rng.randrange(0, back))).date().isoformat()
 
     # -- the stream -----------------------------------------------------------------------
@@ -137,21 +132,21 @@ class Generator:
         yield from self._items()
         yield from self._parties()
         yield from self._contacts()
-        yield from self._opportunities()
-        yield from self._crm_documents("quotes", self.sizes["quotes"])
-        yield from self._bc_quotes()
-        yield from self._bc_documents("salesOrders", self.sizes["orders"])
-        yield from self._crm_documents("salesorders", self.sizes["orders"] // 2)
-        yield from self._bc_invoices()
-        yield from self._crm_documents("invoices", self.sizes["invoices"] // 2)
-        yield from self._cases()
-        yield from self._projects()
+        yield from documents.opportunities(self)
+        yield from documents.crm_documents(self, "quotes", self.sizes["quotes"])
+        yield from documents.bc_quotes(self)
+        yield from documents.bc_documents(self, "salesOrders", self.sizes["orders"])
+        yield from documents.crm_documents(self, "salesorders", self.sizes["orders"] // 2)
+        yield from documents.bc_invoices(self)
+        yield from documents.crm_documents(self, "invoices", self.sizes["invoices"] // 2)
+        yield from documents.cases(self)
+        yield from documents.projects(self)
 
     def _users(self) -> Iterator[Record]:
-        rng, fake = self._rng("users"), self._faker("users")
+        rng, fake = self.rng("users"), self.pools
         codes: set[str] = set()
         for _ in range(self.sizes["users"]):
-            first, last = fake.first_name(), fake.last_name()
+            first, last = fake.first_name(rng), fake.last_name(rng)
             email = f"{first}.{last}@contoso.example".lower()
             code = (first[0] + last[0]).upper()
             suffix = 1
@@ -159,7 +154,7 @@ class Generator:
                 suffix += 1
                 code = f"{first[0]}{last[0]}{suffix}".upper()
             codes.add(code)
-            user_id = self._id(rng)
+            user_id = self.new_id(rng)
             self.users.append((user_id, code))
             yield (
                 "dataverse",
@@ -171,40 +166,38 @@ class Generator:
                     "fullname": f"{first} {last}",
                     "internalemailaddress": email,
                     "domainname": email,
-                    "title": fake.job()[:128],
+                    "title": fake.job(rng)[:128],
                     "isdisabled": False,
-                    **self._crm_times(rng),
+                    **self.crm_times(rng),
                 },
             )
             yield (
                 "bc",
                 "salespeople",
                 {
-                    "_id": self._id(rng),
+                    "_id": self.new_id(rng),
                     "code": code,
                     "displayName": f"{first} {last}"[:50],
                     "email": email,
                     "jobTitle": "Sales Representative",
-                    "phoneNo": fake.phone_number()[:30],
+                    "phoneNo": fake.phone(rng)[:30],
                     "commisionPercent": float(rng.choice([0, 2.5, 5, 7.5])),
                     "privacyBlocked": False,
                     "blocked": False,
-                    **self._bc_time(rng),
+                    **self.bc_time(rng),
                 },
             )
 
     def _items(self) -> Iterator[Record]:
-        rng, fake = self._rng("items"), self._faker("items")
+        rng, fake = self.rng("items"), self.pools
         for _ in range(self.sizes["items"]):
             number = self.numbers.bc("items")
             service = rng.random() < 0.25
-            name = (f"{fake.catch_phrase()} service" if service else fake.catch_phrase()).title()[
-                :100
-            ]
+            name = (f"{fake.phrase(rng)} service" if service else fake.phrase(rng)).title()[:100]
             price = round(rng.uniform(5, 2000), 2)
             tax = "TAXABLE" if rng.random() < 0.8 else "NONTAXABLE"
             unit = "HOUR" if service else "PCS"
-            product = Product(self._id(rng), self._id(rng), number, name, price, tax)
+            product = Product(self.new_id(rng), self.new_id(rng), number, name, price, tax)
             self.products.append(product)
             yield (
                 "bc",
@@ -222,7 +215,7 @@ class Generator:
                     "taxGroupCode": tax,
                     "baseUnitOfMeasureCode": unit,
                     "baseUnitOfMeasureId": UNITS[unit],
-                    **self._bc_time(rng),
+                    **self.bc_time(rng),
                 },
             )
             yield (
@@ -243,26 +236,26 @@ class Generator:
                     "_defaultuomid_value": reference.UNIT_ID,
                     "_pricelevelid_value": reference.PRICE_LIST_ID,
                     "_transactioncurrencyid_value": reference.USD_ID,
-                    **self._crm_times(rng),
+                    **self.crm_times(rng),
                 },
             )
 
     def _parties(self) -> Iterator[Record]:
-        rng, fake = self._rng("parties"), self._faker("parties")
+        rng, fake = self.rng("parties"), self.pools
         sizes = self.sizes
         matched, n_accounts, n_customers = sizes["matched"], sizes["accounts"], sizes["customers"]
         name_only = min(n_accounts, n_customers) - matched
         name_only = max(0, min(name_only, (n_accounts - matched) // 6))
-        shared_names = [fake.company() for _ in range(matched + name_only)]
+        shared_names = [fake.company(rng) for _ in range(matched + name_only)]
         for index in range(n_customers):
-            name = shared_names[index] if index < len(shared_names) else fake.company()
+            name = shared_names[index] if index < len(shared_names) else fake.company(rng)
             customer = Customer(
-                id=self._id(rng),
+                id=self.new_id(rng),
                 number=self.numbers.bc("customers"),
                 name=name[:100],
                 salesperson=rng.choice(self.users)[1] if self.users else "",
-                city=fake.city()[:30],
-                email=f"info@{fake.domain_word()}{index}.example",
+                city=fake.city(rng)[:30],
+                email=f"info@{fake.domain(rng)}{index}.example",
             )
             self.customers.append(customer)
             yield (
@@ -273,12 +266,12 @@ class Generator:
                     "number": customer.number,
                     "displayName": customer.name,
                     "type": "Company",
-                    "addressLine1": fake.street_address()[:100],
+                    "addressLine1": fake.street_address(rng)[:100],
                     "city": customer.city,
-                    "state": fake.state_abbr(),
+                    "state": fake.state(rng),
                     "country": "US",
-                    "postalCode": fake.postcode(),
-                    "phoneNumber": fake.phone_number()[:30],
+                    "postalCode": fake.postcode(rng),
+                    "phoneNumber": fake.phone(rng)[:30],
                     "email": customer.email,
                     "website": f"www.{customer.email.split('@')[1]}",
                     "salespersonCode": customer.salesperson,
@@ -286,11 +279,11 @@ class Generator:
                     "taxLiable": True,
                     "currencyCode": "EUR" if rng.random() < 0.1 else "",
                     "blocked": " ",
-                    **self._bc_time(rng),
+                    **self.bc_time(rng),
                 },
             )
         for index in range(n_accounts):
-            account_id = self._id(rng)
+            account_id = self.new_id(rng)
             self.accounts.append(account_id)
             if index < matched:
                 customer = self.customers[index]
@@ -298,10 +291,10 @@ class Generator:
                 self.account_of_customer[customer.id] = account_id
             elif index < matched + name_only:
                 name, number = shared_names[index], None
-                email = f"contact@{fake.domain_word()}{index}.example"
+                email = f"contact@{fake.domain(rng)}{index}.example"
             else:
-                name, number = fake.company(), None
-                email = f"hello@{fake.domain_word()}{index}.example"
+                name, number = fake.company(rng), None
+                email = f"hello@{fake.domain(rng)}{index}.example"
             yield (
                 "dataverse",
                 "accounts",
@@ -310,26 +303,26 @@ class Generator:
                     "name": name[:160],
                     "accountnumber": number,
                     "emailaddress1": email,
-                    "telephone1": fake.phone_number()[:50],
+                    "telephone1": fake.phone(rng)[:50],
                     "websiteurl": f"https://www.{email.split('@')[1]}",
-                    "address1_city": fake.city(),
+                    "address1_city": fake.city(rng),
                     "address1_country": "United States",
                     "revenue": float(rng.randrange(10, 5000) * 1000),
                     "numberofemployees": rng.randrange(1, 5000),
                     "customertypecode": 3,
-                    "_ownerid_value": self._owner(rng),
+                    "_ownerid_value": self.owner(rng),
                     "_transactioncurrencyid_value": reference.USD_ID,
                     "statecode": 0,
                     "statuscode": 1,
-                    **self._crm_times(rng),
+                    **self.crm_times(rng),
                 },
             )
 
     def _contacts(self) -> Iterator[Record]:
-        rng, fake = self._rng("contacts"), self._faker("contacts")
+        rng, fake = self.rng("contacts"), self.pools
         for index in range(self.sizes["contacts"]):
-            first, last = fake.first_name(), fake.last_name()
-            contact_id = self._id(rng)
+            first, last = fake.first_name(rng), fake.last_name(rng)
+            contact_id = self.new_id(rng)
             self.crm_contacts.append(contact_id)
             record: dict[str, Any] = {
                 "_id": contact_id,
@@ -337,25 +330,25 @@ class Generator:
                 "lastname": last,
                 "fullname": f"{first} {last}",
                 "emailaddress1": f"{first}.{last}{index}@example.net".lower(),
-                "telephone1": fake.phone_number()[:50],
-                "jobtitle": fake.job()[:100],
-                "_ownerid_value": self._owner(rng),
+                "telephone1": fake.phone(rng)[:50],
+                "jobtitle": fake.job(rng)[:100],
+                "_ownerid_value": self.owner(rng),
                 "statecode": 0,
                 "statuscode": 1,
-                **self._crm_times(rng),
+                **self.crm_times(rng),
             }
             if self.accounts:
                 record["_parentcustomerid_value"] = rng.choice(self.accounts)
                 record[LOOKUP_TARGETS] = {"_parentcustomerid_value": "accounts"}
             yield "dataverse", "contacts", record
         for index in range(self.sizes["contacts"] // 2):
-            first, last = fake.first_name(), fake.last_name()
+            first, last = fake.first_name(rng), fake.last_name(rng)
             customer = rng.choice(self.customers) if self.customers else None
             yield (
                 "bc",
                 "contacts",
                 {
-                    "_id": self._id(rng),
+                    "_id": self.new_id(rng),
                     "number": self.numbers.bc("contacts"),
                     "type": "Person",
                     "displayName": f"{first} {last}",
@@ -363,323 +356,15 @@ class Generator:
                     "companyName": customer.name if customer else None,
                     "contactBusinessRelation": "Customer" if customer else "None",
                     "email": f"{first}.{last}{index}@example.org".lower(),
-                    "phoneNumber": fake.phone_number()[:30],
+                    "phoneNumber": fake.phone(rng)[:30],
                     "privacyBlocked": False,
-                    **self._bc_time(rng),
+                    **self.bc_time(rng),
                 },
             )
 
-    def _customer_lookup(self, rng: random.Random) -> dict[str, Any]:
+    def customer_lookup(self, rng: random.Random) -> dict[str, Any]:
         account = rng.choice(self.accounts)
         return {"_customerid_value": account, LOOKUP_TARGETS: {"_customerid_value": "accounts"}}
-
-    def _opportunities(self) -> Iterator[Record]:
-        rng, fake = self._rng("opportunities"), self._faker("opportunities")
-        for _ in range(self.sizes["opportunities"] if self.accounts else 0):
-            state = rng.choices([0, 1, 2], [70, 20, 10])[0]
-            customer = self._customer_lookup(rng)
-            value = float(rng.randrange(1, 500) * 1000)
-            yield (
-                "dataverse",
-                "opportunities",
-                {
-                    "_id": self._id(rng),
-                    "name": fake.bs().capitalize()[:300],
-                    "_parentaccountid_value": customer["_customerid_value"],
-                    **customer,
-                    "estimatedvalue": value,
-                    "closeprobability": rng.randrange(10, 100, 10),
-                    "estimatedclosedate": self.anchor + dt.timedelta(days=rng.randrange(-60, 180)),
-                    "actualvalue": value if state == 1 else None,
-                    "statecode": state,
-                    "statuscode": {0: 1, 1: 3, 2: 4}[state],
-                    "_ownerid_value": self._owner(rng),
-                    "_transactioncurrencyid_value": reference.USD_ID,
-                    **self._crm_times(rng),
-                },
-            )
-
-    def _crm_documents(self, table: str, count: int) -> Iterator[Record]:
-        rng, fake = self._rng(f"crm-{table}"), self._faker(f"crm-{table}")
-        if not self.accounts or not self.products:
-            return
-        lines_table, parent = {
-            "quotes": ("quotedetails", "_quoteid_value"),
-            "salesorders": ("salesorderdetails", "_salesorderid_value"),
-            "invoices": ("invoicedetails", "_invoiceid_value"),
-        }[table]
-        number_field, prefix = {
-            "quotes": ("quotenumber", "QUO"),
-            "salesorders": ("ordernumber", "ORD"),
-            "invoices": ("invoicenumber", "INV"),
-        }[table]
-        states = {
-            "quotes": [((0, 1), 50), ((1, 2), 25), ((2, 4), 15), ((3, 5), 10)],
-            "salesorders": [((0, 1), 40), ((1, 3), 30), ((3, 100001), 20), ((4, 100003), 10)],
-            "invoices": [((0, 4), 50), ((2, 100001), 35), ((2, 100002), 15)],
-        }[table]
-        for _ in range(count):
-            doc_id = self._id(rng)
-            times = self._crm_times(rng)
-            total = 0.0
-            lines = []
-            for number in range(1, rng.randrange(2, 5)):
-                product = rng.choice(self.products)
-                quantity = float(rng.randrange(1, 20))
-                base = round(quantity * product.price, 2)
-                discount = round(base * rng.choice([0, 0, 0.05, 0.1]), 2)
-                total += base - discount
-                lines.append(
-                    {
-                        "_id": self._id(rng),
-                        parent: doc_id,
-                        "_productid_value": product.product_id,
-                        "_uomid_value": reference.UNIT_ID,
-                        "quantity": quantity,
-                        "priceperunit": product.price,
-                        "manualdiscountamount": discount,
-                        "baseamount": base,
-                        "extendedamount": round(base - discount, 2),
-                        "lineitemnumber": number,
-                        "isproductoverridden": False,
-                        **times,
-                    }
-                )
-            ((state, status),) = rng.choices([s for s, _ in states], [w for _, w in states])
-            record: dict[str, Any] = {
-                "_id": doc_id,
-                "name": fake.catch_phrase()[:300],
-                number_field: self.numbers.crm(table, prefix, rng),
-                **self._customer_lookup(rng),
-                "totallineitemamount": round(total, 2),
-                "discountamount": 0.0,
-                "totalamount": round(total, 2),
-                "statecode": state,
-                "statuscode": status,
-                "_pricelevelid_value": reference.PRICE_LIST_ID,
-                "_transactioncurrencyid_value": reference.USD_ID,
-                "_ownerid_value": self._owner(rng),
-                **times,
-            }
-            if table == "quotes":
-                record["revisionnumber"] = 0
-                record["effectiveto"] = times["createdon"] + dt.timedelta(days=30)
-            if table == "invoices":
-                record["duedate"] = times["createdon"] + dt.timedelta(days=30)
-            yield "dataverse", table, record
-            for line in lines:
-                yield "dataverse", lines_table, line
-
-    def _bc_lines(self, rng: random.Random, doc_id: str) -> list[dict[str, Any]]:
-        lines = []
-        for sequence in range(1, rng.randrange(2, 5)):
-            product = rng.choice(self.products)
-            line: dict[str, Any] = {
-                "_id": self._id(rng),
-                "documentId": doc_id,
-                "sequence": sequence * 10000,
-                "lineType": "Item",
-                "itemId": product.item_id,
-                "lineObjectNumber": product.number,
-                "description": product.name,
-                "unitOfMeasureCode": "PCS",
-                "unitOfMeasureId": UNITS["PCS"],
-                "unitPrice": product.price,
-                "quantity": float(rng.randrange(1, 20)),
-                "taxCode": product.tax,
-                "discountPercent": float(rng.choice([0, 0, 5, 10])),
-                COMPANY: self.company,
-            }
-            line.update(documents.line_amounts(line))
-            lines.append(line)
-        return lines
-
-    def _bc_header(self, rng: random.Random, series: str) -> tuple[dict[str, Any], Customer]:
-        customer = rng.choice(self.customers)
-        return {
-            "_id": self._id(rng),
-            "number": self.numbers.bc(series),
-            "customerId": customer.id,
-            "customerNumber": customer.number,
-            "customerName": customer.name,
-            "billToName": customer.name,
-            "billToCustomerId": customer.id,
-            "billToCustomerNumber": customer.number,
-            "sellToCity": customer.city,
-            "email": customer.email,
-            "salesperson": customer.salesperson,
-            "currencyCode": "",
-            "discountAmount": 0.0,
-            **self._bc_time(rng),
-        }, customer
-
-    def _bc_quotes(self) -> Iterator[Record]:
-        rng = self._rng("bc-quotes")
-        if not self.customers or not self.products:
-            return
-        for _ in range(self.sizes["quotes"] // 2):
-            header, _customer = self._bc_header(rng, "salesQuotes")
-            lines = self._bc_lines(rng, header["_id"])
-            day = self._day(rng, 120)
-            status, approval = rng.choices(
-                [
-                    ("Draft", "Open"),
-                    ("Sent", "Open"),
-                    ("Sent", "Approved"),
-                    ("Accepted", "Approved"),
-                ],
-                [40, 30, 15, 15],
-            )[0]
-            header.update(documents.header_totals(lines, 0.0))
-            header.update(
-                documentDate=day,
-                postingDate=day,
-                validUntilDate=_plus(day, 30),
-                dueDate=_plus(day, 30),
-                status=status,
-                approvalStatus=approval,
-                archivedVersions=0,
-                acceptedDate=day if status == "Accepted" else None,
-                externalDocumentNumber=f"QUO-{rng.randrange(10000, 99999)}",
-            )
-            yield "bc", "salesQuotes", header
-            for line in lines:
-                yield "bc", "salesQuoteLines", line
-
-    def _bc_documents(self, table: str, count: int) -> Iterator[Record]:
-        rng = self._rng(f"bc-{table}")
-        if not self.customers or not self.products:
-            return
-        for _ in range(count):
-            header, _customer = self._bc_header(rng, table)
-            lines = self._bc_lines(rng, header["_id"])
-            day = self._day(rng, 90)
-            header.update(documents.header_totals(lines, 0.0))
-            header.update(
-                orderDate=day,
-                postingDate=day,
-                status=rng.choice(["Draft", "Open"]),
-                fullyShipped=False,
-                partialShipping=False,
-                pricesIncludeTax=False,
-            )
-            yield "bc", table, header
-            for line in lines:
-                yield "bc", "salesOrderLines", line
-
-    def _bc_invoices(self) -> Iterator[Record]:
-        rng = self._rng("bc-invoices")
-        if not self.customers or not self.products:
-            return
-        count, payments = self.sizes["invoices"], self.sizes["payments"]
-        paid_share = payments / count if count else 0.0
-        made = 0
-        for _ in range(count):
-            header, customer = self._bc_header(rng, "postedSalesInvoices")
-            lines = self._bc_lines(rng, header["_id"])
-            day = self._day(rng)
-            header.update(documents.header_totals(lines, 0.0))
-            total = header["totalAmountIncludingTax"]
-            remaining = total
-            payment: dict[str, Any] | None = None
-            if made < payments and rng.random() < paid_share * 1.2:
-                made += 1
-                amount = total if rng.random() < 0.7 else round(total * rng.uniform(0.2, 0.8), 2)
-                remaining = round(total - amount, 2)
-                payment = {
-                    "_id": self._id(rng),
-                    "customerId": customer.id,
-                    "customerNumber": customer.number,
-                    "postingDate": _plus(day, rng.randrange(1, 45)),
-                    "documentNumber": self.numbers.bc("customerPayments"),
-                    "amount": amount,
-                    "appliesToInvoiceId": header["_id"],
-                    "appliesToInvoiceNumber": header["number"],
-                    "description": f"Payment {header['number']}",
-                    "lineNumber": 10000,
-                    "journalDisplayName": "CUSTPAYM",
-                    **self._bc_time(rng),
-                }
-            header.update(
-                invoiceDate=day,
-                postingDate=day,
-                dueDate=_plus(day, 30),
-                remainingAmount=remaining,
-                status="Paid" if remaining <= 0 else "Open",
-                pricesIncludeTax=False,
-            )
-            self.posted.append((header["_id"], header["number"], customer.id, total))
-            yield "bc", "salesInvoices", header
-            for line in lines:
-                yield "bc", "salesInvoiceLines", line
-            if payment is not None:
-                yield "bc", "customerPayments", payment
-
-    def _cases(self) -> Iterator[Record]:
-        rng, fake = self._rng("cases"), self._faker("cases")
-        for _ in range(self.sizes["cases"] if self.accounts else 0):
-            state = rng.choices([0, 1, 2], [70, 20, 10])[0]
-            yield (
-                "dataverse",
-                "incidents",
-                {
-                    "_id": self._id(rng),
-                    "title": fake.sentence(nb_words=6)[:200],
-                    "ticketnumber": self.numbers.crm("incidents", "CAS", rng),
-                    **self._customer_lookup(rng),
-                    "prioritycode": rng.choice([1, 2, 2, 3]),
-                    "caseorigincode": rng.choice([1, 2, 3]),
-                    "statecode": state,
-                    "statuscode": {0: 1, 1: 5, 2: 6}[state],
-                    "_ownerid_value": self._owner(rng),
-                    **self._crm_times(rng),
-                },
-            )
-
-    def _projects(self) -> Iterator[Record]:
-        rng, fake = self._rng("projects"), self._faker("projects")
-        if not self.customers:
-            return
-        for index in range(self.sizes["projects"]):
-            customer = rng.choice(self.customers)
-            number = self.numbers.bc("projects")
-            name = f"{fake.bs().title()}"[:100]
-            yield (
-                "bc",
-                "projects",
-                {
-                    "_id": self._id(rng),
-                    "number": number,
-                    "displayName": name,
-                    "customerId": customer.id,
-                    "customerNumber": customer.number,
-                    "status": rng.choice(["Planning", "Open", "Open", "Completed"]),
-                    **self._bc_time(rng),
-                },
-            )
-            account = self.account_of_customer.get(customer.id)
-            if index % 2 == 0 and account is not None:
-                times = self._crm_times(rng)
-                yield (
-                    "dataverse",
-                    "msdyn_projects",
-                    {
-                        "_id": self._id(rng),
-                        "msdyn_subject": name,
-                        "erp_projectnumber": number,
-                        "_msdyn_customer_value": account,
-                        "msdyn_scheduledstart": times["createdon"],
-                        "msdyn_progress": float(rng.randrange(0, 101)),
-                        "statecode": 0,
-                        "statuscode": 1,
-                        "_ownerid_value": self._owner(rng),
-                        **times,
-                    },
-                )
-
-
-def _plus(day: str, days: int) -> str:
-    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
 
 
 def reservations(plan: SeedPlan) -> tuple[dict[str, int], dict[str, int]]:

@@ -43,17 +43,27 @@ async def seed(
     databases = {"dataverse": dataverse, "bc": bc}
     buffers: dict[tuple[str, str], list[dict[str, Any]]] = {}
     written: Counter[str] = Counter()
-    for api, entity_set, doc in generator.records():
-        buffer = buffers.setdefault((api, entity_set), [])
-        buffer.append(doc)
-        if len(buffer) >= BATCH:
-            await _flush(databases[api], entity_set, buffer)
-            written[f"{api}.{entity_set}"] += len(buffer)
-            buffer.clear()
-    for (api, entity_set), buffer in buffers.items():
-        if buffer:
-            await _flush(databases[api], entity_set, buffer)
-            written[f"{api}.{entity_set}"] += len(buffer)
+    unindexed: set[str] = set()
+    try:
+        for api, entity_set, doc in generator.records():
+            buffer = buffers.setdefault((api, entity_set), [])
+            buffer.append(doc)
+            if len(buffer) >= BATCH:
+                if written[f"{api}.{entity_set}"] == 0:
+                    # Building an index once after a bulk load is much cheaper than keeping it
+                    # up to date through it.
+                    await databases[api].collection(entity_set).drop_indexes()
+                    unindexed.add(api)
+                await _flush(databases[api], entity_set, buffer)
+                written[f"{api}.{entity_set}"] += len(buffer)
+                buffer.clear()
+        for (api, entity_set), buffer in buffers.items():
+            if buffer:
+                await _flush(databases[api], entity_set, buffer)
+                written[f"{api}.{entity_set}"] += len(buffer)
+    finally:
+        for api in unindexed:
+            await databases[api].ensure_indexes()
     return dict(sorted(written.items()))
 
 

@@ -17,6 +17,7 @@ from sandbox.model import SEQ, VERSION, Catalogue, EntitySet
 
 Doc = dict[str, Any]
 COUNTERS = "_counters"
+_CLEAR_BY_DELETING = 20_000  # writes up to which a reset deletes records instead of dropping
 TOMBSTONES = "_tombstones"
 
 
@@ -118,8 +119,13 @@ class ApiDatabase:
         await self.database.client.drop_database(self.database.name)
 
     async def clear(self) -> bool:
-        """Delete every record but keep collections and indexes (much cheaper than dropping
-        and re-indexing); False when the database had no collections yet."""
+        """Delete every record. A database that saw few writes keeps its collections and
+        indexes (much cheaper than dropping and re-indexing); a large one is dropped (much
+        cheaper than deleting record by record). False when indexes must be created."""
+        if await self.clock.current() > _CLEAR_BY_DELETING:
+            await self.drop()
+            self.clock.forget()
+            return False
         names = await self.database.list_collection_names()
         for name in names:
             await self.database[name].delete_many({})
