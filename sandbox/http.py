@@ -103,8 +103,22 @@ def parse_prefer(values: list[str]) -> dict[str, str]:
     """`Prefer: odata.maxpagesize=100, return=representation` -> {name: value}."""
     found: dict[str, str] = {}
     for value in values:
-        for item in value.split(","):
+        for item in _split_outside_quotes(value):
             name, _, setting = item.strip().partition("=")
             if name:
                 found[name.strip().lower()] = setting.strip().strip('"')
     return found
+
+
+def _split_outside_quotes(text: str) -> list[str]:
+    """`a=1, b="x,y"` -> ['a=1', ' b="x,y"']."""
+    parts: list[str] = []
+    quoted, start = False, 0
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts

@@ -9,6 +9,7 @@ from sandbox.dataverse.catalogue import TABLES, Table
 from sandbox.dataverse.context import SCHEMA, Dataverse, entity_url, etag
 from sandbox.errors import ErrorKind, SandboxError
 from sandbox.http import ApiRequest, ApiResponse, json_response
+from sandbox.model import Navigation
 from sandbox.odata import apply as odata_apply
 from sandbox.odata.options import QueryOptions, parse_options
 from sandbox.odata.paths import Segment, parse_path
@@ -103,7 +104,7 @@ class DataverseApi:
                 try:
                     if before is None:
                         doc = await self._upsert_create(table, key, body, journal)
-                        return await self._written(table, doc, request, created=True, upsert=True)
+                        return await self._written(table, doc, request, created=True)
                     doc = await writes.update(self.ctx, table, before, body, journal)
                     return await self._written(table, doc, request, created=False)
                 except SandboxError as error:
@@ -135,45 +136,57 @@ class DataverseApi:
     ) -> ApiResponse:
         entity_set = table.entity_set
         nav = entity_set.navigations.get(segment.name)
-        if nav is not None and request.method == "GET":
-            record = await self.ctx.require(table, key)
-            target = TABLES[nav.target]
-            if nav.many:
-                options = self._options(target, request)
-                options.filter = {**options.filter, nav.remote: record["_id"]}
-                return await reads.query(self.ctx, target, request, options)
-            related_id = record.get(nav.local)
-            if related_id is None:
-                return ApiResponse(204, None, dict(_HEADERS))
-            return await reads.get_one(
-                self.ctx, target, {"_id": related_id}, request, self._options(target, request)
-            )
+        if nav is not None:
+            return await self._navigation(table, key, nav, request, journal=journal)
         field = entity_set.fields.get(segment.name)
         if field is None:
             raise SCHEMA.unknown(entity_set, segment.name)
+        record = await self.ctx.require(table, key)
         if request.method == "GET":
-            record = await self.ctx.require(table, key)
             value = to_json(field, record.get(entity_set.column(field.name)), milliseconds=False)
             context = f"{entity_set.name}({record['_id']})/{field.name}"
-            body = {
-                "@odata.context": f"{request.root}$metadata#{context}",
-                "value": value,
-            }
-            return json_response(200, body)
-        if request.method == "DELETE":
-            record = await self.ctx.require(table, key)
-            await writes.update(self.ctx, table, record, {field.name: None}, journal)
-            return ApiResponse(204, None, dict(_HEADERS))
-        if request.method == "PUT":
-            record = await self.ctx.require(table, key)
-            await writes.update(
-                self.ctx, table, record, {field.name: request.json().get("value")}, journal
+            return json_response(
+                200, {"@odata.context": f"{request.root}$metadata#{context}", "value": value}
             )
+        if request.method not in ("DELETE", "PUT"):
+            raise _not_allowed(request)
+        value = None if request.method == "DELETE" else request.json().get("value")
+        await writes.update(self.ctx, table, record, {field.name: value}, journal)
+        return ApiResponse(204, None, dict(_HEADERS))
+
+    async def _navigation(
+        self,
+        table: Table,
+        key: dict[str, Any],
+        nav: Navigation,
+        request: ApiRequest,
+        *,
+        journal: Journal | None,
+    ) -> ApiResponse:
+        record = await self.ctx.require(table, key)
+        target = TABLES[nav.target]
+        if nav.many and request.method == "POST":
+            # Creating through a collection-valued navigation property binds the new record.
+            navs = [name for name, lookup in target.lookups.items() if lookup.column == nav.remote]
+            reference = f"/{table.entity_set.name}({record['_id']})"
+            body = {**request.json(), f"{navs[0]}@odata.bind": reference}
+            doc = await writes.create(self.ctx, target, body, journal)
+            return await self._written(target, doc, request, created=True)
+        if request.method != "GET":
+            raise _not_allowed(request)
+        if nav.many:
+            options = self._options(target, request)
+            options.filter = {**options.filter, nav.remote: record["_id"]}
+            return await reads.query(self.ctx, target, request, options)
+        related_id = record.get(nav.local)
+        if related_id is None:
             return ApiResponse(204, None, dict(_HEADERS))
-        raise _not_allowed(request)
+        return await reads.get_one(
+            self.ctx, target, {"_id": related_id}, request, self._options(target, request)
+        )
 
     async def _written(
-        self, table: Table, doc: Any, request: ApiRequest, *, created: bool, upsert: bool = False
+        self, table: Table, doc: Any, request: ApiRequest, *, created: bool
     ) -> ApiResponse:
         headers = {**_HEADERS, "OData-EntityId": entity_url(request.root, table, doc["_id"])}
         prefs = request.preferences()
@@ -185,7 +198,6 @@ class DataverseApi:
             }
             headers.update({"Preference-Applied": "return=representation", "ETag": etag(doc)})
             return json_response(201 if created else 200, body, headers)
-        del upsert
         return ApiResponse(204, None, headers)
 
     async def _aggregate(

@@ -268,3 +268,38 @@ async def test_who_am_i_names_the_application_user(dataverse: httpx.AsyncClient)
     response = await dataverse.get("WhoAmI")
     assert response.status_code == 200
     assert response.json()["UserId"] == CALLER_ID
+
+
+async def test_create_through_a_collection_navigation_property(
+    dataverse: httpx.AsyncClient,
+) -> None:
+    account = await create(dataverse, "accounts", {"name": "Lines Inc."})
+    quote = await create(
+        dataverse,
+        "quotes",
+        {"name": "Q", "customerid_account@odata.bind": f"/accounts({account['accountid']})"},
+    )
+    response = await dataverse.post(
+        f"quotes({quote['quoteid']})/quote_details",
+        json={"productdescription": "Write-in", "quantity": 2, "priceperunit": 7.5},
+    )
+    assert response.status_code == 204
+    lines = (await dataverse.get(f"quotes({quote['quoteid']})/quote_details")).json()["value"]
+    assert [(line["productdescription"], line["extendedamount"]) for line in lines] == [
+        ("Write-in", 15.0)
+    ]
+
+
+async def test_prefer_values_with_quoted_lists(dataverse: httpx.AsyncClient) -> None:
+    await create(dataverse, "accounts", {"name": "Annotated"})
+    response = await dataverse.get(
+        "accounts",
+        params={"$select": "_ownerid_value"},
+        headers={
+            "Prefer": 'odata.include-annotations="OData.Community.Display.V1.FormattedValue,'
+            'Microsoft.Dynamics.CRM.lookuplogicalname",odata.maxpagesize=1'
+        },
+    )
+    [row] = response.json()["value"]
+    assert row["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "systemuser"
+    assert response.headers["Preference-Applied"].startswith("odata.maxpagesize=1")
