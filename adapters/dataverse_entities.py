@@ -100,6 +100,10 @@ TABLES: dict[str, Table] = {
                 "creditlimit",
                 "statecode",
                 "statuscode",
+                # Our solution's columns for the ERP's figures (CUSTOMER-STATISTICS).
+                "gw_balance",
+                "gw_totalsales",
+                "gw_overdueamount",
             ],
             [
                 _owner(),

@@ -23,6 +23,7 @@ from gateway.settings import ErpKind, Settings
 from gateway.store import connect_mongo, ensure_indexes, ping_mongo
 from gateway.store.couplings import CouplingRepository
 from gateway.store.integration_log import IntegrationLog
+from gateway.sync.mapping_health import log_stored_mapping_problems
 from gateway.sync.pairs import SyncContext
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,18 @@ async def prepare_store(services: Services, *, max_delay: float = 30.0) -> None:
             delay = min(delay * 2, max_delay)
         else:
             services.store_ready.set()
+            await _report_mapping_problems(services)
             return
+
+
+async def _report_mapping_problems(services: Services) -> None:
+    """Log what keeps a stored mapping out of synchronization, one line per problem."""
+    if services.erp is None or services.crm is None:
+        return
+    try:
+        await log_stored_mapping_problems(services.mappings, erp=services.erp, crm=services.crm)
+    except Exception:  # a report must never stop the start-up
+        log.exception("the table mappings could not be checked")
 
 
 @contextlib.asynccontextmanager

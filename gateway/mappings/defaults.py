@@ -113,7 +113,9 @@ def business_central_defaults() -> list[TableMapping]:
                 row("addressLine1", "address1_line1"),
                 row("city", "address1_city"),
                 row("postalCode", "address1_postalcode"),
-                row("country", "address1_country"),
+                # The ERP holds a country code, the CRM free text: codes go across, text
+                # ("United States") does not come back into a 10-character code field.
+                row("country", "address1_country", TO_CRM),
                 row("salespersonCode", "_ownerid_value", lookup=by_key("SALESPEOPLE")),
                 row(
                     "currencyCode",

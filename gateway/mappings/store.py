@@ -11,7 +11,12 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.mappings.model import TableMapping
-from gateway.mappings.validation import Catalogue, validate_mappings
+from gateway.mappings.validation import (
+    Catalogue,
+    MappingValidationError,
+    dependency_order,
+    validate_mapping,
+)
 
 Document = dict[str, Any]
 COLLECTION = "table_mappings"
@@ -30,9 +35,25 @@ class MappingRepository:
         return TableMapping.from_doc(doc) if doc else None
 
     async def save(self, mapping: TableMapping, *, erp: Catalogue, crm: Catalogue) -> TableMapping:
-        """Validate `mapping` together with every other stored mapping, then write it."""
-        others = [m for m in await self.all() if m.name != mapping.name]
-        validate_mappings([*others, mapping], erp=erp, crm=crm)
+        """Validate `mapping` together with every other stored mapping, then write it.
+
+        What blocks the save is what this change would break: the mapping's own problems, a
+        dependency cycle, and new problems of the mappings that depend on it. A problem
+        another mapping already had does not stop unrelated changes."""
+        stored = await self.all()
+        others = [m for m in stored if m.name != mapping.name]
+        after = [*others, mapping]
+        problems = validate_mapping(
+            mapping, erp=erp, crm=crm, known_mappings={m.name: m for m in after}
+        )
+        problems += _new_problems_of_dependents(mapping, stored, after, erp=erp, crm=crm)
+        if not problems:
+            try:
+                dependency_order(after)
+            except MappingValidationError as exc:
+                problems += exc.problems
+        if problems:
+            raise MappingValidationError(problems)
         await self._collection.replace_one(
             {"name": mapping.name},
             {**mapping.to_doc(), "updated_at": datetime.now(UTC)},
@@ -53,3 +74,23 @@ class MappingRepository:
             if result.upserted_id is not None:
                 inserted.append(mapping.name)
         return inserted
+
+
+def _new_problems_of_dependents(
+    mapping: TableMapping,
+    before: list[TableMapping],
+    after: list[TableMapping],
+    *,
+    erp: Catalogue,
+    crm: Catalogue,
+) -> list[str]:
+    known_before = {m.name: m for m in before}
+    known_after = {m.name: m for m in after}
+    problems: list[str] = []
+    for dependent in after:
+        if mapping.name not in dependent.depends_on or dependent.name == mapping.name:
+            continue
+        old = set(validate_mapping(dependent, erp=erp, crm=crm, known_mappings=known_before))
+        new = validate_mapping(dependent, erp=erp, crm=crm, known_mappings=known_after)
+        problems += [problem for problem in new if problem not in old]
+    return problems

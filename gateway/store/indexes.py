@@ -24,11 +24,17 @@ COLLECTION_INDEXES: dict[str, list[IndexModel]] = {
     "sync_runs": [
         IndexModel([("mapping", ASCENDING), ("started_at", DESCENDING)], name="mapping_started"),
         IndexModel([("status", ASCENDING)], name="status"),
+        IndexModel([("mappings", ASCENDING), ("_id", DESCENDING)], name="mappings"),
     ],
     "sync_errors": [
         IndexModel([("mapping", ASCENDING), ("created_at", DESCENDING)], name="mapping_created"),
         IndexModel([("run_id", ASCENDING)], name="run_id"),
+        IndexModel([("mapping", ASCENDING), ("record", ASCENDING)], unique=True, name="record"),
+        IndexModel([("mapping", ASCENDING), ("erp_id", ASCENDING)], name="erp_id"),
+        IndexModel([("mapping", ASCENDING), ("crm_id", ASCENDING)], name="crm_id"),
     ],
+    # One document per lease (`_id` is its name): who holds it and until when.
+    "leases": [],
     "integration_log": [
         IndexModel([("at", DESCENDING)], name="at"),
     ],

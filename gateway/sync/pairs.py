@@ -190,10 +190,12 @@ async def create_counterpart(
     direction: Direction,
     *,
     replace_existing: bool = True,
+    record_id: str | None = None,
 ) -> tuple[CoupleResult, Record]:
     """Create `source`'s counterpart on the other side through the mapping's fields and
     template, then couple the two. Both happen or neither: a coupling that cannot be stored
-    removes the record just created."""
+    removes the record just created. `record_id` chooses the new record's id (where the
+    system lets the caller choose), so that a repeated creation is detectable."""
     lookups = await resolve_lookups(mapping, direction, [source.values], ctx.couplings)
     plan = plan_create(mapping, direction, source.values, lookups)
     if not plan.ok:
@@ -201,7 +203,11 @@ async def create_counterpart(
     target_side: SideName = direction.target
     connector = ctx.connector(target_side)
     target_entity = mapping.entity_of(target_side)
-    created = await connector.create(target_entity, plan.values)
+    values = dict(plan.values)
+    if record_id is not None:
+        spec = connector.entities().get(target_entity)
+        values[spec.key_field if spec is not None else "id"] = record_id
+    created = await connector.create(target_entity, values)
     source_side: SideName = direction.source
     sides = {
         source_side: coupled_record(mapping, source_side, source),

@@ -1,0 +1,283 @@
+"""Full synchronization: every record of the chosen mappings, in dependency order, with
+counterparts created for uncoupled records in each mapping's direction(s) whatever
+`sync_only_coupled` says (that is what "full" means).
+
+A run is planned as stages, one per mapping and side it reads (`checkpoint.stages`), and
+streams each side's records page by page (`changes(entity, None)`). After each applied page
+the run's checkpoint holds the stage and the page's token; `run_full_synchronization` called
+again for the same run (after a crash, say) resumes right there. Re-reading a page that was
+partly applied is harmless: pairs already agree, and counterparts already created are found
+again by key or by the id the gateway gave them. When a mapping's stages are done, their final
+tokens become the mapping's incremental tokens.
+
+Progress is the share of records read when every side could count its records, else the share
+of stages done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.base import Page
+from adapters.errors import ConnectorError
+from adapters.filters import Compare, all_of
+from gateway.mappings.model import MappingDirection, TableMapping
+from gateway.services import Services
+from gateway.store.job_queue import JobQueueTokens
+from gateway.store.sync_runs import (
+    Counters,
+    RunStatus,
+    RunTrigger,
+    SyncRun,
+    SyncRunRepository,
+)
+from gateway.sync.engine import SyncEngine
+from gateway.sync.pairs import SyncContext
+from gateway.sync.refusals import RefusalCode, SyncRefusedError
+from gateway.sync.running import (
+    MappingLease,
+    SideName,
+    expected_failure,
+    failure_message,
+    mapping_health,
+    source_sides,
+    sync_context,
+)
+
+log = logging.getLogger(__name__)
+
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+async def start_full_synchronization(
+    services: Services, names: Sequence[str] | None, *, actor: str
+) -> SyncRun:
+    """Check the request and store the run, QUEUED; nothing is synchronized yet."""
+    sync_context(services, actor)
+    health = await mapping_health(services)
+    known = {mapping.name: mapping for mapping in health.mappings}
+    if names is None:
+        chosen = health.runnable
+    else:
+        for index, name in enumerate(names):
+            mapping = known.get(name)
+            if mapping is None:
+                raise SyncRefusedError(
+                    RefusalCode.NOT_FOUND,
+                    f"no table mapping is named {name!r}",
+                    "mappings",
+                    str(index),
+                )
+            if not health.usable(mapping):
+                reason = "; ".join(health.problems.get(name, [])) or f"{name} is disabled"
+                raise SyncRefusedError(
+                    RefusalCode.INVALID_INPUT,
+                    f"{name} cannot run: {reason}",
+                    "mappings",
+                    str(index),
+                )
+        chosen = [mapping for mapping in health.mappings if mapping.name in set(names)]
+    if not chosen:
+        raise SyncRefusedError(RefusalCode.INVALID_INPUT, "no mapping can run", "mappings")
+    chosen_names = [mapping.name for mapping in chosen]
+    runs = SyncRunRepository(services.db)
+    busy = await runs.active(RunTrigger.FULL_SYNCHRONIZATION, chosen_names)
+    if busy:
+        raise SyncRefusedError(
+            RefusalCode.CONFLICT,
+            f"a full synchronization of {', '.join(busy[0].mappings)} is under way "
+            f"(run {busy[0].id})",
+            "mappings",
+        )
+    stages = [{"mapping": m.name, "side": side} for m in chosen for side in source_sides(m)]
+    directions = {mapping.direction for mapping in chosen}
+    return await runs.create(
+        SyncRun(
+            mapping=", ".join(chosen_names),
+            mappings=chosen_names,
+            direction=(
+                directions.pop() if len(directions) == 1 else MappingDirection.BIDIRECTIONAL
+            ).value,
+            trigger=RunTrigger.FULL_SYNCHRONIZATION,
+            actor=actor,
+            checkpoint={
+                "stages": stages,
+                "stage": 0,
+                "token": None,
+                "pages": 0,
+                "processed": [0] * len(stages),
+                "totals": None,
+                "final_tokens": {},
+            },
+        )
+    )
+
+
+def run_in_background(services: Services, run_id: str) -> None:
+    """Run it in this process, after the caller has answered (the jobs layer replaces this)."""
+    task = asyncio.create_task(_background(services, run_id), name=f"full-sync-{run_id}")
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+
+
+async def _background(services: Services, run_id: str) -> None:
+    try:
+        await run_full_synchronization(services, run_id)
+    except Exception:
+        log.exception("full synchronization %s stopped", run_id)
+
+
+async def run_full_synchronization(services: Services, run_id: str) -> SyncRun:
+    """Run (or resume) a stored full synchronization to its end."""
+    runs = SyncRunRepository(services.db)
+    run = await runs.get(run_id)
+    if run is None:
+        raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
+    if run.status.finished:
+        return run
+    ctx = sync_context(services, run.actor)
+    started = await runs.start(run_id)
+    assert started is not None
+    full = _FullRun(services, ctx, runs, run_id, started.checkpoint)
+    try:
+        await full.run()
+    except Exception as exc:
+        message = exc.message if isinstance(exc, SyncRefusedError) else failure_message(exc)
+        await runs.finish(run_id, RunStatus.FAILED, message=message)
+        if not (expected_failure(exc) or isinstance(exc, SyncRefusedError)):
+            raise
+    else:
+        await runs.finish(run_id, RunStatus.SUCCEEDED)
+    finally:
+        await full.leave()
+    finished = await runs.get(run_id)
+    assert finished is not None
+    return finished
+
+
+class _FullRun:
+    def __init__(
+        self,
+        services: Services,
+        ctx: SyncContext,
+        runs: SyncRunRepository,
+        run_id: str,
+        checkpoint: dict[str, Any],
+    ) -> None:
+        self.services, self.ctx, self.runs, self.run_id = services, ctx, runs, run_id
+        self.checkpoint = checkpoint
+        self.owner = f"{run_id}:{uuid.uuid4().hex[:8]}"  # this attempt, not the run
+        self.lease: MappingLease | None = None
+
+    async def run(self) -> None:
+        checkpoint = self.checkpoint
+        mappings = {m.name: m for m in await self.services.mappings.all()}
+        if checkpoint.get("totals") is None:
+            checkpoint["totals"] = await _count(self.ctx, mappings, checkpoint["stages"])
+        stages = checkpoint["stages"]
+        for index in range(int(checkpoint["stage"]), len(stages)):
+            mapping = mappings.get(stages[index]["mapping"])
+            if mapping is None:
+                raise SyncRefusedError(
+                    RefusalCode.NOT_FOUND, f"{stages[index]['mapping']} was removed", "mappings"
+                )
+            lease = self.lease or await self.enter(mapping)
+            await self.stage(mapping, index, lease)
+            following = stages[index + 1]["mapping"] if index + 1 < len(stages) else None
+            if following != mapping.name:
+                final = checkpoint["final_tokens"].get(mapping.name, {})
+                await JobQueueTokens(self.services.db).save_tokens(mapping.name, final)
+                await self.leave()
+
+    async def enter(self, mapping: TableMapping) -> MappingLease:
+        lease = MappingLease(self.services, mapping.name, self.owner)
+        if not await lease.wait():
+            raise SyncRefusedError(
+                RefusalCode.CONFLICT, f"{mapping.name} stayed busy with another run", "mappings"
+            )
+        self.lease = lease
+        return lease
+
+    async def leave(self) -> None:
+        lease, self.lease = self.lease, None
+        if lease is not None:
+            with contextlib.suppress(Exception):
+                await lease.release()
+
+    async def stage(self, mapping: TableMapping, index: int, lease: MappingLease) -> None:
+        checkpoint = self.checkpoint
+        side: SideName = checkpoint["stages"][index]["side"]
+        token: str | None = checkpoint["token"] if index == checkpoint["stage"] else None
+        engine = SyncEngine(
+            self.ctx,
+            self.services.db,
+            mapping,
+            create=True,
+            skip_after=self.services.settings.sync_skip_after_failures,
+            run_id=self.run_id,
+        )
+        changes = self.ctx.connector(side).changes(
+            mapping.entity_of(side), token, page_size=self.services.settings.sync_page_size
+        )
+        async for batch in changes:
+            counters = await engine.apply(side, batch.upserts, batch.deleted_ids)
+            token = batch.token
+            checkpoint["processed"][index] += len(batch.upserts)
+            checkpoint.update(stage=index, token=token, pages=int(checkpoint["pages"]) + 1)
+            await self.runs.record_progress(
+                self.run_id, counters, progress=progress(checkpoint), checkpoint=checkpoint
+            )
+            await lease.renew()
+        checkpoint["final_tokens"].setdefault(mapping.name, {})[side] = token
+        checkpoint.update(stage=index + 1, token=None)
+        await self.runs.record_progress(
+            self.run_id, Counters(), progress=progress(checkpoint), checkpoint=checkpoint
+        )
+
+
+def progress(checkpoint: dict[str, Any]) -> float:
+    stages = checkpoint["stages"]
+    if not stages:
+        return 1.0
+    done = int(checkpoint["stage"])
+    processed: list[int] = checkpoint["processed"]
+    totals: list[int | None] = checkpoint.get("totals") or [None] * len(stages)
+    if all(total is not None for total in totals) and sum(t or 0 for t in totals) > 0:
+        counted = sum(
+            (total or 0) if i < done else min(processed[i], total or 0)
+            for i, total in enumerate(totals)
+        )
+        return min(counted / sum(t or 0 for t in totals), 0.999 if done < len(stages) else 1.0)
+    within = 0.0
+    if done < len(stages):
+        total = totals[done]
+        within = min(processed[done] / total, 0.99) if total else 0.5
+    return (done + within) / len(stages)
+
+
+async def _count(
+    ctx: SyncContext, mappings: dict[str, TableMapping], stages: list[dict[str, str]]
+) -> list[int | None]:
+    """How many records each stage will read, where the system can count them."""
+
+    async def count(stage: dict[str, str]) -> int | None:
+        mapping = mappings.get(stage["mapping"])
+        if mapping is None:
+            return None
+        side: SideName = "erp" if stage["side"] == "erp" else "crm"
+        wanted = mapping.erp_filter if side == "erp" else mapping.crm_filter
+        condition = all_of(*(Compare(name, "eq", value) for name, value in wanted.items()))
+        try:
+            result = await ctx.connector(side).query(
+                mapping.entity_of(side), condition, Page(size=1), count=True
+            )
+        except ConnectorError:
+            return None
+        return result.total_count
+
+    return list(await asyncio.gather(*(count(stage) for stage in stages)))

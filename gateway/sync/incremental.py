@@ -1,0 +1,116 @@
+"""An incremental run of one mapping: the unit a scheduled job runs.
+
+It reads each side's changes since the token saved in the mapping's job queue entry (the ERP
+side first, then the CRM side), applies them batch by batch (`gateway.sync.engine`) and saves
+each token only once its batch is applied. It holds the mapping's lease while it works: a run
+that finds the lease held elsewhere returns at once, CANCELLED, saying so. With nothing to do,
+a run costs one change request per side.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gateway.services import Services
+from gateway.store.job_queue import JobQueueTokens
+from gateway.store.sync_runs import Counters, RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.sync.engine import SyncEngine
+from gateway.sync.refusals import RefusalCode, SyncRefusedError
+from gateway.sync.running import (
+    MappingLease,
+    expected_failure,
+    failure_message,
+    mapping_health,
+    source_sides,
+    sync_context,
+)
+
+SCHEDULER = "scheduler"
+
+
+async def run_incremental(
+    services: Services,
+    mapping_name: str,
+    *,
+    actor: str = SCHEDULER,
+    trigger: str = RunTrigger.SCHEDULED,
+) -> SyncRun:
+    """Synchronize what changed on either side of `mapping_name` since its last run."""
+    mapping = await services.mappings.get(mapping_name)
+    if mapping is None:
+        raise SyncRefusedError(
+            RefusalCode.NOT_FOUND, f"no table mapping is named {mapping_name!r}", "mapping"
+        )
+    ctx = sync_context(services, actor)
+    runs = SyncRunRepository(services.db)
+    run = await runs.create(
+        SyncRun(
+            mapping=mapping.name,
+            direction=mapping.direction.value,
+            trigger=trigger,
+            actor=actor,
+            status=RunStatus.RUNNING,
+            started_at=datetime.now(UTC),
+        )
+    )
+    assert run.id is not None
+    health = await mapping_health(services)
+    if not health.usable(mapping):
+        reason = "; ".join(health.problems.get(mapping.name, [])) or "the mapping is disabled"
+        return await _finish(runs, run.id, RunStatus.CANCELLED, f"not run: {reason}")
+    lease = MappingLease(services, mapping.name, run.id)
+    if not await lease.take():
+        holder = await lease.holder()
+        return await _finish(
+            runs,
+            run.id,
+            RunStatus.CANCELLED,
+            f"skipped: {mapping.name} is being synchronized elsewhere (by {holder})",
+        )
+    engine = SyncEngine(
+        ctx,
+        services.db,
+        mapping,
+        create=not mapping.sync_only_coupled,
+        skip_after=services.settings.sync_skip_after_failures,
+        run_id=run.id,
+    )
+    tokens = JobQueueTokens(services.db)
+    try:
+        saved = await tokens.tokens(mapping.name)
+        sides = source_sides(mapping)
+        for done, side in enumerate(sides):
+            pages = 0
+            changes = ctx.connector(side).changes(
+                mapping.entity_of(side), saved[side], page_size=services.settings.sync_page_size
+            )
+            async for batch in changes:
+                counters = Counters()
+                if batch.upserts or batch.deleted_ids:
+                    counters = await engine.apply(side, batch.upserts, batch.deleted_ids)
+                if batch.token != saved[side]:
+                    await tokens.save_token(mapping.name, side, batch.token)
+                    saved[side] = batch.token
+                pages += 1
+                progress = (done + 1 - 0.5**pages) / len(sides)
+                if counters:
+                    await runs.record_progress(run.id, counters, progress=progress)
+                    await lease.renew()
+    except Exception as exc:
+        await _finish(runs, run.id, RunStatus.FAILED, failure_message(exc))
+        if not expected_failure(exc):
+            raise
+        finished = await runs.get(run.id)
+        assert finished is not None
+        return finished
+    finally:
+        await lease.release()
+    return await _finish(runs, run.id, RunStatus.SUCCEEDED, None)
+
+
+async def _finish(
+    runs: SyncRunRepository, run_id: str, status: RunStatus, message: str | None
+) -> SyncRun:
+    finished = await runs.finish(run_id, status, message=message)
+    assert finished is not None
+    return finished

@@ -1,0 +1,51 @@
+"""The default mappings fit the real connectors' catalogues: every entity and field they name
+exists, so they are stored enabled and pass the start-up check."""
+
+from __future__ import annotations
+
+from adapters.base import EntitySpec, Side
+from adapters.business_central_entities import RESOURCES
+from adapters.dataverse_entities import TABLES
+from adapters.memory import MemoryConnector
+from gateway.mappings.defaults import (
+    CRM_BALANCE,
+    CRM_OVERDUE,
+    CRM_TOTAL_SALES,
+    business_central_defaults,
+    defaults_for,
+)
+from gateway.mappings.validation import validate_mappings
+from gateway.sync.mapping_health import check_mappings
+
+CRM = {name: table.spec for name, table in TABLES.items()}
+
+
+def test_the_business_central_defaults_validate_against_both_catalogues() -> None:
+    mappings = defaults_for(
+        business_central_defaults(), erp_entities=set(RESOURCES), crm_entities=set(CRM)
+    )
+    validate_mappings(mappings, erp=RESOURCES, crm=CRM)
+    enabled = {mapping.name for mapping in mappings if mapping.enabled}
+    assert {"CUSTOMER", "CONTACT", "SALESPEOPLE", "CURRENCY", "CUSTOMER-STATISTICS"} <= enabled
+
+
+def test_the_account_has_the_columns_of_the_customer_statistics() -> None:
+    assert {CRM_BALANCE, CRM_TOTAL_SALES, CRM_OVERDUE} <= CRM["account"].fields
+
+
+def test_a_mapping_naming_a_missing_field_is_kept_out_of_runs() -> None:
+
+    erp = MemoryConnector(
+        "business_central",
+        Side.ERP,
+        specs={
+            "customer": EntitySpec("customer", "customers", "id", frozenset({"id", "number"})),
+        },
+    )
+    crm = MemoryConnector("dataverse", Side.CRM, specs={"account": CRM["account"]})
+    [customer] = [m for m in business_central_defaults() if m.name == "CUSTOMER"]
+    lone = customer.model_copy(update={"depends_on": (), "fields": customer.fields[:2]})
+    health = check_mappings([lone], erp=erp, crm=crm)
+    assert not health.usable(lone)
+    assert health.runnable == []
+    assert any("'displayName'" in problem for problem in health.problems["CUSTOMER"])

@@ -1,0 +1,249 @@
+"""Deletions by policy, records that cannot synchronize yet (dependencies), repeated failures
+that mark a coupling SKIPPED, and retrying sync errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.mappings.model import (
+    DeletionPolicy,
+    Direction,
+    Lookup,
+    LookupBy,
+    MappingDirection,
+    TableMapping,
+)
+from gateway.store.couplings import CoupledRecord, CouplingState
+from gateway.store.sync_runs import RunStatus, SyncRunRepository
+from gateway.sync.now import synchronize_now
+from gateway.sync.refusals import RefusalCode, SyncRefusedError
+from gateway.sync.retry import retry_sync_error
+from tests.sync.conftest import World, party, row
+
+OWNERS = TableMapping(
+    name="OWNERS",
+    erp_entity="salesperson",
+    crm_entity="user",
+    direction=MappingDirection.FROM_CRM,
+    erp_key_field="code",
+    crm_key_field="internalemailaddress",
+    fields=(row("email", "internalemailaddress", MappingDirection.FROM_CRM),),
+)
+
+
+def owned_party() -> TableMapping:
+    owner = row(
+        "salespersonCode",
+        "_ownerid_value",
+        lookup=Lookup(mapping="OWNERS", erp_by=LookupBy.KEY, crm_by=LookupBy.ID),
+    )
+    return party(depends_on=("OWNERS",), fields=(*party().fields, owner))
+
+
+async def couple_owner(world: World, code: str, user: str) -> None:
+    await world.services.couplings.couple(
+        "OWNERS",
+        CoupledRecord("business_central", "salesperson", f"sp-{code}", key=code),
+        CoupledRecord("dataverse", "user", user),
+    )
+
+
+@pytest.fixture
+async def owned(world: World) -> World:
+    world.erp.seed("salesperson", [])
+    world.crm.seed("user", [])
+    await world.store(OWNERS, owned_party())
+    return world
+
+
+@pytest.mark.parametrize(
+    ("policy", "account_left", "customer_left"),
+    [
+        (DeletionPolicy.UNCOUPLE, True, True),
+        (DeletionPolicy.DELETE, False, True),
+    ],
+)
+async def test_an_erp_deletion_uncouples_or_deletes_per_the_policy(
+    world: World, policy: DeletionPolicy, account_left: bool, customer_left: bool
+) -> None:
+    await world.store(party(deletion_policy=policy))
+    [customer] = world.erp.seed("customer", [{"number": "C1", "displayName": "Gone soon"}])
+    await world.run()
+    [coupling] = await world.couplings()
+    await world.run()
+
+    await world.erp.delete("customer", customer.id)
+    # The memory ERP reports deletions like Dataverse change tracking does.
+    run = await world.run()
+
+    assert run.counters.uncoupled == 1
+    assert run.counters.deleted == (0 if account_left else 1)
+    assert await world.couplings() == []
+    accounts = await world.crm.get_many("account", [coupling.crm.id])
+    assert (coupling.crm.id in accounts) is account_left
+    entries, _ = await world.services.integration_log.page(None, 20)
+    uncoupled = [e for e in entries if e.operation == "uncouple"]
+    assert len(uncoupled) == 1
+    assert uncoupled[0].details["erp_id"] == customer.id
+    assert customer.id in uncoupled[0].details["reason"]
+    if not account_left:
+        assert [e.target.id for e in entries if e.operation == "delete" and e.target] == [
+            coupling.crm.id
+        ]
+
+
+async def test_an_ignored_deletion_keeps_the_coupling_and_says_so(world: World) -> None:
+    await world.store(party(deletion_policy=DeletionPolicy.IGNORE))
+    world.erp.seed("customer", [{"number": "C1", "displayName": "Kept"}])
+    await world.run()
+    [coupling] = await world.couplings()
+    await world.crm.delete("account", coupling.crm.id)
+
+    run = await world.run()
+
+    assert run.counters.uncoupled == 0
+    assert len(await world.couplings()) == 1
+    [error] = await world.errors()
+    assert error.code == "DELETED"
+    assert "IGNORE" in error.message
+
+
+async def test_a_missing_dependency_fails_the_record_naming_what_to_couple(
+    owned: World,
+) -> None:
+    world = owned
+    [customer] = world.erp.seed(
+        "customer", [{"number": "C1", "displayName": "Owned", "salespersonCode": "JR"}]
+    )
+
+    run = await world.run()
+
+    assert run.counters.failed == 1
+    assert (await world.crm.query("account")).records == []
+    [error] = await world.errors()
+    assert error.code == "DEPENDENCY_NOT_COUPLED"
+    assert "couple OWNERS first" in error.message
+    assert error.erp_id == customer.id
+
+    await couple_owner(world, "JR", "user-1")
+    retried = await retry_sync_error(world.services, error.id, actor="test")
+
+    assert retried.refusal is None
+    assert retried.run.counters.inserted == 1
+    [account] = (await world.crm.query("account")).records
+    assert account.values["_ownerid_value"] == "user-1"
+    assert await world.errors() == []
+    again = await world.run()  # the creation's echo: nothing more to do
+    assert again.counters.inserted == 0
+    assert again.counters.failed == 0
+
+
+async def test_repeated_failures_mark_the_coupling_skipped_until_someone_retries(
+    owned: World,
+) -> None:
+    world = owned
+    await couple_owner(world, "JR", "user-1")
+    [customer] = world.erp.seed(
+        "customer", [{"number": "C1", "displayName": "Owned", "salespersonCode": "JR"}]
+    )
+    await world.run()
+    await world.run()
+    attempts = []
+    for index in range(3):
+        await world.erp.update(
+            "customer", customer.id, {"salespersonCode": "ZZ", "email": f"{index}@x.example"}
+        )
+        run = await world.run()
+        attempts.append(run.counters.failed)
+    assert attempts == [1, 1, 1]
+    [coupling] = await world.couplings()
+    assert coupling.state is CouplingState.SKIPPED
+    [error] = await world.errors()
+    assert error.attempts == 3
+
+    await world.erp.update("customer", customer.id, {"email": "again@x.example"})
+    left_alone = await world.run()
+    assert (left_alone.counters.skipped, left_alone.counters.failed) == (1, 0)
+
+    with pytest.raises(SyncRefusedError) as refused:
+        await synchronize_now(
+            world.services,
+            "PARTY",
+            erp_id=None,
+            crm_id="nope",
+            direction=Direction.TO_CRM,
+            actor="test",
+        )
+    assert refused.value.code is RefusalCode.NOT_COUPLED
+    failed = await synchronize_now(
+        world.services,
+        "PARTY",
+        erp_id=customer.id,
+        crm_id=None,
+        direction=Direction.TO_CRM,
+        actor="test",
+    )
+    assert failed.refusal is not None
+    assert failed.refusal.code is RefusalCode.DEPENDENCY_NOT_COUPLED
+    assert failed.run.status is RunStatus.FAILED
+
+    await couple_owner(world, "ZZ", "user-2")
+    done = await synchronize_now(
+        world.services,
+        "PARTY",
+        erp_id=customer.id,
+        crm_id=None,
+        direction=Direction.TO_CRM,
+        actor="test",
+    )
+    assert done.refusal is None
+    [coupling] = await world.couplings()
+    assert coupling.state is CouplingState.COUPLED
+    account = (await world.crm.get_many("account", [coupling.crm.id]))[coupling.crm.id]
+    assert account.values["_ownerid_value"] == "user-2"
+    assert account.values["emailaddress1"] == "again@x.example"
+    assert await world.errors() == []
+
+
+async def test_a_counterpart_that_vanished_is_uncoupled_and_logged(world: World) -> None:
+    await world.store(party())
+    [customer] = world.erp.seed("customer", [{"number": "C1", "displayName": "Here"}])
+    await world.run()
+    [coupling] = await world.couplings()
+    await world.run()
+    # Gone without a trace in the change feed (as in a system without deletion tracking).
+    del world.crm._tables["account"].rows[coupling.crm.id]
+    await world.erp.update("customer", customer.id, {"email": "x@here.example"})
+
+    run = await world.run()
+
+    assert run.counters.uncoupled == 1
+    assert await world.couplings() == []
+    entries, _ = await world.services.integration_log.page(None, 10)
+    assert any(
+        e.operation == "uncouple" and "no longer exists" in e.details["reason"] for e in entries
+    )
+
+
+async def test_synchronize_now_refuses_bad_requests_before_writing(world: World) -> None:
+    await world.store(party(direction=MappingDirection.TO_CRM))
+    world.reset_calls()
+    cases = [
+        ("NOPE", "c", Direction.TO_CRM, RefusalCode.NOT_FOUND, ("mapping",)),
+        ("PARTY", "c", Direction.FROM_CRM, RefusalCode.INVALID_INPUT, ("direction",)),
+        ("PARTY", "c", Direction.TO_CRM, RefusalCode.NOT_COUPLED, ("erpId",)),
+    ]
+    for mapping, erp_id, direction, code, field in cases:
+        with pytest.raises(SyncRefusedError) as refused:
+            await synchronize_now(
+                world.services,
+                mapping,
+                erp_id=erp_id,
+                crm_id=None,
+                direction=direction,
+                actor="test",
+            )
+        assert (refused.value.code, refused.value.field) == (code, field)
+    assert world.writes() == 0
+    runs, _ = await SyncRunRepository(world.services.db).page()
+    assert runs == []
