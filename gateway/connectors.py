@@ -90,6 +90,7 @@ def _connection(
         max_concurrency=max_concurrency,
         timeout=settings.connector_timeout_seconds,
         max_attempts=settings.connector_max_attempts,
+        max_url_length=settings.connector_max_url_length,
     )
 
 

@@ -10,13 +10,27 @@ from strawberry.tools import merge_types
 from gateway.settings import Settings
 from schema.extensions import GatewaySchema, audit_mutations, schema_options
 from schema.mutations.api_keys import ApiKeyMutation
+from schema.mutations.couplings import CouplingMutation
+from schema.mutations.matching import MatchingMutation
+from schema.queries.accounts import AccountQuery
 from schema.queries.api_keys import ApiKeyQuery
+from schema.queries.couplings import CouplingQuery
+from schema.queries.customers import CustomerQuery
 from schema.queries.integration_log import IntegrationLogQuery
+from schema.queries.node import NodeQuery
 from schema.queries.system import SystemQuery
 
 # Each domain area contributes one query class; adding an area is one line here.
-QUERY_TYPES: tuple[type, ...] = (SystemQuery, ApiKeyQuery, IntegrationLogQuery)
-MUTATION_TYPES: tuple[type, ...] = (ApiKeyMutation,)
+QUERY_TYPES: tuple[type, ...] = (
+    SystemQuery,
+    ApiKeyQuery,
+    IntegrationLogQuery,
+    NodeQuery,
+    AccountQuery,
+    CustomerQuery,
+    CouplingQuery,
+)
+MUTATION_TYPES: tuple[type, ...] = (ApiKeyMutation, CouplingMutation, MatchingMutation)
 
 
 def build_schema(

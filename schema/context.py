@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from gateway.auth.roles import Caller
 from gateway.services import Services
+from schema.loaders import Loaders
 
 
 @dataclass
@@ -21,6 +23,11 @@ class Context:
     response: Response
     services: Services
     caller: Caller | None = field(default=None)
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, made on first use."""
+        return Loaders(self.services)
 
 
 Info = StrawberryInfo[Context, None]

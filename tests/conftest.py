@@ -27,6 +27,8 @@ from gateway.settings import Settings
 from tests.support import poll_readiness
 from tests.support_sandbox import SandboxHandle
 
+pytest_plugins = ["tests.connected"]
+
 TEST_API_KEY = "gw_test_admin_key_0123456789"
 
 

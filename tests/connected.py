@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from gateway.app import create_app
 from gateway.asgi_server import running_server
@@ -26,11 +27,11 @@ def connected_settings(settings: Settings, sandbox: SandboxHandle) -> Settings:
             "crm_url": sandbox.dataverse_url,
             "crm_token_url": sandbox.token_url,
             "crm_client_id": sandbox.client_id,
-            "crm_client_secret": sandbox.client_secret,
+            "crm_client_secret": SecretStr(sandbox.client_secret),
             "bc_url": sandbox.bc_url,
             "bc_token_url": sandbox.token_url,
             "bc_client_id": sandbox.client_id,
-            "bc_client_secret": sandbox.client_secret,
+            "bc_client_secret": SecretStr(sandbox.client_secret),
             "bc_company_id": sandbox.company_id,
         }
     )

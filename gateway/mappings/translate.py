@@ -145,6 +145,11 @@ def translate(
         target = target_field(row, direction)
         if target is None:
             continue
+        name = source_field(row, direction)
+        if row.lookup is not None and name is not None and _normal(source.get(name)) is None:
+            # No reference to carry across (a customer in the company's own currency, without
+            # a salesperson): the target keeps its own rather than being cleared.
+            continue
         value, problem = translate_row(row, direction, source, lookups)
         if problem is not None:
             problems.append(problem)

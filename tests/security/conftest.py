@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-from strawberry import relay
 
 from gateway.app import create_app
 from gateway.asgi_server import running_server
@@ -40,8 +39,6 @@ class Probe:
 
 @strawberry.type
 class ProbeQuery:
-    node: relay.Node = relay.node()
-
     @strawberry.field
     def probe(self) -> Probe:
         PROBE_CALLS.append("probe")

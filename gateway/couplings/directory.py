@@ -1,0 +1,186 @@
+"""Reading accounts, customers and what hangs off them, many at a time.
+
+Every method takes many ids and costs a fixed number of requests to one system (or one query
+to MongoDB), whatever the number of ids: the GraphQL layer's DataLoaders call these once per
+hop of a request. Ids a system cannot have (a malformed GUID) are simply not found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from adapters.base import Connector, Page, Record
+from adapters.filters import In
+from adapters.statistics import (
+    CrmAccountStatistics,
+    CrmStatisticsSource,
+    CustomerStatisticsSource,
+    ErpCustomerStatistics,
+)
+from gateway.couplings.listing import Listing, Source
+from gateway.couplings.problems import plain_errors
+from gateway.couplings.views import (
+    ACCOUNT_ENTITY,
+    CONTACT_ENTITY,
+    CONTACT_PARENT_FIELD,
+    CUSTOMER_ENTITY,
+    CUSTOMER_MAPPING,
+    USER_ENTITY,
+    AccountView,
+    ContactView,
+    CustomerFields,
+    CustomerView,
+    UserView,
+    customer_fields,
+)
+from gateway.services import NotConfiguredError, Services
+from gateway.store.couplings import Coupling
+
+# Encoded length of one `<lookup> eq <guid> or ` clause, and what the rest of a URL takes.
+_CLAUSE_LENGTH = 75
+_URL_OVERHEAD = 700
+_MAX_IDS = 200
+
+
+def ids_per_request(connector: Connector) -> int:
+    """How many ids one `$filter` of lookup comparisons may carry on this connector. OData
+    connectors publish their URL limit (`limits.max_url_length`); others take the maximum."""
+    limits = getattr(connector, "limits", None)
+    length = getattr(limits, "max_url_length", None)
+    if not isinstance(length, int):
+        return _MAX_IDS
+    return max(1, min(_MAX_IDS, (length - _URL_OVERHEAD) // _CLAUSE_LENGTH))
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    services: Services
+
+    # ---- the systems ----------------------------------------------------------------------------
+
+    def crm(self) -> Connector:
+        if self.services.crm is None:
+            raise NotConfiguredError("the CRM connection is not configured")
+        return self.services.crm
+
+    def erp(self) -> Connector:
+        if self.services.erp is None:
+            raise NotConfiguredError("the ERP connection is not configured")
+        return self.services.erp
+
+    def crm_system(self) -> str:
+        return self.services.crm.system if self.services.crm is not None else "crm"
+
+    def erp_system(self) -> str:
+        return self.services.erp.system if self.services.erp is not None else "erp"
+
+    def customer_fields(self) -> CustomerFields:
+        return customer_fields(self.erp().system)
+
+    def account_listing(self) -> Listing:
+        crm = self.crm()
+        spec = crm.entities()[ACCOUNT_ENTITY]
+        return Listing(
+            Source(crm, ACCOUNT_ENTITY, spec.key_field),
+            self.services.couplings,
+            CUSTOMER_MAPPING,
+            "crm",
+        )
+
+    def customer_listing(self) -> Listing:
+        erp = self.erp()
+        spec = erp.entities()[CUSTOMER_ENTITY]
+        fields = customer_fields(erp.system)
+        return Listing(
+            Source(erp, CUSTOMER_ENTITY, spec.key_field, integer_keys=fields.integer_keys),
+            self.services.couplings,
+            CUSTOMER_MAPPING,
+            "erp",
+        )
+
+    # ---- records by id --------------------------------------------------------------------------
+
+    @plain_errors
+    async def accounts(self, ids: Sequence[str]) -> dict[str, AccountView]:
+        found = await self.crm().get_many(ACCOUNT_ENTITY, _unique(ids))
+        return {key: AccountView.of(record) for key, record in found.items()}
+
+    @plain_errors
+    async def customers(self, ids: Sequence[str]) -> dict[str, CustomerView]:
+        fields = self.customer_fields()
+        found = await self.erp().get_many(CUSTOMER_ENTITY, _unique(ids))
+        return {key: CustomerView.of(record, fields) for key, record in found.items()}
+
+    @plain_errors
+    async def users(self, ids: Sequence[str]) -> dict[str, UserView]:
+        found = await self.crm().get_many(USER_ENTITY, _unique(ids))
+        return {key: UserView.of(record) for key, record in found.items()}
+
+    @plain_errors
+    async def contacts(self, ids: Sequence[str]) -> dict[str, ContactView]:
+        found = await self.crm().get_many(CONTACT_ENTITY, _unique(ids))
+        return {key: ContactView.of(record) for key, record in found.items()}
+
+    @plain_errors
+    async def contacts_of(self, account_ids: Sequence[str]) -> dict[str, list[ContactView]]:
+        """Every contact whose parent is one of the accounts, by account, sorted by name."""
+        crm = self.crm()
+        wanted = _unique(account_ids)
+        by_account: dict[str, list[ContactView]] = {key: [] for key in wanted}
+        lowered = {key.lower(): key for key in wanted}
+        size = ids_per_request(crm)
+
+        async def read(chunk: list[str]) -> list[Record]:
+            records: list[Record] = []
+            cursor: str | None = None
+            while True:
+                result = await crm.query(
+                    CONTACT_ENTITY,
+                    In(CONTACT_PARENT_FIELD, tuple(chunk)),
+                    Page(size=5000, cursor=cursor),
+                )
+                records += result.records
+                cursor = result.next_cursor
+                if cursor is None:
+                    return records
+
+        chunks = [wanted[start : start + size] for start in range(0, len(wanted), size)]
+        for records in await asyncio.gather(*(read(chunk) for chunk in chunks)):
+            for record in records:
+                contact = ContactView.of(record)
+                parent = lowered.get((contact.account_id or "").lower())
+                if parent is not None:
+                    by_account[parent].append(contact)
+        for contacts in by_account.values():
+            contacts.sort(key=lambda contact: (contact.full_name.casefold(), contact.id))
+        return by_account
+
+    # ---- figures --------------------------------------------------------------------------------
+
+    @plain_errors
+    async def customer_statistics(self, ids: Sequence[str]) -> dict[str, ErpCustomerStatistics]:
+        erp = self.erp()
+        if not isinstance(erp, CustomerStatisticsSource):
+            return {}
+        return await erp.customer_statistics(_unique(ids))
+
+    @plain_errors
+    async def crm_statistics(self, ids: Sequence[str]) -> dict[str, CrmAccountStatistics]:
+        crm = self.crm()
+        if not isinstance(crm, CrmStatisticsSource):
+            return {}
+        return await crm.crm_statistics(_unique(ids))
+
+    # ---- couplings ------------------------------------------------------------------------------
+
+    async def couplings_of_accounts(self, ids: Iterable[str]) -> dict[str, Coupling]:
+        return await self.services.couplings.by_crm_ids(CUSTOMER_MAPPING, ids)
+
+    async def couplings_of_customers(self, ids: Iterable[str]) -> dict[str, Coupling]:
+        return await self.services.couplings.by_erp_ids(CUSTOMER_MAPPING, ids)
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))

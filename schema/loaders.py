@@ -1,0 +1,149 @@
+"""The DataLoaders of one request: one batched call per cross-system hop, whatever the rows.
+
+`Loaders` is created lazily on the request's `Context` (never shared between requests: a loader
+caches what it read). Resolvers go through `load` / `load_required`, which turn a failing
+system into one GraphQL error per system and hop (`extensions.code = UPSTREAM_UNAVAILABLE`,
+`extensions.system`) instead of one per row: the other fields of the page still answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
+
+from adapters.errors import ConnectorError
+from adapters.statistics import CrmAccountStatistics, ErpCustomerStatistics
+from gateway.couplings.directory import Directory
+from gateway.couplings.problems import system_name
+from gateway.couplings.views import (
+    AccountView,
+    ContactView,
+    CustomerView,
+    UnknownErpError,
+    UserView,
+)
+from gateway.services import NotConfiguredError, Services
+from gateway.store.couplings import Coupling
+
+V = TypeVar("V")
+UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+# What a hop can fail with: the system failed, is not configured, or is of an unknown kind.
+HOP_ERRORS = (ConnectorError, NotConfiguredError, UnknownErpError)
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    side: Literal["erp", "crm"]
+    what: str  # e.g. "customers", "customer statistics"
+
+
+ERP_CUSTOMERS = Hop("erp", "customers")
+ERP_STATISTICS = Hop("erp", "customer statistics")
+CRM_ACCOUNTS = Hop("crm", "accounts")
+CRM_STATISTICS = Hop("crm", "account statistics")
+CRM_USERS = Hop("crm", "users")
+CRM_CONTACTS = Hop("crm", "contacts")
+
+
+def _batch(
+    fetch: Callable[[list[str]], Awaitable[Mapping[str, V]]],
+) -> Callable[[list[str]], Awaitable[list[V | None]]]:
+    async def load(keys: list[str]) -> list[V | None]:
+        found = await fetch(keys)
+        return [found.get(key) for key in keys]
+
+    return load
+
+
+class Loaders:
+    def __init__(self, services: Services) -> None:
+        directory = Directory(services)
+        self.directory = directory
+        self.accounts: DataLoader[str, AccountView | None] = DataLoader(_batch(directory.accounts))
+        self.customers: DataLoader[str, CustomerView | None] = DataLoader(
+            _batch(directory.customers)
+        )
+        self.users: DataLoader[str, UserView | None] = DataLoader(_batch(directory.users))
+        self.contacts: DataLoader[str, list[ContactView] | None] = DataLoader(
+            _batch(directory.contacts_of)
+        )
+        self.customer_statistics: DataLoader[str, ErpCustomerStatistics | None] = DataLoader(
+            _batch(directory.customer_statistics)
+        )
+        self.crm_statistics: DataLoader[str, CrmAccountStatistics | None] = DataLoader(
+            _batch(directory.crm_statistics)
+        )
+        # Couplings of the account ↔ customer mapping, by the CRM id and by the ERP id.
+        self.account_couplings: DataLoader[str, Coupling | None] = DataLoader(
+            _batch(directory.couplings_of_accounts)
+        )
+        self.customer_couplings: DataLoader[str, Coupling | None] = DataLoader(
+            _batch(directory.couplings_of_customers)
+        )
+        self._reported: set[Hop] = set()
+
+    def prime_couplings(
+        self, side: Literal["erp", "crm"], found: Mapping[str, Coupling | None]
+    ) -> None:
+        """What a listing already read: later hops of the request find it in the cache."""
+        loader = self.customer_couplings if side == "erp" else self.account_couplings
+        loader.prime_many(dict(found))
+
+    def system_of(self, hop: Hop) -> str:
+        directory = self.directory
+        return directory.erp_system() if hop.side == "erp" else directory.crm_system()
+
+    def hop_error(self, hop: Hop, error: Exception) -> GraphQLError:
+        system = self.system_of(hop)
+        if isinstance(error, ConnectorError):
+            status = f" ({error.status})" if error.status else ""
+            reason = f"did not answer{status}"
+        else:
+            reason = str(error)
+        side = "ERP" if hop.side == "erp" else "CRM"
+        return GraphQLError(
+            f"{system_name(system)} ({side}): {reason}; the {hop.what} are missing from this "
+            "answer (their fields are null)",
+            extensions={"code": UPSTREAM_UNAVAILABLE, "system": system, "side": hop.side},
+        )
+
+    def report(self, hop: Hop, error: Exception) -> None:
+        """Raise the hop's error the first time it fails in this request; stay silent after."""
+        if hop in self._reported:
+            return
+        self._reported.add(hop)
+        raise self.hop_error(hop, error) from None
+
+
+async def load(loaders: Loaders, loader: DataLoader[str, V | None], key: str, hop: Hop) -> V | None:
+    """For a nullable field: the value, or None (and one error per hop) if the system failed."""
+    try:
+        return await loader.load(key)
+    except HOP_ERRORS as exc:
+        loaders.report(hop, exc)
+        return None
+
+
+async def load_required(
+    loaders: Loaders, loader: DataLoader[str, V | None], key: str, hop: Hop
+) -> V | None:
+    """For a non-null field: a failing system raises (GraphQL nulls the nearest nullable
+    parent, and reports the error there once)."""
+    try:
+        return await loader.load(key)
+    except HOP_ERRORS as exc:
+        raise loaders.hop_error(hop, exc) from None
+
+
+async def load_many_required(
+    loaders: Loaders, loader: DataLoader[str, V | None], keys: list[str], hop: Hop
+) -> list[V | None]:
+    """Many keys in one batch (for `node` lookups); a failing system raises."""
+    try:
+        return await loader.load_many(keys)
+    except HOP_ERRORS as exc:
+        raise loaders.hop_error(hop, exc) from None

@@ -1,0 +1,74 @@
+"""`accounts` and `account`: CRM accounts with their coupled customers and figures."""
+
+from __future__ import annotations
+
+import strawberry
+
+from adapters.base import Record
+from gateway.couplings.views import AccountView, account_search, contains_text
+from gateway.security.inputs import record_id
+from schema.context import Info
+from schema.loaders import CRM_ACCOUNTS, HOP_ERRORS
+from schema.pagination import page_request
+from schema.queries.listing import after_key, listing_connection, search_text
+from schema.types.accounts import Account, AccountConnection
+
+
+@strawberry.type
+class AccountQuery:
+    @strawberry.field(
+        description="CRM accounts by id. `search` finds text in the name, account number or "
+        "e-mail (ignoring case); `coupled` keeps only coupled (true) or uncoupled (false) ones."
+    )
+    async def accounts(
+        self,
+        info: Info,
+        search: str | None = None,
+        coupled: bool | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> AccountConnection:
+        settings = info.context.services.settings
+        page = page_request(first, after, maximum=settings.graphql_max_page_size)
+        text = search_text(search)
+        loaders = info.context.loaders
+        try:
+            listing = loaders.directory.account_listing()
+            resume = after_key(page, coupled, listing.source.connector.system)
+
+            def matches(record: Record) -> bool:
+                return text is None or contains_text(AccountView.of(record).searchable(), text)
+
+            result = await listing.page(
+                size=page.size,
+                after=resume,
+                coupled=coupled,
+                search=account_search(text) if text else None,
+                matches=matches,
+            )
+        except HOP_ERRORS as exc:
+            raise loaders.hop_error(CRM_ACCOUNTS, exc) from None
+        loaders.prime_couplings("crm", {row.record.id: row.coupling for row in result.rows})
+        nodes = [Account.of(AccountView.of(row.record), row.coupling) for row in result.rows]
+        connection = listing_connection(
+            AccountConnection,
+            nodes,
+            key_of=lambda node: node.node_id,
+            coupled=coupled,
+            has_next=result.has_next,
+            end_key=result.end_key,
+            resumed=resume is not None,
+        )
+        assert isinstance(connection, AccountConnection)
+        return connection
+
+    @strawberry.field(description="One CRM account by its CRM id; null if there is none.")
+    async def account(self, info: Info, crm_id: strawberry.ID) -> Account | None:
+        loaders = info.context.loaders
+        try:
+            system = loaders.directory.crm().system
+        except HOP_ERRORS as exc:
+            raise loaders.hop_error(CRM_ACCOUNTS, exc) from None
+        key = str(record_id(system, crm_id, "crmId"))
+        (node,) = await Account.resolve_nodes(info=info, node_ids=[key])
+        return node  # type: ignore[no-any-return]

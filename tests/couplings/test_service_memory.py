@@ -1,0 +1,174 @@
+"""The coupling service and listings with in-memory systems, for the edge cases the sandbox
+cannot stage: a synchronization failing after coupling, lookups through any mapping, a
+listing that must read several pages to fill one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from adapters.base import Record, Side
+from adapters.errors import RetriableError
+from adapters.filters import Contains, Or
+from adapters.memory import MemoryConnector
+from gateway.couplings.listing import Listing, Source
+from gateway.couplings.problems import CouplingRefusedError, ProblemCode
+from gateway.couplings.service import CouplingService, SyncAfterCoupling
+from gateway.couplings.views import (
+    CUSTOMER_FIELDS,
+    CustomerView,
+    customer_search,
+)
+from gateway.mappings.defaults import business_central_defaults, by_key, row
+from gateway.mappings.model import MappingDirection, TableMapping
+from gateway.services import Services
+from gateway.store.couplings import CoupledRecord
+
+
+class FailingCrm(MemoryConnector):
+    """A CRM whose writes fail as a service that does not answer."""
+
+    async def update(
+        self, entity: str, id: str, values: Mapping[str, Any], etag: str | None = None
+    ) -> Record:
+        raise RetriableError("update failed", system=self.system, status=503)
+
+
+def guid() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+async def memory(services: Services) -> Services:
+    services.erp = MemoryConnector("business_central", Side.ERP)
+    services.crm = FailingCrm("dataverse", Side.CRM)
+    await services.mappings.ensure_defaults(business_central_defaults())
+    return services
+
+
+def seed(connector: Any, entity: str, **values: Any) -> Record:
+    (record,) = connector.seed(entity, [{"id": guid(), **values}])
+    return record  # type: ignore[no-any-return]
+
+
+async def test_a_failed_synchronization_takes_the_coupling_back_and_restores_the_old(
+    memory: Services,
+) -> None:
+    old = seed(memory.erp, "customer", number="C1", displayName="Old")
+    new = seed(memory.erp, "customer", number="C2", displayName="New")
+    account = seed(memory.crm, "account", name="Account", accountnumber="C1")
+    service = CouplingService(memory, "tester")
+    await service.couple("CUSTOMER", old.id, account.id)
+
+    with pytest.raises(CouplingRefusedError) as refused:
+        await service.couple("CUSTOMER", new.id, account.id, SyncAfterCoupling.USE_ERP_DATA)
+
+    (problem,) = refused.value.problems
+    assert problem.code is ProblemCode.UPSTREAM_UNAVAILABLE
+    assert "Dynamics 365 Sales did not answer (503)" in problem.message
+    coupled = await memory.couplings.by_crm_ids("CUSTOMER", [account.id])
+    assert coupled[account.id].erp.id == old.id
+    assert await memory.couplings.by_erp_ids("CUSTOMER", [new.id]) == {}
+
+
+async def test_any_lookup_row_is_a_dependency_not_only_salespeople(memory: Services) -> None:
+    mapping = TableMapping(
+        name="PRICED",
+        erp_entity="customer",
+        crm_entity="account",
+        direction=MappingDirection.TO_CRM,
+        depends_on=("CURRENCY",),
+        fields=(
+            row("displayName", "name", MappingDirection.TO_CRM),
+            row(
+                "currencyCode",
+                "_transactioncurrencyid_value",
+                MappingDirection.TO_CRM,
+                lookup=by_key("CURRENCY"),
+            ),
+        ),
+    )
+    await memory.db["table_mappings"].insert_one(mapping.to_doc())
+    customer = seed(memory.erp, "customer", displayName="Pound", currencyCode="GBP")
+    account = seed(memory.crm, "account", name="Pound")
+    service = CouplingService(memory, "tester")
+
+    with pytest.raises(CouplingRefusedError) as refused:
+        await service.couple("PRICED", customer.id, account.id)
+    (problem,) = refused.value.problems
+    assert problem.code is ProblemCode.DEPENDENCY_NOT_COUPLED
+    assert problem.field == ("erpId",)
+    assert "currencyCode 'GBP'" in problem.message
+    assert "couple CURRENCY first" in problem.message
+
+    currency = CoupledRecord("business_central", "currency", guid(), key="GBP")
+    crm_currency = CoupledRecord("dataverse", "currency", guid(), key="GBP")
+    await memory.couplings.couple("CURRENCY", currency, crm_currency)
+    outcome = await service.couple("PRICED", customer.id, account.id)
+    assert outcome.created
+    assert outcome.coupling.mapping == "PRICED"
+
+
+async def test_uncoupled_pages_are_filled_from_several_reads(memory: Services) -> None:
+    assert memory.crm is not None
+    accounts = sorted(
+        (seed(memory.crm, "account", name=f"Account {n}") for n in range(120)), key=lambda r: r.id
+    )
+    for index, account in enumerate(accounts):
+        if index % 10:  # nine in ten are coupled
+            erp = CoupledRecord("business_central", "customer", guid())
+            crm = CoupledRecord("dataverse", "account", account.id)
+            await memory.couplings.couple("CUSTOMER", erp, crm)
+    listing = Listing(Source(memory.crm, "account", "id"), memory.couplings, "CUSTOMER", "crm")
+    uncoupled = [a.id for i, a in enumerate(accounts) if i % 10 == 0]
+
+    seen: list[str] = []
+    after = None
+    while True:
+        page = await listing.page(size=5, after=after, coupled=False)
+        assert all(row.coupling is None for row in page.rows)
+        seen += [row.record.id for row in page.rows]
+        if not page.has_next:
+            break
+        after = page.end_key
+    assert seen == uncoupled
+
+    coupled = await listing.page(size=200, coupled=True)
+    assert len(coupled.rows) == 108
+    assert not coupled.has_next
+    searched = await listing.page(
+        size=50, coupled=True, matches=lambda r: r.values["name"].endswith("7")
+    )
+    assert {r.record.values["name"] for r in searched.rows} <= {f"Account {n}" for n in range(120)}
+    assert all(r.record.values["name"].endswith("7") for r in searched.rows)
+
+
+def test_customers_read_through_the_erps_field_table() -> None:
+    tryton = Record(
+        system="tryton",
+        entity="customer",
+        id="42",
+        values={"code": "P42", "name": "Party", "email": "a@b.example", "phone": "", "city": None},
+    )
+    view = CustomerView.of(tryton, CUSTOMER_FIELDS["tryton"])
+    assert (view.id, view.number, view.name, view.email, view.phone, view.city) == (
+        "42",
+        "P42",
+        "Party",
+        "a@b.example",
+        None,
+        None,
+    )
+    assert view.salesperson_code is None
+    assert isinstance(customer_search(CUSTOMER_FIELDS["tryton"], "x"), Or)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [("info@contoso.example", "email"), ("C00010", "number"), ("Contoso Ltd", "displayName")],
+)
+def test_business_central_searches_one_field_chosen_by_the_text(text: str, field: str) -> None:
+    assert customer_search(CUSTOMER_FIELDS["business_central"], text) == Contains(field, text)
