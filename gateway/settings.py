@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # needs. 2,048 suits every proxy; Dataverse accepts 32,768, and 16,384 fits a page of
     # 200 ids in one request per hop.
     connector_max_url_length: int = Field(default=2048, ge=1024, le=32768)
+    # Synchronization: records per change batch, how many failures in a row mark a coupling
+    # SKIPPED (scheduled runs leave it alone until someone retries it), and how long a run's
+    # lease on its mapping lasts without being renewed (a crashed run frees it after that).
+    sync_page_size: int = Field(default=500, ge=1, le=5000)
+    sync_skip_after_failures: int = Field(default=3, ge=1)
+    sync_lease_seconds: float = Field(default=300.0, gt=0)
     tryton_url: AnyHttpUrl | None = None
     tryton_database: str | None = None
     tryton_user: str | None = None
