@@ -1,25 +1,23 @@
-"""Dataverse messages (unbound actions and functions) the integration uses.
+"""Dataverse messages that close a record (unbound actions taking an activity) and `WhoAmI`.
 
-Actions: `WinQuote`, `CloseQuote` (`{"QuoteClose": {"quoteid@odata.bind": "/quotes(<id>)"},
-"Status": n}`), `WinOpportunity`, `LoseOpportunity`, `FulfillSalesOrder`, `CancelSalesOrder`.
-Functions: `ReviseQuote(QuoteId=<id>,ColumnSet=@p1)` and `WhoAmI()`.
+`WinQuote`, `CloseQuote` (`{"QuoteClose": {"quoteid@odata.bind": "/quotes(<id>)"},
+"Status": n}`), `WinOpportunity`, `LoseOpportunity`, `FulfillSalesOrder`, `CancelSalesOrder`,
+`CloseIncident`; `Status: -1` means the state's default status. See `conversions.py` for
+`ReviseQuote` and `ConvertQuoteToSalesOrder`.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from sandbox.dataverse import reads, rules, writes
-from sandbox.dataverse.catalogue import TABLES, Table
+from sandbox.dataverse import rules, writes
+from sandbox.dataverse.catalogue import TABLES
 from sandbox.dataverse.context import Dataverse
 from sandbox.errors import ErrorKind, SandboxError
 from sandbox.http import ApiRequest, ApiResponse, json_response
-from sandbox.model import SEQ, VERSION
 from sandbox.odata.paths import Segment
 from sandbox.odata.values import now
-from sandbox.store.database import Doc, Journal
-from sandbox.store.reader import find_all
+from sandbox.store.database import Journal
 
 BUSINESS_UNIT_ID = "3b6f1d3e-6c0a-4f53-9a61-0d7d4c0f1a01"
 ORGANIZATION_ID = "3b6f1d3e-6c0a-4f53-9a61-0d7d4c0f1a02"
@@ -47,9 +45,10 @@ _CLOSERS: dict[str, tuple[str, str, str, int, tuple[int, ...], tuple[int, ...]]]
         (4,),
         (rules.ORDER_ACTIVE, rules.ORDER_SUBMITTED),
     ),
+    "CloseIncident": ("IncidentResolution", "incidentid", "incidents", 1, (5, 1000), (0,)),
 }
 ACTIONS = frozenset(_CLOSERS)
-FUNCTIONS = frozenset({"ReviseQuote", "WhoAmI"})
+FUNCTIONS = frozenset({"WhoAmI"})
 
 
 async def run_action(
@@ -103,81 +102,15 @@ async def run_action(
     return ApiResponse(204, None, {"OData-Version": "4.0"})
 
 
-async def run_function(
-    ctx: Dataverse, segment: Segment, request: ApiRequest, journal: Journal | None
-) -> ApiResponse:
-    if segment.name == "WhoAmI":
-        return json_response(
-            200,
-            {
-                "@odata.context": f"{request.root}$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
-                "BusinessUnitId": BUSINESS_UNIT_ID,
-                "UserId": ctx.caller_id,
-                "OrganizationId": ORGANIZATION_ID,
-            },
-        )
-    return await _revise_quote(ctx, segment, request, journal)
-
-
-async def _revise_quote(
-    ctx: Dataverse, segment: Segment, request: ApiRequest, journal: Journal | None
-) -> ApiResponse:
-    params = segment.key_values()
-    raw_id = params.get("QuoteId", "")
-    if raw_id.startswith("@"):
-        raw_id = dict(request.query).get(raw_id, "")
-    try:
-        quote_id = str(uuid.UUID(raw_id.strip("'")))
-    except ValueError:
-        raise SandboxError(
-            ErrorKind.BAD_QUERY, "ReviseQuote requires QuoteId, the id of the quote to revise."
-        ) from None
-    quotes, details = TABLES["quotes"], TABLES["quotedetails"]
-    before = await ctx.require(quotes, {"_id": quote_id})
-    if before.get("statecode") not in (rules.ACTIVE, rules.CLOSED) or before.get("statuscode") == 7:
-        raise SandboxError(
-            ErrorKind.BUSINESS_RULE,
-            "Only an active quote, or a closed quote that was not revised, can be revised.",
-        )
-    stamp = now().replace(microsecond=0)
-    if before.get("statecode") == rules.ACTIVE:
-        closing = {
-            "statecode": rules.CLOSED,
-            "statuscode": 7,
-            "closedon": stamp,
-            "modifiedon": stamp,
-        }
-        await ctx.db.update(quotes.entity_set, before, closing, journal)
-    copy = _copy(before)
-    copy.update(
-        statecode=rules.DRAFT,
-        statuscode=1,
-        revisionnumber=(before.get("revisionnumber") or 0) + 1,
-        closedon=None,
-        createdon=stamp,
-        modifiedon=stamp,
-        _id=str(uuid.uuid4()),
+async def run_function(ctx: Dataverse, segment: Segment, request: ApiRequest) -> ApiResponse:
+    """`WhoAmI()`: the caller's user, business unit and organization."""
+    del segment
+    return json_response(
+        200,
+        {
+            "@odata.context": f"{request.root}$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+            "BusinessUnitId": BUSINESS_UNIT_ID,
+            "UserId": ctx.caller_id,
+            "OrganizationId": ORGANIZATION_ID,
+        },
     )
-    revised = await ctx.db.insert(quotes.entity_set, copy, journal)
-    lines = await find_all(
-        ctx.db.collection(details.entity_set), {"_quoteid_value": quote_id}, None
-    )
-    for line in sorted(lines, key=lambda line: line.get(SEQ, 0)):
-        line_copy = _copy(line)
-        line_copy.update(
-            _id=str(uuid.uuid4()), _quoteid_value=revised["_id"], createdon=stamp, modifiedon=stamp
-        )
-        await ctx.db.insert(details.entity_set, line_copy, journal)
-    body = {
-        "@odata.context": reads.context_url(request, quotes, None, "/$entity"),
-        **reads.render(quotes, revised, None, annotations=False),
-    }
-    return json_response(200, body)
-
-
-def _copy(doc: Doc) -> Doc:
-    return {k: v for k, v in doc.items() if k not in ("_id", SEQ, VERSION)}
-
-
-def table_for_action(name: str) -> Table:
-    return TABLES[_CLOSERS[name][2]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.dataverse import actions, batch, changes, errors, reads, writes
+from sandbox.dataverse import actions, batch, changes, conversions, errors, reads, writes
 from sandbox.dataverse.catalogue import TABLES, Table
 from sandbox.dataverse.context import SCHEMA, Dataverse, entity_url, etag
 from sandbox.errors import ErrorKind, SandboxError
@@ -50,9 +50,12 @@ class DataverseApi:
         if first.name in actions.ACTIONS:
             _allow(request, "POST")
             return await actions.run_action(self.ctx, first.name, request, journal)
+        if first.name in conversions.CONVERSIONS:
+            _allow(request, "POST")
+            return await conversions.run_conversion(self.ctx, first.name, request, journal)
         if first.name in actions.FUNCTIONS:
             _allow(request, "GET")
-            return await actions.run_function(self.ctx, first, request, journal)
+            return await actions.run_function(self.ctx, first, request)
         table = self.ctx.table(first.name)
         if first.key is None:
             return await self._collection(table, segments[1:], request, journal)

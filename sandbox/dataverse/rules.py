@@ -117,10 +117,7 @@ async def prepare_create(ctx: Dataverse, table: Table, values: dict[str, Any]) -
         values["revisionnumber"] = 0
         if values.get("statuscode") in (APPROVED_IN_ERP, REJECTED_IN_ERP):
             raise _lock("Only a quote submitted to the ERP can be approved or rejected there.")
-    if table.autonumber is not None:
-        column, prefix = table.autonumber
-        if not values.get(column):
-            values[column] = await _next_number(ctx, name, prefix)
+    await number(ctx, table, values)
     _full_name(table, values, {})
     if table.parent is not None:
         await _check_parent(ctx, table, values, {})
@@ -271,6 +268,14 @@ async def _line_amounts(ctx: Dataverse, values: dict[str, Any], before: Doc) -> 
     base = round(quantity * (price or 0.0), 2)
     values["baseamount"] = base
     values["extendedamount"] = round(base - (merged.get("manualdiscountamount") or 0.0), 2)
+
+
+async def number(ctx: Dataverse, table: Table, values: dict[str, Any]) -> None:
+    """Give a new record of an auto-numbered table its number (QUO-01001-AB12CD), unless set."""
+    if table.autonumber is not None:
+        column, prefix = table.autonumber
+        if not values.get(column):
+            values[column] = await _next_number(ctx, table.entity_set.name, prefix)
 
 
 async def _next_number(ctx: Dataverse, table_name: str, prefix: str) -> str:

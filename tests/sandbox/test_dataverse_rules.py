@@ -143,9 +143,8 @@ async def test_win_requires_an_active_quote_and_makes_it_final(
 async def test_close_and_revise(dataverse: httpx.AsyncClient, quote: dict[str, Any]) -> None:
     key = f"quotes({quote['quoteid']})"
     await dataverse.patch(key, json={"statecode": 1})
-    revised = await dataverse.get(
-        f"ReviseQuote(QuoteId={quote['quoteid']},ColumnSet=@p1)",
-        params={"@p1": '{"AllColumns":true}'},
+    revised = await dataverse.post(
+        "ReviseQuote", json={"QuoteId": quote["quoteid"], "ColumnSet": {"AllColumns": True}}
     )
     assert revised.status_code == 200, revised.text
     copy = revised.json()
@@ -225,3 +224,45 @@ async def test_invoice_billed_then_paid_partial_then_complete(dataverse: httpx.A
     assert (paid["statecode"], paid["statuscode"]) == (2, 100001)
     assert (await dataverse.patch(key, json={"name": "edit after payment"})).status_code == 400
     assert (await dataverse.patch(key, json={"statecode": 0})).status_code == 400
+
+
+async def test_convert_quote_to_sales_order(
+    dataverse: httpx.AsyncClient, quote: dict[str, Any]
+) -> None:
+    key = f"quotes({quote['quoteid']})"
+    draft = await dataverse.post("ConvertQuoteToSalesOrder", json={"QuoteId": quote["quoteid"]})
+    assert draft.status_code == 400
+    await dataverse.patch(key, json={"statecode": 1})
+    response = await dataverse.post(
+        "ConvertQuoteToSalesOrder",
+        json={"QuoteId": quote["quoteid"], "ColumnSet": {"AllColumns": True}},
+    )
+    assert response.status_code == 200, response.text
+    order = response.json()
+    assert order["_quoteid_value"] == quote["quoteid"]
+    assert order["ordernumber"].startswith("ORD-")
+    assert (order["statecode"], order["totalamount"]) == (0, 100.0)
+    lines = await get(dataverse, f"salesorders({order['salesorderid']})/order_details")
+    assert [line["extendedamount"] for line in lines["value"]] == [100.0]
+    won = await get(dataverse, key)
+    assert (won["statecode"], won["statuscode"]) == (2, 4)
+
+
+async def test_close_incident(dataverse: httpx.AsyncClient) -> None:
+    account = await post(dataverse, "accounts", {"name": "Case Customer"})
+    case = await post(
+        dataverse,
+        "incidents",
+        {"title": "Broken", "customerid_account@odata.bind": f"/accounts({account['accountid']})"},
+    )
+    assert case["ticketnumber"].startswith("CAS-")
+    resolution = {
+        "IncidentResolution": {
+            "subject": "Fixed",
+            "incidentid@odata.bind": f"/incidents({case['incidentid']})",
+        },
+        "Status": 5,
+    }
+    assert (await dataverse.post("CloseIncident", json=resolution)).status_code == 204
+    resolved = await get(dataverse, f"incidents({case['incidentid']})")
+    assert (resolved["statecode"], resolved["statuscode"]) == (1, 5)
