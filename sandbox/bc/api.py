@@ -121,7 +121,7 @@ class BusinessCentralApi:
             doc = await writes.create(
                 self.ctx, company, entity_set, request.json(), journal, document_id=document_id
             )
-            return self._written(company, entity_set, doc, request, 201)
+            return await self._written(company, entity_set, doc, request, 201)
         raise _not_allowed(request, entity_set)
 
     async def _record(
@@ -148,7 +148,7 @@ class BusinessCentralApi:
             updated = await writes.update(
                 self.ctx, company, entity_set, doc, request.json(), journal=journal
             )
-            return self._written(company, entity_set, updated, request, 200)
+            return await self._written(company, entity_set, updated, request, 200)
         await writes.delete(self.ctx, company, entity_set, doc, journal)
         return ApiResponse(204, None, {"OData-Version": "4.0"})
 
@@ -220,15 +220,14 @@ class BusinessCentralApi:
             )
         return await self._record(company, target, child, request, journal)
 
-    def _written(
+    async def _written(
         self, company: str, entity_set: EntitySet, doc: Doc, request: ApiRequest, status: int
     ) -> ApiResponse:
+        [rendered] = await reads.render_page(self.ctx, company, entity_set, [doc], QueryOptions())
         body = {
             "@odata.context": reads.context_url(request, company, entity_set, "/$entity"),
-            **reads.render(entity_set, doc, None),
+            **rendered,
         }
-        if entity_set.name == "customers":
-            body["balanceDue"] = body.get("balanceDue") or 0.0
         headers = {"ETag": etag(doc)}
         if status == 201:
             headers["Location"] = (

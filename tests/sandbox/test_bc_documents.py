@@ -228,6 +228,10 @@ async def test_financial_figures_follow_invoices_and_payments(
             "overdueAmount": 600.0,
         }
     ]
+    patched = await bc.patch(
+        f"customers({customer['id']})", json={"phoneNumber": "555"}, headers={"If-Match": "*"}
+    )
+    assert patched.json()["balanceDue"] == 1500.0
     blocked = await bc.delete(f"customers({customer['id']})", headers={"If-Match": "*"})
     assert blocked.status_code == 400
 
