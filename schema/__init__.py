@@ -11,13 +11,17 @@ from gateway.settings import Settings
 from schema.extensions import GatewaySchema, audit_mutations, schema_options
 from schema.mutations.api_keys import ApiKeyMutation
 from schema.mutations.couplings import CouplingMutation
+from schema.mutations.mappings import MappingMutation
 from schema.mutations.matching import MatchingMutation
+from schema.mutations.sync import SyncMutation
 from schema.queries.accounts import AccountQuery
 from schema.queries.api_keys import ApiKeyQuery
 from schema.queries.couplings import CouplingQuery
 from schema.queries.customers import CustomerQuery
 from schema.queries.integration_log import IntegrationLogQuery
+from schema.queries.mappings import MappingQuery
 from schema.queries.node import NodeQuery
+from schema.queries.sync import SyncQuery
 from schema.queries.system import SystemQuery
 
 # Each domain area contributes one query class; adding an area is one line here.
@@ -29,8 +33,16 @@ QUERY_TYPES: tuple[type, ...] = (
     AccountQuery,
     CustomerQuery,
     CouplingQuery,
+    MappingQuery,
+    SyncQuery,
 )
-MUTATION_TYPES: tuple[type, ...] = (ApiKeyMutation, CouplingMutation, MatchingMutation)
+MUTATION_TYPES: tuple[type, ...] = (
+    ApiKeyMutation,
+    CouplingMutation,
+    MatchingMutation,
+    MappingMutation,
+    SyncMutation,
+)
 
 
 def build_schema(

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.base import Page
-from adapters.errors import ConnectorError
 from adapters.filters import Compare, all_of
 from gateway.mappings.model import MappingDirection, TableMapping
 from gateway.services import Services
@@ -48,6 +47,7 @@ from gateway.sync.running import (
     source_sides,
     sync_context,
 )
+from gateway.sync.upstream import connector_error
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +276,9 @@ async def _count(
             result = await ctx.connector(side).query(
                 mapping.entity_of(side), condition, Page(size=1), count=True
             )
-        except ConnectorError:
+        except Exception as exc:
+            if connector_error(exc) is None:
+                raise
             return None
         return result.total_count
 

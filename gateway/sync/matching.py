@@ -24,6 +24,7 @@ from adapters.base import Connector, Page, Record
 from adapters.filters import In
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import Lookups, source_field, target_field, translate_row
+from gateway.sync.upstream import raise_connector_error
 
 Values = Mapping[str, Any]
 
@@ -130,7 +131,11 @@ async def records_by_key(
             if cursor is None:
                 return
 
-    async with asyncio.TaskGroup() as group:
-        for chunk in _chunks(wanted):
-            group.create_task(read(chunk))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for chunk in _chunks(wanted):
+                group.create_task(read(chunk))
+    except BaseExceptionGroup as exc:
+        raise_connector_error(exc)
+        raise
     return found

@@ -26,6 +26,7 @@ from gateway.store.sync_runs import Counters, RunStatus, SyncRun, SyncRunReposit
 from gateway.sync.pairs import PairOutcome, SyncContext, synchronize_pair
 from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import sync_context
+from gateway.sync.upstream import connector_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +125,11 @@ async def run_pair(
     outcome: PairOutcome | None = None
     try:
         outcome = await synchronize_pair(ctx, mapping, coupling, direction)
-    except ConnectorError as exc:
-        refusal: SyncRefusedError | None = refusal_for(exc)
+    except Exception as exc:
+        error = connector_error(exc)
+        if error is None:
+            raise
+        refusal: SyncRefusedError | None = refusal_for(error)
     else:
         refusal = refusal_of(outcome)
     counters = Counters()

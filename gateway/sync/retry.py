@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.base import Record
-from adapters.errors import ConnectorError
 from gateway.mappings.model import Direction, TableMapping
 from gateway.services import Services
 from gateway.store.couplings import AlreadyCoupledError, Coupling
@@ -36,6 +35,7 @@ from gateway.sync.pairs import (
 )
 from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import sync_context
+from gateway.sync.upstream import connector_error
 
 
 async def retry_sync_error(services: Services, error_id: str, *, actor: str) -> RecordRun:
@@ -118,8 +118,11 @@ async def _create(
         refusal = SyncRefusedError(code, str(exc))
     except AlreadyCoupledError as exc:
         refusal = SyncRefusedError(RefusalCode.CONFLICT, str(exc))
-    except ConnectorError as exc:
-        refusal = refusal_for(exc)
+    except Exception as exc:
+        failure = connector_error(exc)
+        if failure is None:
+            raise
+        refusal = refusal_for(failure)
     if refusal is not None:
         counters.failed += 1
     await runs.record_progress(run.id, counters)

@@ -7,7 +7,6 @@ import asyncio
 import time
 from typing import Literal
 
-from adapters.errors import ConnectorError
 from gateway.mappings.model import Direction, TableMapping
 from gateway.services import NotConfiguredError, Services
 from gateway.store.leases import LeaseRepository, sync_lease
@@ -15,6 +14,7 @@ from gateway.sync.engine import BatchInterruptedError
 from gateway.sync.mapping_health import MappingHealth, check_mappings
 from gateway.sync.pairs import SyncContext
 from gateway.sync.refusals import RefusalCode, SyncRefusedError
+from gateway.sync.upstream import connector_error
 
 SideName = Literal["erp", "crm"]
 _LEASE_POLL_SECONDS = 0.5
@@ -49,15 +49,18 @@ def failure_message(exc: BaseException) -> str:
     """One line for a run that stopped; connector messages carry no secrets."""
     if isinstance(exc, BatchInterruptedError):
         return f"stopped: {exc}; the batch is read again by the next run"
-    if isinstance(exc, ConnectorError):
-        return f"stopped: {exc}"
+    error = connector_error(exc)
+    if error is not None:
+        return f"stopped: {error}"
     if isinstance(exc, LeaseLostError):
         return f"stopped: {exc}"
     return f"stopped by an internal error ({type(exc).__name__})"
 
 
 def expected_failure(exc: BaseException) -> bool:
-    return isinstance(exc, BatchInterruptedError | ConnectorError | LeaseLostError)
+    return (
+        isinstance(exc, BatchInterruptedError | LeaseLostError) or connector_error(exc) is not None
+    )
 
 
 class MappingLease:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.base import Update
-from adapters.errors import ConnectorError
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import Lookups
 from gateway.services import Services
@@ -29,6 +28,7 @@ from gateway.sync.pairs import SyncContext, write_entry
 from gateway.sync.plan import plan_push
 from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import failure_message, sync_context
+from gateway.sync.upstream import connector_error
 
 STATISTICS_MAPPING = "CUSTOMER-STATISTICS"
 
@@ -86,7 +86,9 @@ async def update_account_statistics(
                     after = page[-1].id
                 if not more:
                     break
-    except ConnectorError as exc:
+    except Exception as exc:
+        if connector_error(exc) is None:
+            raise
         finished = await runs.finish(run.id, RunStatus.FAILED, message=failure_message(exc))
         assert finished is not None
         return finished

@@ -10,6 +10,7 @@ from gateway.mappings.model import ConflictPolicy as CoreConflictPolicy
 from gateway.mappings.model import Direction as CoreDirection
 from gateway.mappings.model import MappingDirection as CoreMappingDirection
 from gateway.store.couplings import CouplingState as CoreCouplingState
+from gateway.store.sync_runs import RunStatus as CoreRunStatus
 
 Direction = strawberry.enum(
     CoreDirection,
@@ -19,6 +20,7 @@ Direction = strawberry.enum(
 MappingDirection = strawberry.enum(CoreMappingDirection, name="MappingDirection")
 ConflictPolicy = strawberry.enum(CoreConflictPolicy, name="ConflictPolicy")
 CouplingState = strawberry.enum(CoreCouplingState, name="CouplingState")
+RunStatus = strawberry.enum(CoreRunStatus, name="RunStatus")
 
 
 @strawberry.enum(description="What to synchronize right after coupling two records.")

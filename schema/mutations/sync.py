@@ -1,0 +1,227 @@
+"""Synchronization mutations (integrator): `synchronizeNow`, `retrySyncError`,
+`runFullSynchronization` and `updateAccountStatistics`. Each answers the `SyncRun` it made,
+or user errors when it was refused before anything was written."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway.auth.roles import Role
+from gateway.mappings.model import Direction as CoreDirection
+from gateway.security.inputs import InputRejectedError, record_id, require_plain_text
+from gateway.sync.full import run_in_background, start_full_synchronization
+from gateway.sync.now import synchronize_now
+from gateway.sync.refusals import SyncRefusedError
+from gateway.sync.retry import retry_sync_error
+from gateway.sync.statistics import update_account_statistics
+from schema.context import Info
+from schema.errors import UserError, UserErrorCode, user_error
+from schema.permissions import requires
+from schema.queries.sync import own_id
+from schema.types.enums import Direction
+from schema.types.sync import SyncRun
+
+
+@strawberry.input
+class SynchronizeNowInput:
+    mapping: str
+    erp_id: strawberry.ID | None = None
+    crm_id: strawberry.ID | None = None
+    direction: Direction  # type: ignore[valid-type]
+
+
+@strawberry.input
+class RetrySyncErrorInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class RunFullSynchronizationInput:
+    mappings: list[str] | None = strawberry.field(
+        default=None, description="None: every mapping that can run, in dependency order."
+    )
+
+
+@strawberry.input
+class UpdateAccountStatisticsInput:
+    erp_id: strawberry.ID | None = strawberry.field(
+        default=None, description="None: every coupled customer."
+    )
+
+
+@strawberry.type
+class SynchronizeNowPayload:
+    sync_run: SyncRun | None
+    changed_fields: list[str] = strawberry.field(description="The target fields written.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class SyncRunPayload:
+    sync_run: SyncRun | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RetrySyncErrorPayload(SyncRunPayload):
+    pass
+
+
+@strawberry.type
+class RunFullSynchronizationPayload(SyncRunPayload):
+    pass
+
+
+@strawberry.type
+class UpdateAccountStatisticsPayload(SyncRunPayload):
+    pass
+
+
+class InputRefusedError(Exception):
+    def __init__(self, error: UserError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def refused(refusal: SyncRefusedError) -> UserError:
+    return user_error(
+        UserErrorCode[refusal.code.value],
+        refusal.message,
+        *(("input", *refusal.field) if refusal.field else ()),
+    )
+
+
+def _actor(info: Info) -> str:
+    caller = info.context.caller
+    return caller.name if caller is not None else "(anonymous)"
+
+
+def _text(value: str, *field: str, max_length: int = 64) -> str:
+    try:
+        require_plain_text(value, field[-1], max_length=max_length)
+    except InputRejectedError as exc:
+        raise InputRefusedError(
+            user_error(
+                UserErrorCode.INVALID_INPUT, f"{'.'.join(field)}: {exc.reason}", "input", *field
+            )
+        ) from None
+    return value
+
+
+def _record_id(info: Info, side: str, value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    connector = info.context.services.erp if side == "erp" else info.context.services.crm
+    if connector is None:
+        raise InputRefusedError(
+            user_error(
+                UserErrorCode.UPSTREAM_UNAVAILABLE,
+                f"the {side.upper()} connection is not configured",
+            )
+        )
+    try:
+        return str(record_id(connector.system, value, field))
+    except InputRejectedError as exc:
+        raise InputRefusedError(
+            user_error(UserErrorCode.INVALID_INPUT, str(exc), "input", *exc.field)
+        ) from None
+
+
+@strawberry.type
+class SyncMutation:
+    @strawberry.mutation(
+        permission_classes=requires(Role.INTEGRATOR),
+        description="Synchronize one coupled record now, in the direction chosen: TO_CRM sends "
+        "the ERP's data to the CRM, FROM_CRM gets the CRM's data. Only differing fields are "
+        "written; a SKIPPED coupling is taken up again and the record's sync errors go.",
+    )
+    async def synchronize_now(
+        self, info: Info, input: SynchronizeNowInput
+    ) -> SynchronizeNowPayload:
+        try:
+            mapping = _text(input.mapping, "mapping")
+            erp_id = _record_id(info, "erp", input.erp_id, "erpId")
+            crm_id = _record_id(info, "crm", input.crm_id, "crmId")
+            result = await synchronize_now(
+                info.context.services,
+                mapping,
+                erp_id=erp_id,
+                crm_id=crm_id,
+                direction=CoreDirection(input.direction),
+                actor=_actor(info),
+            )
+        except InputRefusedError as exc:
+            return SynchronizeNowPayload(sync_run=None, changed_fields=[], user_errors=[exc.error])
+        except SyncRefusedError as exc:
+            return SynchronizeNowPayload(
+                sync_run=None, changed_fields=[], user_errors=[refused(exc)]
+            )
+        changed = list(result.outcome.changes) if result.outcome is not None else []
+        return SynchronizeNowPayload(
+            sync_run=SyncRun.from_run(result.run),
+            changed_fields=changed if result.refusal is None else [],
+            user_errors=[refused(result.refusal)] if result.refusal is not None else [],
+        )
+
+    @strawberry.mutation(
+        permission_classes=requires(Role.INTEGRATOR),
+        description="Synchronize the record of a sync error again; the error goes when it "
+        "succeeds, else it counts one attempt more.",
+    )
+    async def retry_sync_error(
+        self, info: Info, input: RetrySyncErrorInput
+    ) -> RetrySyncErrorPayload:
+        try:
+            error_id = own_id(_text(input.id, "id", max_length=200), "SyncError")
+            result = await retry_sync_error(info.context.services, error_id, actor=_actor(info))
+        except InputRefusedError as exc:
+            return RetrySyncErrorPayload(sync_run=None, user_errors=[exc.error])
+        except SyncRefusedError as exc:
+            return RetrySyncErrorPayload(sync_run=None, user_errors=[refused(exc)])
+        return RetrySyncErrorPayload(
+            sync_run=SyncRun.from_run(result.run),
+            user_errors=[refused(result.refusal)] if result.refusal is not None else [],
+        )
+
+    @strawberry.mutation(
+        permission_classes=requires(Role.INTEGRATOR),
+        description="Synchronize every record of the mappings named (none: every mapping that "
+        "can run), in dependency order, creating counterparts for uncoupled records. Answers "
+        "at once with the QUEUED run; follow its progress with `syncRun(id)`.",
+    )
+    async def run_full_synchronization(
+        self, info: Info, input: RunFullSynchronizationInput
+    ) -> RunFullSynchronizationPayload:
+        services = info.context.services
+        try:
+            names = (
+                None
+                if input.mappings is None
+                else [_text(name, "mappings", str(i)) for i, name in enumerate(input.mappings)]
+            )
+            run = await start_full_synchronization(services, names, actor=_actor(info))
+        except InputRefusedError as exc:
+            return RunFullSynchronizationPayload(sync_run=None, user_errors=[exc.error])
+        except SyncRefusedError as exc:
+            return RunFullSynchronizationPayload(sync_run=None, user_errors=[refused(exc)])
+        assert run.id is not None
+        run_in_background(services, run.id)
+        return RunFullSynchronizationPayload(sync_run=SyncRun.from_run(run), user_errors=[])
+
+    @strawberry.mutation(
+        permission_classes=requires(Role.INTEGRATOR),
+        description="Write the ERP's figures (balance, total sales, overdue amount) of one "
+        "coupled customer, or of every coupled customer, to the CRM accounts; only figures "
+        "that changed are written.",
+    )
+    async def update_account_statistics(
+        self, info: Info, input: UpdateAccountStatisticsInput
+    ) -> UpdateAccountStatisticsPayload:
+        try:
+            erp_id = _record_id(info, "erp", input.erp_id, "erpId")
+            run = await update_account_statistics(info.context.services, erp_id, actor=_actor(info))
+        except InputRefusedError as exc:
+            return UpdateAccountStatisticsPayload(sync_run=None, user_errors=[exc.error])
+        except SyncRefusedError as exc:
+            return UpdateAccountStatisticsPayload(sync_run=None, user_errors=[refused(exc)])
+        return UpdateAccountStatisticsPayload(sync_run=SyncRun.from_run(run), user_errors=[])
