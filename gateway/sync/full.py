@@ -133,13 +133,14 @@ async def _background(services: Services, run_id: str) -> None:
 
 
 async def run_full_synchronization(services: Services, run_id: str) -> SyncRun:
-    """Run (or resume) a stored full synchronization to its end."""
+    """Run a stored full synchronization to its end, or resume it from its checkpoint (after
+    a crash left it RUNNING, or an outage made it FAILED)."""
     runs = SyncRunRepository(services.db)
     run = await runs.get(run_id)
     if run is None:
         raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
-    if run.status.finished:
-        return run
+    if run.status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):
+        return run  # a FAILED run (an outage, say) goes on from its checkpoint
     ctx = sync_context(services, run.actor)
     started = await runs.start(run_id)
     assert started is not None

@@ -39,7 +39,8 @@ mutation ($input: SynchronizeNowInput!) {{
 }}
 """
 
-ERRORS_OF_CUSTOMER = '{ syncErrors(mapping: "CUSTOMER") { edges { node { id code message } } } }'
+ERRORS = "query ($m: String) { syncErrors(mapping: $m) { edges { node { id code message } } } }"
+CUSTOMER = {"m": "CUSTOMER"}
 
 
 @pytest.fixture
@@ -100,6 +101,12 @@ async def test_full_synchronization_couples_every_record_once_and_leaves_nothing
         {"m": "CUSTOMER"},
     )
     assert [e["node"]["id"] for e in listed["syncRuns"]["edges"]] == [run["id"]]
+    node = await gql(
+        api,
+        "query ($id: ID!) { node(id: $id) { ... on SyncRun { status trigger } } }",
+        {"id": run["id"]},
+    )
+    assert node["node"] == {"status": "SUCCEEDED", "trigger": "fullSynchronization"}
 
     await sandbox.reset_stats()
     first = await run_incremental(store, "CUSTOMER")  # the full run's own echoes
@@ -262,7 +269,7 @@ async def test_a_manual_conflict_waits_for_a_person_who_settles_it(
     )["synchronizeNow"]
     assert settled["userErrors"] == []
     assert (await systems.erp("GET", f"customers({erp_id})"))["displayName"] == "Changed in the CRM"
-    remaining = await gql(api, '{ syncErrors(mapping: "CUSTOMER") { edges { node { id } } } }')
+    remaining = await gql(api, ERRORS, CUSTOMER)
     assert remaining["syncErrors"]["edges"] == []
 
 
@@ -280,7 +287,7 @@ async def test_a_retried_error_synchronizes_its_record_once_the_dependency_is_co
     run = await run_incremental(store, "CUSTOMER")
 
     assert run.counters.failed == 1
-    [edge] = (await gql(api, ERRORS_OF_CUSTOMER))["syncErrors"]["edges"]
+    [edge] = (await gql(api, ERRORS, CUSTOMER))["syncErrors"]["edges"]
     assert edge["node"]["code"] == "DEPENDENCY_NOT_COUPLED"
     assert "couple SALESPEOPLE first" in edge["node"]["message"]
     retry = (
@@ -301,7 +308,7 @@ async def test_a_retried_error_synchronizes_its_record_once_the_dependency_is_co
     assert done["syncRun"]["trigger"] == "retrySyncError"
     account = await systems.crm("GET", f"accounts({crm_id})?$select=_ownerid_value")
     assert account["_ownerid_value"] == users[-1]["systemuserid"]
-    assert (await gql(api, ERRORS_OF_CUSTOMER))["syncErrors"]["edges"] == []
+    assert (await gql(api, ERRORS, CUSTOMER))["syncErrors"]["edges"] == []
     unknown = (await gql(api, retry, {"input": {"id": "0" * 24}}))["retrySyncError"]
     assert unknown["userErrors"] == [{"code": "NOT_FOUND", "field": ["input", "id"]}]
 

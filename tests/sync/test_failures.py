@@ -3,6 +3,8 @@ that mark a coupling SKIPPED, and retrying sync errors."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gateway.mappings.model import (
@@ -15,6 +17,7 @@ from gateway.mappings.model import (
 )
 from gateway.store.couplings import CoupledRecord, CouplingState
 from gateway.store.sync_runs import RunStatus, SyncRunRepository
+from gateway.sync.mapping_health import log_stored_mapping_problems
 from gateway.sync.now import synchronize_now
 from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.retry import retry_sync_error
@@ -247,3 +250,51 @@ async def test_synchronize_now_refuses_bad_requests_before_writing(world: World)
     assert world.writes() == 0
     runs, _ = await SyncRunRepository(world.services.db).page()
     assert runs == []
+
+
+async def test_a_creation_that_loses_the_race_to_couple_is_deleted_again(world: World) -> None:
+    await world.store(party())
+    [customer] = world.erp.seed("customer", [{"number": "C1", "displayName": "Raced"}])
+    [rival] = world.crm.seed("account", [{"name": "Coupled by someone else"}])
+    send = world.crm.write_many
+
+    async def create_then_lose_the_race(operations: Any, **options: Any) -> Any:
+        results = await send(operations, **options)
+        await world.services.couplings.couple(
+            "PARTY",
+            CoupledRecord("business_central", "customer", customer.id),
+            CoupledRecord("dataverse", "account", rival.id),
+        )
+        return results
+
+    world.crm.write_many = create_then_lose_the_race  # type: ignore[method-assign]
+    run = await world.run()
+
+    assert (run.counters.inserted, run.counters.skipped) == (0, 1)
+    assert [r.id for r in (await world.crm.query("account")).records] == [rival.id]
+    [coupling] = await world.couplings()
+    assert coupling.crm.id == rival.id
+    entries, _ = await world.services.integration_log.page(None, 20)
+    removed = [e for e in entries if e.operation == "delete"]
+    assert len(removed) == 1
+    assert removed[0].details["reason"] == "created twice; coupled elsewhere"
+
+
+async def test_stored_mappings_with_problems_are_logged_at_start_up(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = party(fields=(row("displayName", "name", transform="shout"),))
+    await world.store(broken)
+
+    with caplog.at_level("WARNING", logger="gateway.sync.mapping_health"):
+        health = await log_stored_mapping_problems(
+            world.services.mappings, erp=world.erp, crm=world.crm
+        )
+
+    assert health.runnable == []
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "PARTY" in line
+    assert "unknown transform 'shout'" in line
+    run = await world.run()
+    assert run.status is RunStatus.CANCELLED
+    assert "shout" in (run.message or "")
