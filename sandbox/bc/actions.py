@@ -23,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 
+from sandbox.bc import finance
 from sandbox.bc.catalogue import COMPANY_SETS
 from sandbox.bc.context import BusinessCentral
 from sandbox.bc.transfers import (
@@ -185,9 +186,10 @@ async def order_ship_and_invoice(
         "remainingAmount": order.get("totalAmountIncludingTax") or 0.0,
         "pricesIncludeTax": False,
     }
-    await copy_document(
+    posted = await copy_document(
         ctx, company, "salesOrders", order, target_set="salesInvoices", extra=extra, journal=journal
     )
+    await finance.invoice_posted(ctx, company, posted, journal)
     await remove_document(ctx, company, "salesOrders", order, journal)
 
 
@@ -206,7 +208,8 @@ async def invoice_post(
     }
     if not invoice.get("dueDate"):
         changes["dueDate"] = plus_days(today(), 30)
-    await set_fields(ctx, COMPANY_SETS["salesInvoices"], invoice, changes, journal)
+    posted = await set_fields(ctx, COMPANY_SETS["salesInvoices"], invoice, changes, journal)
+    await finance.invoice_posted(ctx, company, posted, journal)
 
 
 async def invoice_send(
@@ -237,6 +240,7 @@ async def invoice_cancel(
         {"status": "Canceled", "remainingAmount": 0.0},
         journal,
     )
+    await finance.invoice_canceled(ctx, company, invoice, journal)
 
 
 async def _make_order(

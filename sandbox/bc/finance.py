@@ -1,11 +1,15 @@
-"""Customer financial figures, derived from posted invoices and payments at read time.
+"""Customer financial figures, derived from posted invoices and payments.
 
 - balance: posted invoices (amount including tax) minus payments received;
 - totalSalesExcludingTax: posted invoices, amount excluding tax;
 - overdueAmount: the unpaid remainder of posted invoices whose due date has passed.
 
-Canceled invoices count for nothing. One query for the invoices and one for the payments of a
-whole page of customers.
+Like Business Central's ledger-entry totals, the sums are kept up to date as invoices are
+posted or canceled and payments are made or removed, in a hidden `_figures` field of the
+customer (`{"invoiced", "sales", "paid", "open": {invoice id: [due date, remaining]}}`), so
+that figures for a page of any size cost no query at all. Keeping them does not change the
+customer's ETag or `lastModifiedDateTime`: posting an invoice does not modify the customer.
+Overdue amounts are worked out at read time, against today's date.
 """
 
 from __future__ import annotations
@@ -14,62 +18,95 @@ import datetime as dt
 from typing import Any
 
 from sandbox.bc.catalogue import COMPANY_SETS
+from sandbox.bc.context import BusinessCentral
 from sandbox.model import COMPANY
-from sandbox.store.database import ApiDatabase
-from sandbox.store.reader import find_all
+from sandbox.store.database import Doc, Journal
 
-POSTED = frozenset({"Open", "Paid"})
-
-
-def _zero() -> dict[str, float]:
-    return {"balance": 0.0, "totalSalesExcludingTax": 0.0, "overdueAmount": 0.0}
+FIGURES = "_figures"
 
 
-async def figures(
-    db: ApiDatabase, company: str, customer_ids: list[str]
-) -> dict[str, dict[str, float]]:
-    result = {customer_id: _zero() for customer_id in customer_ids}
-    if not customer_ids:
-        return result
+def figures_of(customer: Doc) -> dict[str, float]:
+    kept = customer.get(FIGURES) or {}
     today = dt.datetime.now(dt.UTC).date().isoformat()
-    invoices = await find_all(
-        db.collection(COMPANY_SETS["salesInvoices"]),
-        {"customerId": {"$in": customer_ids}, COMPANY: company},
-        {
-            "customerId": 1,
-            "status": 1,
-            "totalAmountExcludingTax": 1,
-            "totalAmountIncludingTax": 1,
-            "remainingAmount": 1,
-            "dueDate": 1,
+    overdue = sum(
+        float(remaining)
+        for due, remaining in (kept.get("open") or {}).values()
+        if due is not None and due < today
+    )
+    invoiced, paid = float(kept.get("invoiced") or 0.0), float(kept.get("paid") or 0.0)
+    return {
+        "balance": round(invoiced - paid, 2),
+        "totalSalesExcludingTax": round(float(kept.get("sales") or 0.0), 2),
+        "overdueAmount": round(overdue, 2),
+    }
+
+
+def detail(customer: Doc) -> dict[str, Any]:
+    """The customerFinancialDetail record of a customer."""
+    return {"_id": customer["_id"], "number": customer.get("number"), **figures_of(customer)}
+
+
+async def _change(
+    ctx: BusinessCentral,
+    company: str,
+    customer_id: str | None,
+    update: dict[str, Any],
+    journal: Journal | None,
+) -> None:
+    if not customer_id:
+        return
+    customers = ctx.db.collection(COMPANY_SETS["customers"])
+    key = {"_id": customer_id, COMPANY: company}
+    if journal is not None:
+        before = await customers.find_one(key)
+        if before is not None:
+            journal.record(customers, customer_id, before)
+    await customers.update_one(key, update)
+
+
+def _open(invoice: Doc, remaining: float) -> dict[str, Any]:
+    field = f"{FIGURES}.open.{invoice['_id']}"
+    if remaining <= 0:
+        return {"$unset": {field: ""}}
+    return {"$set": {field: [invoice.get("dueDate"), round(remaining, 2)]}}
+
+
+async def invoice_posted(
+    ctx: BusinessCentral, company: str, invoice: Doc, journal: Journal | None
+) -> None:
+    total = float(invoice.get("totalAmountIncludingTax") or 0.0)
+    update = {
+        "$inc": {
+            f"{FIGURES}.invoiced": total,
+            f"{FIGURES}.sales": float(invoice.get("totalAmountExcludingTax") or 0.0),
         },
-    )
-    payments = await find_all(
-        db.collection(COMPANY_SETS["customerPayments"]),
-        {"customerId": {"$in": customer_ids}, COMPANY: company},
-        {"customerId": 1, "amount": 1},
-    )
-    for invoice in invoices:
-        if invoice.get("status") not in POSTED:
-            continue
-        entry = result.get(invoice["customerId"])
-        if entry is None:
-            continue
-        entry["balance"] += float(invoice.get("totalAmountIncludingTax") or 0.0)
-        entry["totalSalesExcludingTax"] += float(invoice.get("totalAmountExcludingTax") or 0.0)
-        due = invoice.get("dueDate")
-        if due is not None and due < today:
-            entry["overdueAmount"] += float(invoice.get("remainingAmount") or 0.0)
-    for payment in payments:
-        entry = result.get(payment["customerId"])
-        if entry is not None:
-            entry["balance"] -= float(payment.get("amount") or 0.0)
-    for entry in result.values():
-        for name, value in entry.items():
-            entry[name] = round(value, 2)
-    return result
+        **_open(invoice, float(invoice.get("remainingAmount", total) or 0.0)),
+    }
+    await _change(ctx, company, invoice.get("customerId"), update, journal)
 
 
-def detail(customer: dict[str, Any], figures_of: dict[str, float]) -> dict[str, Any]:
-    """A customerFinancialDetail record of a customer."""
-    return {"_id": customer["_id"], "number": customer.get("number"), **figures_of}
+async def invoice_canceled(
+    ctx: BusinessCentral, company: str, invoice: Doc, journal: Journal | None
+) -> None:
+    update = {
+        "$inc": {
+            f"{FIGURES}.invoiced": -float(invoice.get("totalAmountIncludingTax") or 0.0),
+            f"{FIGURES}.sales": -float(invoice.get("totalAmountExcludingTax") or 0.0),
+        },
+        **_open(invoice, 0.0),
+    }
+    await _change(ctx, company, invoice.get("customerId"), update, journal)
+
+
+async def payment_made(
+    ctx: BusinessCentral,
+    company: str,
+    payment: Doc,
+    invoice: Doc | None,
+    journal: Journal | None,
+) -> None:
+    """A payment of `payment["amount"]` (negative: one removed); `invoice` as it is now."""
+    update: dict[str, Any] = {"$inc": {f"{FIGURES}.paid": float(payment.get("amount") or 0.0)}}
+    if invoice is not None:
+        update.update(_open(invoice, float(invoice.get("remainingAmount") or 0.0)))
+    await _change(ctx, company, payment.get("customerId"), update, journal)

@@ -56,14 +56,14 @@ def projection(
     columns = {entity_set.column(name): 1 for name in select}
     columns[VERSION] = 1
     if entity_set.name == "customers" and "balanceDue" in select:
-        columns["number"] = 1
+        columns[finance.FIGURES] = 1
     if entity_set.name == "salesQuotes" and "status" in select:
         columns["validUntilDate"] = 1
     for item in expands:
         if not item.navigation.many and item.navigation.local != "id":
             columns[item.navigation.local] = 1
         if item.target.name == FINANCIAL:
-            columns["number"] = 1
+            columns.update({"number": 1, finance.FIGURES: 1})
     return columns
 
 
@@ -115,7 +115,7 @@ async def query(
             filter=mongo_filter,
             order=options.orderby,
             size=page,
-            projection={"number": 1, VERSION: 1}
+            projection={"number": 1, VERSION: 1, finance.FIGURES: 1}
             if financial
             else projection(source, select, options.expand),
             time_columns=source.time_columns,
@@ -125,8 +125,7 @@ async def query(
         position,
     )
     if financial:
-        found = await finance.figures(ctx.db, company, [doc["_id"] for doc in docs])
-        docs = [finance.detail(doc, found[doc["_id"]]) for doc in docs]
+        docs = [finance.detail(doc) for doc in docs]
     rendered = await render_page(ctx, company, entity_set, docs, options)
     body: dict[str, Any] = {"@odata.context": context_url(request, company, entity_set)}
     if options.count:
@@ -147,9 +146,8 @@ async def render_page(
     options: QueryOptions,
 ) -> list[dict[str, Any]]:
     if entity_set.name == "customers" and (not options.select or "balanceDue" in options.select):
-        found = await finance.figures(ctx.db, company, [doc["_id"] for doc in docs])
         for doc in docs:
-            doc["balanceDue"] = found[doc["_id"]]["balance"]
+            doc["balanceDue"] = finance.figures_of(doc)["balance"]
     rendered = [render(entity_set, doc, options.select) for doc in docs]
     await expand(ctx, company, docs, rendered, options.expand)
     return rendered
@@ -165,9 +163,8 @@ async def expand(
     for item in expands:
         nav, target = item.navigation, item.target
         if target.name == FINANCIAL:
-            found = await finance.figures(ctx.db, company, [doc["_id"] for doc in docs])
             for doc, out in zip(docs, rendered, strict=True):
-                detail = render(target, finance.detail(doc, found[doc["_id"]]), item.select)
+                detail = render(target, finance.detail(doc), item.select)
                 out[nav.name] = [detail] if nav.name == FINANCIAL else detail
             continue
         collection = ctx.db.collection(target)
@@ -221,8 +218,7 @@ async def get_one(
     options: QueryOptions,
 ) -> ApiResponse:
     if entity_set.name == FINANCIAL:
-        found = await finance.figures(ctx.db, company, [doc["_id"]])
-        doc = finance.detail(doc, found[doc["_id"]])
+        doc = finance.detail(doc)
     rendered = await render_page(ctx, company, entity_set, [doc], options)
     body = {"@odata.context": context_url(request, company, entity_set, "/$entity"), **rendered[0]}
     headers = {"ETag": etag(doc)} if VERSION in doc else {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.bc import finance
 from sandbox.bc.catalogue import COMPANY_SETS, LINES
 from sandbox.bc.context import BusinessCentral
 from sandbox.errors import ErrorKind, SandboxError
@@ -146,20 +147,19 @@ async def prepare_payment(ctx: BusinessCentral, company: str, values: dict[str, 
 async def apply_payment(
     ctx: BusinessCentral, company: str, payment: Doc, amount: float, journal: Journal | None
 ) -> None:
-    """Apply `amount` (negative to reverse) of a payment to the invoice it names."""
-    invoice_id = payment.get("appliesToInvoiceId")
-    if not invoice_id or not amount:
-        return
+    """Apply `amount` (negative to reverse) of a payment to the invoice it names, and count it
+    in the customer's figures."""
     invoices = COMPANY_SETS["salesInvoices"]
-    invoice = await ctx.get(invoices, company, invoice_id)
-    if invoice is None:
-        return
-    total = float(invoice.get("totalAmountIncludingTax") or 0.0)
-    remaining = float(invoice.get("remainingAmount") or 0.0)
-    remaining = round(min(total, max(0.0, remaining - amount)), 2)
-    changes = {
-        "remainingAmount": remaining,
-        "status": "Paid" if remaining <= 0 else "Open",
-        "lastModifiedDateTime": now(),
-    }
-    await ctx.db.update(invoices, invoice, changes, journal)
+    invoice_id = payment.get("appliesToInvoiceId")
+    invoice = await ctx.get(invoices, company, invoice_id) if invoice_id else None
+    if invoice is not None and amount:
+        total = float(invoice.get("totalAmountIncludingTax") or 0.0)
+        remaining = float(invoice.get("remainingAmount") or 0.0)
+        remaining = round(min(total, max(0.0, remaining - amount)), 2)
+        changes = {
+            "remainingAmount": remaining,
+            "status": "Paid" if remaining <= 0 else "Open",
+            "lastModifiedDateTime": now(),
+        }
+        invoice = await ctx.db.update(invoices, invoice, changes, journal)
+    await finance.payment_made(ctx, company, {**payment, "amount": amount}, invoice, journal)

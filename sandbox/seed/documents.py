@@ -264,11 +264,27 @@ def bc_invoices(gen: Generator) -> Iterator[Record]:
             pricesIncludeTax=False,
         )
         gen.posted.append((header["_id"], header["number"], customer.id, total))
+        _count(gen, customer.id, header, payment)
         yield "bc", "salesInvoices", header
         for line in lines:
             yield "bc", "salesInvoiceLines", line
         if payment is not None:
             yield "bc", "customerPayments", payment
+
+
+def _count(
+    gen: Generator, customer_id: str, invoice: dict[str, Any], payment: dict[str, Any] | None
+) -> None:
+    """Sum a posted invoice and its payment into the customer's figures."""
+    figures = gen.figures.setdefault(
+        customer_id, {"invoiced": 0.0, "sales": 0.0, "paid": 0.0, "open": {}}
+    )
+    figures["invoiced"] = round(figures["invoiced"] + invoice["totalAmountIncludingTax"], 2)
+    figures["sales"] = round(figures["sales"] + invoice["totalAmountExcludingTax"], 2)
+    if payment is not None:
+        figures["paid"] = round(figures["paid"] + payment["amount"], 2)
+    if invoice["remainingAmount"] > 0:
+        figures["open"][invoice["_id"]] = [invoice["dueDate"], invoice["remainingAmount"]]
 
 
 def cases(gen: Generator) -> Iterator[Record]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sandbox import reference
 from sandbox.bc.context import format_number
+from sandbox.bc.finance import FIGURES
 from sandbox.model import COMPANY, LOOKUP_TARGETS
 from sandbox.seed import documents
 from sandbox.seed.plan import SeedPlan
@@ -91,6 +92,7 @@ class Generator:
         self.account_of_customer: dict[str, str] = {}
         self.crm_contacts: list[str] = []
         self.posted: list[tuple[str, str, str, float]] = []  # (id, number, customer id, total)
+        self.figures: dict[str, dict[str, Any]] = {}  # customer id -> figures (bc/finance.py)
         self.pools = Pools(plan.seed, max(self.sizes.values()))
 
     # -- helpers --------------------------------------------------------------------------
@@ -141,6 +143,7 @@ class Generator:
         yield from documents.crm_documents(self, "invoices", self.sizes["invoices"] // 2)
         yield from documents.cases(self)
         yield from documents.projects(self)
+        yield from self._customers()
 
     def _users(self) -> Iterator[Record]:
         rng, fake = self.rng("users"), self.pools
@@ -258,30 +261,6 @@ class Generator:
                 email=f"info@{fake.domain(rng)}{index}.example",
             )
             self.customers.append(customer)
-            yield (
-                "bc",
-                "customers",
-                {
-                    "_id": customer.id,
-                    "number": customer.number,
-                    "displayName": customer.name,
-                    "type": "Company",
-                    "addressLine1": fake.street_address(rng)[:100],
-                    "city": customer.city,
-                    "state": fake.state(rng),
-                    "country": "US",
-                    "postalCode": fake.postcode(rng),
-                    "phoneNumber": fake.phone(rng)[:30],
-                    "email": customer.email,
-                    "website": f"www.{customer.email.split('@')[1]}",
-                    "salespersonCode": customer.salesperson,
-                    "creditLimit": float(rng.choice([0, 5000, 10000, 50000])),
-                    "taxLiable": True,
-                    "currencyCode": "EUR" if rng.random() < 0.1 else "",
-                    "blocked": " ",
-                    **self.bc_time(rng),
-                },
-            )
         for index in range(n_accounts):
             account_id = self.new_id(rng)
             self.accounts.append(account_id)
@@ -317,6 +296,36 @@ class Generator:
                     **self.crm_times(rng),
                 },
             )
+
+    def _customers(self) -> Iterator[Record]:
+        """Customers last: their financial figures sum up the invoices and payments generated
+        before them (see `bc/finance.py`)."""
+        rng, fake = self.rng("customers"), self.pools
+        for customer in self.customers:
+            doc: dict[str, Any] = {
+                "_id": customer.id,
+                "number": customer.number,
+                "displayName": customer.name,
+                "type": "Company",
+                "addressLine1": fake.street_address(rng)[:100],
+                "city": customer.city,
+                "state": fake.state(rng),
+                "country": "US",
+                "postalCode": fake.postcode(rng),
+                "phoneNumber": fake.phone(rng)[:30],
+                "email": customer.email,
+                "website": f"www.{customer.email.split('@')[1]}",
+                "salespersonCode": customer.salesperson,
+                "creditLimit": float(rng.choice([0, 5000, 10000, 50000])),
+                "taxLiable": True,
+                "currencyCode": "EUR" if rng.random() < 0.1 else "",
+                "blocked": " ",
+                **self.bc_time(rng),
+            }
+            figures = self.figures.pop(customer.id, None)
+            if figures is not None:
+                doc[FIGURES] = figures
+            yield "bc", "customers", doc
 
     def _contacts(self) -> Iterator[Record]:
         rng, fake = self.rng("contacts"), self.pools

@@ -251,3 +251,33 @@ async def test_payment_must_match_the_invoice_customer(
     )
     assert wrong.status_code == 400
     assert (await bc.get("customerPayments")).json()["value"] == []
+
+
+async def test_figures_follow_deleted_payments_and_canceled_invoices(
+    bc: httpx.AsyncClient, setup: dict[str, Any]
+) -> None:
+    customer = setup["customer"]
+    before = (await bc.get(f"customers({customer['id']})")).json()
+    invoice = await created(bc, "salesInvoices", {"customerId": customer["id"]})
+    await created(
+        bc, "salesInvoiceLines", {"documentId": invoice["id"], "itemId": setup["item"]["id"]}
+    )
+    assert (await action(bc, "salesInvoices", invoice["id"], "post")).status_code == 204
+    after_posting = (await bc.get(f"customers({customer['id']})")).json()
+    assert after_posting["@odata.etag"] == before["@odata.etag"]  # the customer is unchanged
+    assert after_posting["balanceDue"] == 1000.0
+    payment = await created(
+        bc,
+        "customerPayments",
+        {"customerId": customer["id"], "amount": 1000, "appliesToInvoiceId": invoice["id"]},
+    )
+    details = f"customers({customer['id']})/customerFinancialDetail"
+    assert (await bc.get(details)).json()["balance"] == 0.0
+    removed = await bc.delete(f"customerPayments({payment['id']})", headers={"If-Match": "*"})
+    assert removed.status_code == 204
+    assert (await bc.get(details)).json()["balance"] == 1000.0
+    reopened = (await bc.get(f"salesInvoices({invoice['id']})")).json()
+    assert (reopened["status"], reopened["remainingAmount"]) == ("Open", 1000.0)
+    assert (await action(bc, "salesInvoices", invoice["id"], "cancel")).status_code == 204
+    figures = (await bc.get(details)).json()
+    assert (figures["balance"], figures["totalSalesExcludingTax"]) == (0.0, 0.0)
