@@ -6,6 +6,7 @@ the API answers 400 `BadRequest_InvalidToken`, with a stale one 412 `Request_Ent
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sandbox.bc import actions, batch, errors, reads, writes
@@ -19,6 +20,7 @@ from sandbox.odata.paths import Segment, parse_path
 from sandbox.store.database import Doc, Journal
 from sandbox.store.reader import find_all, sort_docs
 
+_log = logging.getLogger("sandbox.bc")
 _ACTION_PREFIX = "Microsoft.NAV."
 
 
@@ -38,6 +40,16 @@ class BusinessCentralApi:
             return await self.dispatch(request, journal)
         except SandboxError as error:
             return errors.render(error)
+        except Exception:
+            _log.exception("%s %s failed", request.method, request.path)
+            return errors.render(
+                SandboxError(
+                    ErrorKind.BUSINESS_RULE,
+                    "An unexpected error occurred.",
+                    status=500,
+                    code="Internal_ServerError",
+                )
+            )
 
     async def dispatch(  # noqa: PLR0911 - one return per kind of resource
         self, request: ApiRequest, journal: Journal | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sandbox.dataverse import actions, batch, changes, conversions, errors, reads, writes
@@ -17,6 +18,7 @@ from sandbox.odata.values import to_json
 from sandbox.store.database import Journal
 from sandbox.store.reader import find_all
 
+_log = logging.getLogger("sandbox.dataverse")
 _HEADERS = {"OData-Version": "4.0"}
 _RETRIES = 3
 
@@ -36,6 +38,16 @@ class DataverseApi:
             return await self.dispatch(request, journal)
         except SandboxError as error:
             return errors.render(error)
+        except Exception:
+            _log.exception("%s %s failed", request.method, request.path)
+            return errors.render(
+                SandboxError(
+                    ErrorKind.BUSINESS_RULE,
+                    "An unexpected error occurred.",
+                    status=500,
+                    code=errors.UNEXPECTED,
+                )
+            )
 
     async def dispatch(  # noqa: PLR0911 - one return per kind of resource
         self, request: ApiRequest, journal: Journal | None
