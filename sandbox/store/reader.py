@@ -211,7 +211,7 @@ async def _offset_page(query: PageQuery, cursor: Cursor | None) -> tuple[list[Do
 
 async def _seq_page(query: PageQuery, cursor: Cursor | None) -> tuple[list[Doc], Cursor | None]:
     need = query.size + 1
-    lo = int(cursor["s"]) if cursor else 0
+    lo = int(cursor["s"]) if cursor else -1
     window = float(cursor["w"]) if cursor else query.size * 1.25 + 8
     projection = _with_seq(query.projection)
     collected: list[Doc] = []
