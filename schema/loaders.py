@@ -8,9 +8,10 @@ system into one GraphQL error per system and hop (`extensions.code = UPSTREAM_UN
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
@@ -20,6 +21,7 @@ from adapters.statistics import CrmAccountStatistics, ErpCustomerStatistics
 from gateway.couplings.directory import Directory
 from gateway.couplings.problems import system_name
 from gateway.couplings.views import (
+    CUSTOMER_MAPPING,
     AccountView,
     ContactView,
     CustomerView,
@@ -27,7 +29,7 @@ from gateway.couplings.views import (
     UserView,
 )
 from gateway.services import NotConfiguredError, Services
-from gateway.store.couplings import Coupling
+from gateway.store.couplings import Coupling, SideName
 
 V = TypeVar("V")
 UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
@@ -77,21 +79,32 @@ class Loaders:
         self.crm_statistics: DataLoader[str, CrmAccountStatistics | None] = DataLoader(
             _batch(directory.crm_statistics)
         )
-        # Couplings of the account ↔ customer mapping, by the CRM id and by the ERP id.
-        self.account_couplings: DataLoader[str, Coupling | None] = DataLoader(
-            _batch(directory.couplings_of_accounts)
-        )
-        self.customer_couplings: DataLoader[str, Coupling | None] = DataLoader(
-            _batch(directory.couplings_of_customers)
-        )
+        self._couplings: dict[tuple[str, SideName], DataLoader[str, Coupling | None]] = {}
         self._reported: set[Hop] = set()
 
-    def prime_couplings(
-        self, side: Literal["erp", "crm"], found: Mapping[str, Coupling | None]
-    ) -> None:
+    def couplings(self, mapping: str, side: SideName) -> DataLoader[str, Coupling | None]:
+        """Couplings of one mapping by one side's record id (one MongoDB query per batch)."""
+        loader = self._couplings.get((mapping, side))
+        if loader is None:
+            repository = self.directory.services.couplings
+
+            async def fetch(ids: list[str]) -> Mapping[str, Coupling]:
+                return await repository.by_ids(mapping, side, ids)
+
+            loader = self._couplings[(mapping, side)] = DataLoader(_batch(fetch))
+        return loader
+
+    @property
+    def account_couplings(self) -> DataLoader[str, Coupling | None]:
+        return self.couplings(CUSTOMER_MAPPING, "crm")
+
+    @property
+    def customer_couplings(self) -> DataLoader[str, Coupling | None]:
+        return self.couplings(CUSTOMER_MAPPING, "erp")
+
+    def prime_couplings(self, side: SideName, found: Mapping[str, Coupling | None]) -> None:
         """What a listing already read: later hops of the request find it in the cache."""
-        loader = self.customer_couplings if side == "erp" else self.account_couplings
-        loader.prime_many(dict(found))
+        self.couplings(CUSTOMER_MAPPING, side).prime_many(dict(found))
 
     def system_of(self, hop: Hop) -> str:
         directory = self.directory
@@ -147,3 +160,17 @@ async def load_many_required(
         return await loader.load_many(keys)
     except HOP_ERRORS as exc:
         raise loaders.hop_error(hop, exc) from None
+
+
+async def gather_hops(jobs: Mapping[str, Awaitable[list[Any]]]) -> dict[str, list[Any]]:
+    """Run several hops' batched loads at once. A hop whose system failed is left out: its
+    resolvers then load it again from the loaders' cache and report the failure once."""
+    results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+    found: dict[str, list[Any]] = {}
+    for name, result in zip(jobs, results, strict=True):
+        if isinstance(result, HOP_ERRORS):
+            continue
+        if isinstance(result, BaseException):
+            raise result
+        found[name] = result
+    return found

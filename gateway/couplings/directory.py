@@ -1,8 +1,9 @@
 """Reading accounts, customers and what hangs off them, many at a time.
 
-Every method takes many ids and costs a fixed number of requests to one system (or one query
-to MongoDB), whatever the number of ids: the GraphQL layer's DataLoaders call these once per
-hop of a request. Ids a system cannot have (a malformed GUID) are simply not found.
+Every method takes many ids and costs a fixed number of requests to one system, whatever the
+number of ids (as long as they fit the connector's URL length): the GraphQL layer's
+DataLoaders call these once per hop of a request. Ids a system cannot have (a malformed
+GUID) are simply not found.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from gateway.couplings.views import (
     customer_fields,
 )
 from gateway.services import NotConfiguredError, Services
-from gateway.store.couplings import Coupling
 
 # Encoded length of one `<lookup> eq <guid> or ` clause, and what the rest of a URL takes.
 _CLAUSE_LENGTH = 75
@@ -172,14 +172,6 @@ class Directory:
         if not isinstance(crm, CrmStatisticsSource):
             return {}
         return await crm.crm_statistics(_unique(ids))
-
-    # ---- couplings ------------------------------------------------------------------------------
-
-    async def couplings_of_accounts(self, ids: Iterable[str]) -> dict[str, Coupling]:
-        return await self.services.couplings.by_crm_ids(CUSTOMER_MAPPING, ids)
-
-    async def couplings_of_customers(self, ids: Iterable[str]) -> dict[str, Coupling]:
-        return await self.services.couplings.by_erp_ids(CUSTOMER_MAPPING, ids)
 
 
 def _unique(ids: Iterable[str]) -> list[str]:

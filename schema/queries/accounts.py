@@ -11,7 +11,8 @@ from schema.context import Info
 from schema.loaders import CRM_ACCOUNTS, HOP_ERRORS
 from schema.pagination import page_request
 from schema.queries.listing import after_key, listing_connection, search_text
-from schema.types.accounts import Account, AccountConnection
+from schema.selection import selected
+from schema.types.accounts import Account, AccountConnection, prefetch
 
 
 @strawberry.type
@@ -50,6 +51,7 @@ class AccountQuery:
             raise loaders.hop_error(CRM_ACCOUNTS, exc) from None
         loaders.prime_couplings("crm", {row.record.id: row.coupling for row in result.rows})
         nodes = [Account.of(AccountView.of(row.record), row.coupling) for row in result.rows]
+        await prefetch(info, nodes, selected(info, "edges", "node"))
         connection = listing_connection(
             AccountConnection,
             nodes,
@@ -71,4 +73,6 @@ class AccountQuery:
             raise loaders.hop_error(CRM_ACCOUNTS, exc) from None
         key = str(record_id(system, crm_id, "crmId"))
         (node,) = await Account.resolve_nodes(info=info, node_ids=[key])
+        if node is not None:
+            await prefetch(info, [node], selected(info))
         return node  # type: ignore[no-any-return]

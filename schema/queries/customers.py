@@ -11,7 +11,8 @@ from schema.context import Info
 from schema.loaders import ERP_CUSTOMERS, HOP_ERRORS
 from schema.pagination import page_request
 from schema.queries.listing import after_key, listing_connection, search_text
-from schema.types.customers import Customer, CustomerConnection
+from schema.selection import selected
+from schema.types.customers import Customer, CustomerConnection, prefetch
 
 
 @strawberry.type
@@ -56,6 +57,7 @@ class CustomerQuery:
         nodes = [
             Customer.of(CustomerView.of(row.record, fields), row.coupling) for row in result.rows
         ]
+        await prefetch(info, nodes, selected(info, "edges", "node"))
         connection = listing_connection(
             CustomerConnection,
             nodes,
@@ -77,4 +79,6 @@ class CustomerQuery:
             raise loaders.hop_error(ERP_CUSTOMERS, exc) from None
         key = str(record_id(system, erp_id, "erpId"))
         (node,) = await Customer.resolve_nodes(info=info, node_ids=[key])
+        if node is not None:
+            await prefetch(info, [node], selected(info))
         return node  # type: ignore[no-any-return]

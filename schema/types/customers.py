@@ -1,12 +1,13 @@
 """ERP customers (Business Central or Tryton), each with its coupled CRM account and figures.
 
 Fields are read through the ERP's field table (`gateway.couplings.views.CUSTOMER_FIELDS`), so
-the type is the same whichever ERP answers.
+the type is the same whichever ERP answers. Hops to other systems are prefetched for a whole
+page (`prefetch`) or read through the request's DataLoaders, as for accounts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import strawberry
@@ -20,10 +21,12 @@ from schema.loaders import (
     CRM_STATISTICS,
     ERP_CUSTOMERS,
     ERP_STATISTICS,
+    gather_hops,
     load,
     load_many_required,
     load_required,
 )
+from schema.selection import Tree, deferred
 from schema.types.accounts import Account
 from schema.types.couplings import Coupling
 from schema.types.statistics import CrmStatistics, CustomerStatistics
@@ -45,6 +48,7 @@ class Customer(relay.Node):
     coupled: bool = strawberry.field(description="Whether a CRM account is coupled to it.")
     coupling: Coupling | None
     stored_coupling: strawberry.Private[StoredCoupling | None]
+    prefetched: strawberry.Private[dict[str, Any]]
 
     @classmethod
     def of(cls, view: CustomerView, coupling: StoredCoupling | None) -> Customer:
@@ -61,10 +65,16 @@ class Customer(relay.Node):
             coupled=coupling is not None,
             coupling=Coupling.of(coupling) if coupling is not None else None,
             stored_coupling=coupling,
+            prefetched={},
         )
 
     @strawberry.field(description="The coupled CRM account.")
-    async def account(self, info: Info) -> Account | None:
+    def account(self, info: Info) -> Account | None:
+        if "account" in self.prefetched:
+            return self.prefetched["account"]  # type: ignore[no-any-return]
+        return deferred(self._account(info))
+
+    async def _account(self, info: Info) -> Account | None:
         coupling = self.stored_coupling
         if coupling is None:
             return None
@@ -73,7 +83,12 @@ class Customer(relay.Node):
         return None if view is None else Account.of(view, coupling)
 
     @strawberry.field(description="Balance, sales and overdue amount in the ERP.")
-    async def statistics(self, info: Info) -> CustomerStatistics:
+    def statistics(self, info: Info) -> CustomerStatistics:
+        if "statistics" in self.prefetched:
+            return self.prefetched["statistics"]  # type: ignore[no-any-return]
+        return deferred(self._statistics(info))
+
+    async def _statistics(self, info: Info) -> CustomerStatistics:
         loaders = info.context.loaders
         figures = await load_required(
             loaders, loaders.customer_statistics, self.node_id, ERP_STATISTICS
@@ -81,7 +96,12 @@ class Customer(relay.Node):
         return CustomerStatistics.of(figures)
 
     @strawberry.field(description="The CRM's open pipeline of the coupled account.")
-    async def crm_statistics(self, info: Info) -> CrmStatistics | None:
+    def crm_statistics(self, info: Info) -> CrmStatistics | None:
+        if "crmStatistics" in self.prefetched:
+            return self.prefetched["crmStatistics"]  # type: ignore[no-any-return]
+        return deferred(self._crm_statistics(info))
+
+    async def _crm_statistics(self, info: Info) -> CrmStatistics | None:
         coupling = self.stored_coupling
         if coupling is None:
             return None
@@ -106,3 +126,37 @@ class Customer(relay.Node):
 @strawberry.type(name="CustomerConnection")
 class CustomerConnection(relay.Connection[Customer]):
     """A page of ERP customers."""
+
+
+async def prefetch(info: Info, customers: Sequence[Customer], wanted: Tree) -> None:
+    """Read the hops `wanted` selects for every customer of a page at once."""
+    loaders = info.context.loaders
+    coupled = [c for c in customers if c.stored_coupling is not None]
+    crm_ids = [c.stored_coupling.crm.id for c in coupled if c.stored_coupling is not None]
+    jobs: dict[str, Any] = {}
+    if "account" in wanted:
+        jobs["account"] = loaders.accounts.load_many(crm_ids)
+    if "statistics" in wanted:
+        jobs["statistics"] = loaders.customer_statistics.load_many([c.node_id for c in customers])
+    if "crmStatistics" in wanted:
+        jobs["crmStatistics"] = loaders.crm_statistics.load_many(crm_ids)
+    if not jobs:
+        return
+    found = await gather_hops(jobs)
+    accounts = dict(zip(crm_ids, found.get("account", []), strict=False))
+    figures = dict(zip((c.node_id for c in customers), found.get("statistics", []), strict=False))
+    pipeline = dict(zip(crm_ids, found.get("crmStatistics", []), strict=False))
+    for customer in customers:
+        shown = customer.prefetched
+        coupling = customer.stored_coupling
+        if "statistics" in found:
+            shown["statistics"] = CustomerStatistics.of(figures.get(customer.node_id))
+        if coupling is None:
+            shown["account"] = shown["crmStatistics"] = None
+            continue
+        if "account" in found:
+            view = accounts.get(coupling.crm.id)
+            shown["account"] = None if view is None else Account.of(view, coupling)
+        if "crmStatistics" in found:
+            figures_of = pipeline.get(coupling.crm.id)
+            shown["crmStatistics"] = None if figures_of is None else CrmStatistics.of(figures_of)
