@@ -20,7 +20,7 @@ from adapters.statistics import (
     CustomerStatisticsSource,
     ErpCustomerStatistics,
 )
-from gateway.couplings.listing import Listing, Source
+from gateway.couplings.listing import Listing, source_for
 from gateway.couplings.problems import plain_errors
 from gateway.couplings.views import (
     ACCOUNT_ENTITY,
@@ -80,21 +80,13 @@ class Directory:
         return customer_fields(self.erp().system)
 
     def account_listing(self) -> Listing:
-        crm = self.crm()
-        spec = crm.entities()[ACCOUNT_ENTITY]
         return Listing(
-            Source(crm, ACCOUNT_ENTITY, spec.key_field),
-            self.services.couplings,
-            CUSTOMER_MAPPING,
-            "crm",
+            source_for(self.crm(), ACCOUNT_ENTITY), self.services.couplings, CUSTOMER_MAPPING, "crm"
         )
 
     def customer_listing(self) -> Listing:
-        erp = self.erp()
-        spec = erp.entities()[CUSTOMER_ENTITY]
-        fields = customer_fields(erp.system)
         return Listing(
-            Source(erp, CUSTOMER_ENTITY, spec.key_field, integer_keys=fields.integer_keys),
+            source_for(self.erp(), CUSTOMER_ENTITY),
             self.services.couplings,
             CUSTOMER_MAPPING,
             "erp",

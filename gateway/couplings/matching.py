@@ -1,6 +1,6 @@
 """Couple existing records in bulk by matching fields (number ↔ accountnumber, name, e-mail).
 
-The ERP side is read page by page in key order; for each page the CRM records with the same
+The uncoupled ERP records are read page by page; for each page the CRM records with the same
 values are asked for (one filtered query per page), and asked back on the ERP side, so that
 a value shared by two records on either side is reported as ambiguous instead of coupled at
 random. Only uncoupled records take part, and pairs whose references are not coupled yet
@@ -20,8 +20,9 @@ from urllib.parse import quote
 
 from adapters.base import Connector, EntitySpec, Page, Record
 from adapters.errors import ConnectorError
-from adapters.filters import Compare, Filter, In, all_of
+from adapters.filters import In, all_of
 from gateway.couplings.dependencies import missing_dependencies_of_many
+from gateway.couplings.listing import Listing, source_for
 from gateway.couplings.problems import (
     CouplingRefusedError,
     Problem,
@@ -32,7 +33,7 @@ from gateway.couplings.problems import (
 )
 from gateway.couplings.service import CouplingService, primary_direction
 from gateway.mappings.model import Direction, TableMapping
-from gateway.security.inputs import INTEGER_ID_SYSTEMS, InputRejectedError, field_name
+from gateway.security.inputs import InputRejectedError, field_name
 from gateway.store.couplings import (
     AlreadyCoupledError,
     ConcurrentCouplingError,
@@ -167,31 +168,29 @@ class _Run:
         return self.erp.key(record, self.case_sensitive)
 
     async def scan(self) -> None:
-        erp, report = self.erp, self.report
-        cursor: str | None = None
-        integer_keys = erp.connector.system in INTEGER_ID_SYSTEMS
-        key_field = erp.spec.key_field
+        """The uncoupled ERP records, page by page, each page matched against the CRM."""
+        report = self.report
+        listing = Listing(
+            source_for(self.erp.connector, self.erp.spec.name),
+            self.couplings,
+            self.mapping.coupling_mapping,
+            "erp",
+        )
+        position: str | None = None
         while len(report.pairs) < self.limit:
-            after: Filter | None = None
-            if cursor is not None:
-                after = Compare(key_field, "gt", int(cursor) if integer_keys else cursor)
-            page = await erp.connector.query(
-                erp.spec.name, after, Page(size=SCAN_PAGE), order_by=[f"{key_field} asc"]
-            )
-            report.scanned += len(page.records)
-            await self.match_page(page.records)
+            page = await listing.page(size=SCAN_PAGE, after=position, coupled=False)
+            report.scanned += len(page.rows)
+            await self.match_page([row.record for row in page.rows])
             if len(report.pairs) >= self.limit:
                 return  # stopped by `max`, perhaps in the middle of the page
-            if page.next_cursor is None or not page.records:
+            if not page.has_next:
                 report.complete = True
                 return
-            cursor = page.records[-1].id
+            position = page.end
 
     async def match_page(self, records: list[Record]) -> None:
         erp, crm, name = self.erp, self.crm, self.mapping.coupling_mapping
-        keyed = [r for r in records if self.erp_key(r) is not None]
-        coupled = await self.couplings.by_erp_ids(name, [r.id for r in keyed])
-        candidates = [r for r in keyed if r.id not in coupled]
+        candidates = [r for r in records if self.erp_key(r) is not None]  # uncoupled already
         if not candidates:
             return
         crm_found = await _find(

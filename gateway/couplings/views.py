@@ -40,8 +40,6 @@ class CustomerFields:
     # Business Central refuses `or` between different fields of a `$filter`; a search then
     # looks in the one field that the text suggests (see `customer_search`).
     search_across_fields: bool
-    # Tryton keys are integers; GUID keys compare as text.
-    integer_keys: bool = False
 
 
 CUSTOMER_FIELDS: Mapping[str, CustomerFields] = {
@@ -64,7 +62,6 @@ CUSTOMER_FIELDS: Mapping[str, CustomerFields] = {
         city="city",
         salesperson_code=None,
         search_across_fields=True,
-        integer_keys=True,
     ),
 }
 

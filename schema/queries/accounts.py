@@ -10,7 +10,7 @@ from gateway.security.inputs import record_id
 from schema.context import Info
 from schema.loaders import CRM_ACCOUNTS, HOP_ERRORS
 from schema.pagination import page_request
-from schema.queries.listing import after_key, listing_connection, search_text
+from schema.queries.listing import listing_connection, read_page, search_text
 from schema.selection import selected
 from schema.types.accounts import Account, AccountConnection, prefetch
 
@@ -33,33 +33,24 @@ class AccountQuery:
         page = page_request(first, after, maximum=settings.graphql_max_page_size)
         text = search_text(search)
         loaders = info.context.loaders
-        try:
-            listing = loaders.directory.account_listing()
-            resume = after_key(page, coupled, listing.source.connector.system)
 
-            def matches(record: Record) -> bool:
-                return text is None or contains_text(AccountView.of(record).searchable(), text)
+        def matches(record: Record) -> bool:
+            return text is None or contains_text(AccountView.of(record).searchable(), text)
 
-            result = await listing.page(
-                size=page.size,
-                after=resume,
-                coupled=coupled,
-                search=account_search(text) if text else None,
-                matches=matches,
-            )
-        except HOP_ERRORS as exc:
-            raise loaders.hop_error(CRM_ACCOUNTS, exc) from None
+        result, resume = await read_page(
+            loaders,
+            loaders.directory.account_listing,
+            CRM_ACCOUNTS,
+            page=page,
+            coupled=coupled,
+            search=account_search(text) if text else None,
+            matches=matches,
+        )
         loaders.prime_couplings("crm", {row.record.id: row.coupling for row in result.rows})
         nodes = [Account.of(AccountView.of(row.record), row.coupling) for row in result.rows]
         await prefetch(info, nodes, selected(info, "edges", "node"))
         connection = listing_connection(
-            AccountConnection,
-            nodes,
-            key_of=lambda node: node.node_id,
-            coupled=coupled,
-            has_next=result.has_next,
-            end_key=result.end_key,
-            resumed=resume is not None,
+            AccountConnection, nodes, result, coupled=coupled, resumed=resume is not None
         )
         assert isinstance(connection, AccountConnection)
         return connection

@@ -10,7 +10,7 @@ from gateway.security.inputs import record_id
 from schema.context import Info
 from schema.loaders import ERP_CUSTOMERS, HOP_ERRORS
 from schema.pagination import page_request
-from schema.queries.listing import after_key, listing_connection, search_text
+from schema.queries.listing import listing_connection, read_page, search_text
 from schema.selection import selected
 from schema.types.customers import Customer, CustomerConnection, prefetch
 
@@ -36,36 +36,30 @@ class CustomerQuery:
         text = search_text(search)
         loaders = info.context.loaders
         try:
-            listing = loaders.directory.customer_listing()
             fields = loaders.directory.customer_fields()
-            resume = after_key(page, coupled, listing.source.connector.system)
-
-            def matches(record: Record) -> bool:
-                view = CustomerView.of(record, fields)
-                return text is None or contains_text(view.searchable(), text)
-
-            result = await listing.page(
-                size=page.size,
-                after=resume,
-                coupled=coupled,
-                search=customer_search(fields, text) if text else None,
-                matches=matches,
-            )
         except HOP_ERRORS as exc:
             raise loaders.hop_error(ERP_CUSTOMERS, exc) from None
+
+        def matches(record: Record) -> bool:
+            view = CustomerView.of(record, fields)
+            return text is None or contains_text(view.searchable(), text)
+
+        result, resume = await read_page(
+            loaders,
+            loaders.directory.customer_listing,
+            ERP_CUSTOMERS,
+            page=page,
+            coupled=coupled,
+            search=customer_search(fields, text) if text else None,
+            matches=matches,
+        )
         loaders.prime_couplings("erp", {row.record.id: row.coupling for row in result.rows})
         nodes = [
             Customer.of(CustomerView.of(row.record, fields), row.coupling) for row in result.rows
         ]
         await prefetch(info, nodes, selected(info, "edges", "node"))
         connection = listing_connection(
-            CustomerConnection,
-            nodes,
-            key_of=lambda node: node.node_id,
-            coupled=coupled,
-            has_next=result.has_next,
-            end_key=result.end_key,
-            resumed=resume is not None,
+            CustomerConnection, nodes, result, coupled=coupled, resumed=resume is not None
         )
         assert isinstance(connection, CustomerConnection)
         return connection

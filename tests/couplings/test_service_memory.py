@@ -112,38 +112,47 @@ async def test_any_lookup_row_is_a_dependency_not_only_salespeople(memory: Servi
     assert outcome.coupling.mapping == "PRICED"
 
 
-async def test_uncoupled_pages_are_filled_from_several_reads(memory: Services) -> None:
+async def walk(listing: Listing, size: int, **options: Any) -> list[str]:
+    seen: list[str] = []
+    after = None
+    for _ in range(200):
+        page = await listing.page(size=size, after=after, **options)
+        assert len(page.rows) <= size
+        seen += [row.record.id for row in page.rows]
+        if not page.has_next:
+            return seen
+        after = page.end
+    pytest.fail("the listing did not end")
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+async def test_uncoupled_pages_are_filled_from_several_reads(memory: Services, keyed: bool) -> None:
     assert memory.crm is not None
-    accounts = sorted(
-        (seed(memory.crm, "account", name=f"Account {n}") for n in range(120)), key=lambda r: r.id
-    )
+    names = [f"Account {n:03d}" for n in range(120)]
+    accounts = memory.crm.seed("account", [{"id": guid(), "name": name} for name in names])
     for index, account in enumerate(accounts):
         if index % 10:  # nine in ten are coupled
             erp = CoupledRecord("business_central", "customer", guid())
             crm = CoupledRecord("dataverse", "account", account.id)
             await memory.couplings.couple("CUSTOMER", erp, crm)
-    listing = Listing(Source(memory.crm, "account", "id"), memory.couplings, "CUSTOMER", "crm")
-    uncoupled = [a.id for i, a in enumerate(accounts) if i % 10 == 0]
-
-    seen: list[str] = []
-    after = None
-    while True:
-        page = await listing.page(size=5, after=after, coupled=False)
-        assert all(row.coupling is None for row in page.rows)
-        seen += [row.record.id for row in page.rows]
-        if not page.has_next:
-            break
-        after = page.end_key
-    assert seen == uncoupled
-
-    coupled = await listing.page(size=200, coupled=True)
-    assert len(coupled.rows) == 108
-    assert not coupled.has_next
-    searched = await listing.page(
-        size=50, coupled=True, matches=lambda r: r.values["name"].endswith("7")
+    # Keyed: in id order, resuming after a key; paged: in the connector's order, resuming
+    # with its cursors (as for Tryton).
+    listing = Listing(
+        Source(memory.crm, "account", "id", keyed=keyed), memory.couplings, "CUSTOMER", "crm"
     )
-    assert {r.record.values["name"] for r in searched.rows} <= {f"Account {n}" for n in range(120)}
-    assert all(r.record.values["name"].endswith("7") for r in searched.rows)
+    order = sorted(accounts, key=lambda r: r.id) if keyed else accounts
+    uncoupled = [a.id for a in order if accounts.index(a) % 10 == 0]
+    every = [a.id for a in order]
+
+    assert await walk(listing, 5, coupled=False) == uncoupled
+    assert await walk(listing, 7) == every
+    assert await walk(listing, 1, coupled=False) == uncoupled
+    coupled = await walk(listing, 200, coupled=True)
+    assert sorted(coupled) == sorted(set(every) - set(uncoupled))
+    sevens = await walk(listing, 4, coupled=True, matches=lambda r: r.values["name"].endswith("7"))
+    assert sorted(sevens) == sorted(
+        a.id for i, a in enumerate(accounts) if i % 10 and names[i].endswith("7")
+    )
 
 
 def test_customers_read_through_the_erps_field_table() -> None:
