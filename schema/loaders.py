@@ -73,6 +73,12 @@ class Loaders:
         self.contacts: DataLoader[str, list[ContactView] | None] = DataLoader(
             _batch(directory.contacts_of)
         )
+        self.contacts_by_id: DataLoader[str, ContactView | None] = DataLoader(
+            _batch(directory.contacts)
+        )
+        self.couplings_by_id: DataLoader[str, Coupling | None] = DataLoader(
+            _batch(services.couplings.get_many)
+        )
         self.customer_statistics: DataLoader[str, ErpCustomerStatistics | None] = DataLoader(
             _batch(directory.customer_statistics)
         )

@@ -11,7 +11,7 @@ from strawberry import relay
 from gateway.couplings.views import ContactView
 from schema.context import Info
 from schema.errors import InvalidArgumentError
-from schema.loaders import CRM_CONTACTS, HOP_ERRORS
+from schema.loaders import CRM_CONTACTS, load_many_required
 from schema.pagination import PageRequest, build_connection
 
 
@@ -53,13 +53,11 @@ class Contact(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        ids = list(node_ids)
         loaders = info.context.loaders
-        try:
-            views = await loaders.directory.contacts(ids)
-        except HOP_ERRORS as exc:
-            raise loaders.hop_error(CRM_CONTACTS, exc) from None
-        return [cls.of(views[i]) if i in views else None for i in ids]
+        views = await load_many_required(
+            loaders, loaders.contacts_by_id, list(node_ids), CRM_CONTACTS
+        )
+        return [None if view is None else cls.of(view) for view in views]
 
 
 @strawberry.type(name="ContactConnection")

@@ -101,9 +101,8 @@ class Coupling(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        ids = list(node_ids)
-        found = await info.context.services.couplings.get_many(ids)
-        return [cls.of(found[i]) if i in found else None for i in ids]
+        found = await info.context.loaders.couplings_by_id.load_many(list(node_ids))
+        return [None if coupling is None else cls.of(coupling) for coupling in found]
 
 
 @strawberry.type(name="CouplingConnection")

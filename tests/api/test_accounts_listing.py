@@ -157,6 +157,30 @@ async def test_one_account_by_id_and_every_object_by_its_global_id(
     assert body["errors"][0]["extensions"]["field"] == ["crmId"]
 
 
+async def test_owners_and_contacts_are_nodes_too(
+    seeded: dict[str, str], store: Services, api: httpx.AsyncClient
+) -> None:
+    assert store.crm is not None
+    (contact, *_) = await table(store.crm, "contact")
+    parent = contact.values["_parentcustomerid_value"]
+    owned = """query ($id: ID!) { account(crmId: $id) {
+      owner { id crmId fullName }
+      contacts(first: 50) { edges { node { id crmId fullName } } } } }"""
+    found = (await data(api, owned, id=parent))["account"]
+    (shown,) = [e["node"] for e in found["contacts"]["edges"] if e["node"]["crmId"] == contact.id]
+    both = """query ($a: ID!, $b: ID!) {
+      a: node(id: $a) { __typename ... on CrmUser { crmId fullName } }
+      b: node(id: $b) { __typename ... on Contact { crmId fullName } } }"""
+    nodes = await data(api, both, a=found["owner"]["id"], b=shown["id"])
+    assert nodes["a"] == {"__typename": "CrmUser", **without_id(found["owner"])}
+    assert nodes["b"] == {"__typename": "Contact", **without_id(shown)}
+    assert nodes["b"]["fullName"] == contact.values["fullname"]
+
+
+def without_id(node: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in node.items() if key != "id"}
+
+
 CONTACTS = """
 query Contacts($id: ID!, $first: Int, $after: String) {
   account(crmId: $id) {

@@ -229,6 +229,20 @@ async def test_bad_input_is_refused_and_nothing_is_written(
     assert await store.db["couplings"].count_documents({}) == before
 
 
+async def test_an_id_of_the_other_system_is_not_found_there(
+    records: Records, store: Services, api: httpx.AsyncClient
+) -> None:
+    await prepare_dependencies(store)
+    account = records.accounts[0]
+    inputs = {"mapping": "CUSTOMER", "erpId": account.id, "crmId": account.id}
+    result = (await data(api, COUPLE, input=inputs))["couple"]
+    assert [(e["code"], e["field"]) for e in result["userErrors"]] == [
+        ("NOT_FOUND", ["input", "erpId"])
+    ]
+    assert "Business Central has no customer" in result["userErrors"][0]["message"]
+    assert await store.couplings.count("CUSTOMER") == 0
+
+
 async def test_two_unknown_records_are_both_named(records: Records, api: httpx.AsyncClient) -> None:
     inputs = {"mapping": "CUSTOMER", "erpId": MISSING, "crmId": MISSING}
     result = (await data(api, COUPLE, input=inputs))["couple"]

@@ -188,3 +188,40 @@ async def test_a_failed_creation_leaves_nothing_coupled(
     assert "Business Central" in error["message"]
     assert await store.couplings.count("CUSTOMER") == 0
     assert len(await table(store.erp, "customer")) == before
+
+
+async def test_a_customer_whose_salesperson_is_not_coupled_gets_no_account(
+    seeded: tuple[list[Record], list[Record]], store: Services, api: httpx.AsyncClient
+) -> None:
+    customer = seeded[1][0]
+    assert store.crm is not None
+    before = len(await table(store.crm, "account"))
+    payload = (await data(api, CREATE_ACCOUNT, input={"erpId": customer.id}))[
+        "createAccountFromCustomer"
+    ]
+    (error,) = payload["userErrors"]
+    assert error["code"] == "DEPENDENCY_NOT_COUPLED"
+    assert error["field"] == ["input", "erpId"]
+    assert repr(customer.values["salespersonCode"]) in error["message"]
+    assert len(await table(store.crm, "account")) == before
+
+
+async def test_a_crm_that_does_not_answer_creates_nothing(
+    seeded: tuple[list[Record], list[Record]],
+    store: Services,
+    sandbox: SandboxHandle,
+    api: httpx.AsyncClient,
+) -> None:
+    await prepare_dependencies(store)
+    customer = seeded[1][0]
+    await sandbox.set_faults(error_rate=1.0, error_status=503, apis=["dataverse"])
+    try:
+        payload = (await data(api, CREATE_ACCOUNT, input={"erpId": customer.id}))[
+            "createAccountFromCustomer"
+        ]
+    finally:
+        await sandbox.clear_faults()
+    (error,) = payload["userErrors"]
+    assert error["code"] == "UPSTREAM_UNAVAILABLE"
+    assert "Dynamics 365 Sales" in error["message"]
+    assert await store.couplings.count("CUSTOMER") == 0

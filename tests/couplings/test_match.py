@@ -166,3 +166,22 @@ async def test_bad_input_is_refused_before_anything_is_read(
     assert [(e["code"], e["field"]) for e in result["userErrors"]] == [(code, field)]  # type: ignore[attr-defined]
     assert (await sandbox.stats())["apis"].get("bc", {}).get("requests", 0) == 0
     assert await store.couplings.count("CUSTOMER") == 0
+
+
+async def test_a_system_that_does_not_answer_is_an_upstream_error(
+    seeded: dict[str, Record],
+    store: Services,
+    sandbox: SandboxHandle,
+    api: httpx.AsyncClient,
+) -> None:
+    await prepare_dependencies(store)
+    await data(api, "{ customers(first: 1) { edges { cursor } } }")  # company id read first
+    await sandbox.set_faults(error_rate=1.0, error_status=503, apis=["bc"])
+    try:
+        result = await match(api, dryRun=False)
+    finally:
+        await sandbox.clear_faults()
+    (error,) = result["userErrors"]  # type: ignore[misc]
+    assert error["code"] == "UPSTREAM_UNAVAILABLE"
+    assert "Business Central" in error["message"]
+    assert await store.couplings.count("CUSTOMER") == 0

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.base import Record, Side
-from adapters.errors import RetriableError
+from adapters.errors import ConflictError, RetriableError
 from adapters.filters import Contains, Or
 from adapters.memory import MemoryConnector
 from gateway.couplings.listing import Listing, Source
@@ -29,11 +29,16 @@ from gateway.store.couplings import CoupledRecord
 
 
 class FailingCrm(MemoryConnector):
-    """A CRM whose writes fail as a service that does not answer."""
+    """A CRM whose writes fail: as a service that does not answer, or (with `conflict`) as a
+    record changed since it was read."""
+
+    conflict = False
 
     async def update(
         self, entity: str, id: str, values: Mapping[str, Any], etag: str | None = None
     ) -> Record:
+        if self.conflict:
+            raise ConflictError("changed meanwhile", system=self.system, status=412)
         raise RetriableError("update failed", system=self.system, status=503)
 
 
@@ -54,9 +59,18 @@ def seed(connector: Any, entity: str, **values: Any) -> Record:
     return record  # type: ignore[no-any-return]
 
 
+@pytest.mark.parametrize(
+    ("conflict", "code", "says"),
+    [
+        (False, ProblemCode.UPSTREAM_UNAVAILABLE, "Dynamics 365 Sales did not answer (503)"),
+        (True, ProblemCode.CONFLICT, "the record changed in Dynamics 365 Sales meanwhile"),
+    ],
+)
 async def test_a_failed_synchronization_takes_the_coupling_back_and_restores_the_old(
-    memory: Services,
+    memory: Services, conflict: bool, code: ProblemCode, says: str
 ) -> None:
+    assert isinstance(memory.crm, FailingCrm)
+    memory.crm.conflict = conflict
     old = seed(memory.erp, "customer", number="C1", displayName="Old")
     new = seed(memory.erp, "customer", number="C2", displayName="New")
     account = seed(memory.crm, "account", name="Account", accountnumber="C1")
@@ -67,8 +81,8 @@ async def test_a_failed_synchronization_takes_the_coupling_back_and_restores_the
         await service.couple("CUSTOMER", new.id, account.id, SyncAfterCoupling.USE_ERP_DATA)
 
     (problem,) = refused.value.problems
-    assert problem.code is ProblemCode.UPSTREAM_UNAVAILABLE
-    assert "Dynamics 365 Sales did not answer (503)" in problem.message
+    assert problem.code is code
+    assert says in problem.message
     coupled = await memory.couplings.by_crm_ids("CUSTOMER", [account.id])
     assert coupled[account.id].erp.id == old.id
     assert await memory.couplings.by_erp_ids("CUSTOMER", [new.id]) == {}
