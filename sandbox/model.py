@@ -20,6 +20,9 @@ from enum import StrEnum
 SEQ = "_seq"
 # The record's row version: bumped on every write, the ETag and the change-tracking position.
 VERSION = "_version"
+# A copy of the key (`_id`) with an index of its own: ordered ranges of keys are cheap on it,
+# which they are not on `_id` with the embedded server (see `store/reader.py`).
+KEY = "_key"
 # For polymorphic lookups: which entity set each lookup value points to.
 LOOKUP_TARGETS = "_lookups"
 # Business Central: the company a record belongs to.

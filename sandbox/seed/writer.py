@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from sandbox.bc.context import BusinessCentral
-from sandbox.model import SEQ, VERSION
+from sandbox.model import KEY, SEQ, VERSION
 from sandbox.seed.generator import Generator, Numbers, reservations
 from sandbox.seed.plan import SeedPlan
 from sandbox.store.database import COUNTERS, ApiDatabase
@@ -72,4 +72,5 @@ async def _flush(db: ApiDatabase, entity_set: str, docs: list[dict[str, Any]]) -
     for offset, doc in enumerate(docs):
         doc[SEQ] = first + offset
         doc[VERSION] = first + offset
+        doc[KEY] = doc["_id"]
     await db.collection(entity_set).insert_many(docs, ordered=False)

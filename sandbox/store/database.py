@@ -13,11 +13,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from sandbox.errors import ErrorKind, SandboxError
-from sandbox.model import SEQ, VERSION, Catalogue, EntitySet
+from sandbox.model import KEY, SEQ, VERSION, Catalogue, EntitySet
 
 Doc = dict[str, Any]
 COUNTERS = "_counters"
 _CLEAR_BY_DELETING = 20_000  # writes up to which a reset deletes records instead of dropping
+_LAYOUT = 2  # the storage layout version: 2 added the key copy (`_key`)
 TOMBSTONES = "_tombstones"
 
 
@@ -107,13 +108,21 @@ class ApiDatabase:
         return self.database[name]
 
     async def ensure_indexes(self) -> None:
+        counters = self.database[COUNTERS]
+        layout = await counters.find_one({"_id": "layout"})
+        backfill = layout is None or int(layout.get("value", 0)) < _LAYOUT
         for entity_set in self.catalogue:
             collection = self.collection(entity_set)
             await collection.create_index([(SEQ, ASCENDING)])
             await collection.create_index([(VERSION, ASCENDING)])
+            await collection.create_index([(KEY, ASCENDING)])
+            if backfill:  # records written before keys were copied get their copy now
+                await collection.update_many({KEY: {"$exists": False}}, [{"$set": {KEY: "$_id"}}])
             for column in entity_set.index_columns():
                 await collection.create_index([(column, ASCENDING)])
         await self.database[TOMBSTONES].create_index([(VERSION, ASCENDING)])
+        if backfill:
+            await counters.update_one({"_id": "layout"}, {"$set": {"value": _LAYOUT}}, upsert=True)
 
     async def drop(self) -> None:
         await self.database.client.drop_database(self.database.name)
@@ -139,6 +148,7 @@ class ApiDatabase:
         async with self.clock.writing() as version:
             doc[SEQ] = version
             doc[VERSION] = version
+            doc[KEY] = doc["_id"]
             try:
                 await collection.insert_one(doc)
             except DuplicateKeyError:

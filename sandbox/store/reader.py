@@ -9,6 +9,9 @@ with a limit, a sort or a large `$in` costs time proportional to everything that
   width adapts to the density of matches seen so far; each page costs about one window.
 - `time`: ordering by a system timestamp, or filtering from a lower bound on one (the
   watermark of an incremental sync), walks that timestamp in windows the same way.
+- `keys`: ordering by the key (keyset paging: `$filter=id gt <last>&$orderby=id`) walks the
+  key space in windows on a copy of the key, `_key` (ranges on `_id` itself are not cheap):
+  keys are random GUIDs, spread evenly over their first eight hex digits.
 - `key`: a filter with an equality or `$in` on a selective property (a key, a number, an
   e-mail) matches few records: fetch them all (large `$in` lists in chunks) and sort here.
 - `offset`: anything else is sorted by the server and paged with skip/limit.
@@ -26,7 +29,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from sandbox.model import SEQ
+from sandbox.model import KEY, SEQ
 from sandbox.odata.filter import MongoFilter, merge
 
 Doc = dict[str, Any]
@@ -37,6 +40,8 @@ _RANGE = frozenset({"$gt", "$gte", "$lt", "$lte"})
 _TIME_FLOOR = dt.datetime(1900, 1, 1)
 _FIRST_TIME_WINDOW = dt.timedelta(minutes=1)
 _FIRST_OPEN_TIME_WINDOW = dt.timedelta(days=1)
+_KEY_DIGITS = 8
+_KEY_SPACE: int = 16**_KEY_DIGITS  # key windows are ranges of a GUID's first eight hex digits
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ async def read_page(
         return await _key_page(query, cursor)
     if plan == "seq":
         return await _seq_page(query, cursor)
+    if plan == "keys":
+        return await _keys_page(query, cursor)
     if plan == "time":
         column = cursor["c"] if cursor else _time_column(query)
         assert column is not None
@@ -72,6 +79,8 @@ def choose_plan(query: PageQuery) -> str:
         return "key"
     if _time_column(query) is not None:
         return "time"
+    if query.order == [("_id", 1)] and _range_only(query.filter, "_id"):
+        return "keys"
     return "seq" if not query.order else "offset"
 
 
@@ -307,3 +316,51 @@ async def _time_page(
         "s": last[SEQ],
         "w": next_window / dt.timedelta(milliseconds=1),
     }
+
+
+def _key_position(key: str) -> int:
+    """Where a key lies in the key space (keys that are no GUIDs sort as they can)."""
+    head = key[:_KEY_DIGITS].ljust(_KEY_DIGITS, "0")
+    try:
+        return min(int(head, 16), _KEY_SPACE)
+    except ValueError:
+        return 0 if head < "0" else _KEY_SPACE
+
+
+async def _keys_page(query: PageQuery, cursor: Cursor | None) -> tuple[list[Doc], Cursor | None]:
+    need = query.size + 1
+    base = {key: value for key, value in query.filter.items() if key != "_id"}
+    bounds = query.filter.get("_id") or {}
+    upper = {op: value for op, value in bounds.items() if op in ("$lt", "$lte")}
+    if cursor:
+        after, inclusive = str(cursor["k"]), False
+        window = float(cursor["w"])
+    else:
+        lower = [(str(value), op) for op, value in bounds.items() if op in ("$gt", "$gte")]
+        after, operator = max(lower) if lower else ("", "$gte")
+        inclusive = operator == "$gte"
+        window = (query.size * 1.25 + 8) * _KEY_SPACE / max(query.max_seq, 1)
+    limit = min((_key_position(str(v)) for v in upper.values()), default=_KEY_SPACE)
+    projection = _with_seq(query.projection, KEY)
+    position = _key_position(after)
+    collected: list[Doc] = []
+    scanned = 0.0
+    while len(collected) < need and position <= limit:
+        end = position + max(1, int(window))
+        condition: dict[str, Any] = {("$gte" if inclusive else "$gt"): after, **upper}
+        if end < _KEY_SPACE:
+            condition["$lt"] = min(f"{end:0{_KEY_DIGITS}x}", str(upper.get("$lt", "~")))
+        batch = await query.collection.find(merge(base, {KEY: condition}), projection).to_list()
+        batch.sort(key=lambda doc: str(doc["_id"]))
+        collected.extend(batch)
+        scanned += end - position
+        if end >= _KEY_SPACE:
+            break
+        position, after, inclusive = end, f"{end:0{_KEY_DIGITS}x}", True
+        window = _next_window(window, need - len(collected), len(collected), scanned)
+    if len(collected) <= query.size:
+        return collected, None
+    page = collected[: query.size]
+    density = len(collected) / scanned if scanned else 1.0
+    next_window = (query.size * 1.2 + 8) / density if density > 0 else window
+    return page, {"p": "keys", "k": page[-1]["_id"], "w": next_window}

@@ -4,6 +4,7 @@ whatever the plan, gaps in the sequence, ties in timestamps or page boundaries."
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from sandbox.model import SEQ
+from sandbox.model import KEY, SEQ
 from sandbox.store.reader import PageQuery, choose_plan, read_page
 
 BASE = dt.datetime(2024, 1, 1)
@@ -129,3 +130,54 @@ async def test_offset_plan_sorts_nulls_first(records: AsyncCollection[dict[str, 
     nulls = names.count(None)
     assert names[:nulls] == [None] * nulls
     assert names[nulls:] == sorted(names[nulls:])
+
+
+@pytest.fixture
+async def keyed(mongodb_url: str) -> AsyncIterator[AsyncCollection[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
+    name = f"reader_{uuid.uuid4().hex[:10]}"
+    collection = client[name]["records"]
+    rng = random.Random(5)
+    keys = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(COUNT)]
+    await collection.insert_many(
+        [
+            {"_id": key, KEY: key, SEQ: index + 1, "group": index % 4}
+            for index, key in enumerate(keys)
+        ]
+    )
+    await collection.create_index([(KEY, ASCENDING)])
+    yield collection
+    await client.drop_database(name)
+    await client.close()
+
+
+@pytest.mark.parametrize("size", [1, 50, 333, 1000])
+async def test_key_windows_order_by_key(keyed: AsyncCollection[dict[str, Any]], size: int) -> None:
+    page_query = query(keyed, {}, [("_id", 1)], size)
+    assert choose_plan(page_query) == "keys"
+    found = await walk(page_query)
+    expected = sorted([doc["_id"] async for doc in keyed.find({}, {"_id": 1})])
+    assert [doc["_id"] for doc in found] == expected
+
+
+async def test_keyset_paging_by_key_with_a_filter(keyed: AsyncCollection[dict[str, Any]]) -> None:
+    everything = sorted([doc["_id"] async for doc in keyed.find({"group": 2}, {"_id": 1})])
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        mongo_filter: dict[str, Any] = {"group": 2}
+        if after is not None:
+            mongo_filter["_id"] = {"$gt": after}
+        docs, _ = await read_page(query(keyed, mongo_filter, [("_id", 1)], 40))
+        if not docs:
+            break
+        seen += [doc["_id"] for doc in docs]
+        after = docs[-1]["_id"]
+    assert seen == everything
+
+
+async def test_key_windows_respect_an_upper_bound(keyed: AsyncCollection[dict[str, Any]]) -> None:
+    everything = sorted([doc["_id"] async for doc in keyed.find({}, {"_id": 1})])
+    low, high = everything[100], everything[400]
+    found = await walk(query(keyed, {"_id": {"$gte": low, "$lt": high}}, [("_id", 1)], 64))
+    assert [doc["_id"] for doc in found] == everything[100:400]
