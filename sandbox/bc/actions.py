@@ -14,8 +14,9 @@ approval workflow and the quote archive of the ERP side of cross-system lifecycl
 - salesQuotes: `approve` (approvalStatus Approved: the quote is released and read-only),
   `reject` (approvalStatus Rejected: editable again), `archive` (stores a version in
   `salesQuoteArchives` and counts it in `archivedVersions`), `confirm` (an approved quote
-  becomes Accepted, the customer's confirmation) and `makeProject` (creates a project from an
-  accepted quote and records its id and number on the quote).
+  becomes Accepted, the customer's confirmation), `reopen` (an approved or rejected quote is
+  Open again and editable, as Business Central's Reopen does) and `makeProject` (creates a
+  project from an accepted quote and records its id and number on the quote).
 """
 
 from __future__ import annotations
@@ -105,6 +106,16 @@ async def quote_reject(
     await set_fields(
         ctx, COMPANY_SETS["salesQuotes"], quote, {"approvalStatus": "Rejected"}, journal
     )
+
+
+async def quote_reopen(
+    ctx: BusinessCentral, company: str, quote: Doc, journal: Journal | None
+) -> None:
+    if quote.get("status") == "Accepted":
+        raise rule(f"The sales quote {quote.get('number')} is accepted and cannot be reopened.")
+    if quote.get("approvalStatus") == "Open":
+        raise rule(f"The sales quote {quote.get('number')} is already open.")
+    await set_fields(ctx, COMPANY_SETS["salesQuotes"], quote, {"approvalStatus": "Open"}, journal)
 
 
 async def quote_archive(
@@ -262,6 +273,7 @@ ACTIONS: dict[str, dict[str, Action]] = {
         "makeInvoice": _make_invoice,
         "approve": quote_approve,
         "reject": quote_reject,
+        "reopen": quote_reopen,
         "archive": quote_archive,
         "confirm": quote_confirm,
         "makeProject": quote_make_project,

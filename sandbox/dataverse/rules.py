@@ -10,7 +10,8 @@ States (statecode / statuscode) follow Dynamics 365 Sales:
 - salesorder: Active 0 (New 1, Pending 2), Submitted 1 (In Progress 3), Canceled 2 (No Money 4),
   Fulfilled 3 (Complete 100001, Partial 100002), Invoiced 4 (Invoiced 100003). Submit with
   `PATCH {"statecode": 1}`; a submitted order is read-only except for fulfilment
-  (`FulfillSalesOrder`), cancellation (`CancelSalesOrder`) and `PATCH {"statecode": 4}`.
+  (`FulfillSalesOrder`), cancellation (`CancelSalesOrder`), `PATCH {"statecode": 4}` and the
+  dates the back office confirms (`requestdeliveryby`), which the ERP integration writes back.
 - invoice: Active 0 (New 1, Recalculating 2, Billed 4, Booked 5, Installed 6), Paid 2
   (Complete 100001, Partial 100002), Canceled 3 (Canceled 100003). A paid invoice may move from
   Partial to Complete; nothing else changes on paid or canceled invoices.
@@ -71,6 +72,10 @@ _EDITABLE = {
     "salesorders": {ORDER_ACTIVE},
     "invoices": {INVOICE_ACTIVE},
     "opportunities": {0},
+}
+# Columns the back office may still write in a state that is otherwise read-only.
+_BACK_OFFICE: dict[str, tuple[int, frozenset[str]]] = {
+    "salesorders": (ORDER_SUBMITTED, frozenset({"requestdeliveryby"})),
 }
 _MESSAGES = {
     "quotes": "WinQuote, CloseQuote or ReviseQuote",
@@ -145,7 +150,12 @@ async def prepare_update(ctx: Dataverse, table: Table, before: Doc, values: dict
             values["submitdate"] = now().replace(microsecond=0)
     if name == "quotes":
         _quote_lock(before, values, edits)
-    elif edits and name in _EDITABLE and before.get("statecode") not in _EDITABLE[name]:
+    elif (
+        edits
+        and name in _EDITABLE
+        and before.get("statecode") not in _EDITABLE[name]
+        and not _back_office(name, before, edits)
+    ):
         raise _rule(
             f"The {table.entity_set.entity} is in state {before.get('statecode')} and is read-only."
         )
@@ -157,6 +167,11 @@ async def prepare_update(ctx: Dataverse, table: Table, before: Doc, values: dict
         values["totalamount"] = (before.get("totallineitemamount") or 0.0) - (
             values["discountamount"] or 0.0
         )
+
+
+def _back_office(name: str, before: Doc, edits: set[str]) -> bool:
+    state, columns = _BACK_OFFICE.get(name, (None, frozenset()))
+    return before.get("statecode") == state and edits <= columns
 
 
 def _quote_lock(before: Doc, values: dict[str, Any], edits: set[str]) -> None:
