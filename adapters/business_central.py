@@ -25,6 +25,7 @@ import httpx
 
 from adapters.base import EntitySpec, Record, Side
 from adapters.business_central_entities import ACTIONS, RESOURCES
+from adapters.concurrency import run_concurrently
 from adapters.errors import FatalError, NotFoundError, ValidationError
 from adapters.odata.batch import BatchRequest, BatchResponse, build_json_batch, parse_json_batch
 from adapters.odata.client import ODataClient
@@ -142,9 +143,7 @@ class BusinessCentralConnector(ODataConnector):
                 for customer in page.values:
                     found[str(customer.get("id", "")).lower()] = figures(customer)
 
-        async with asyncio.TaskGroup() as group:
-            for chunk in chunks:
-                group.create_task(read(chunk))
+        await run_concurrently(read(chunk) for chunk in chunks)
         return {i: found[i.lower()] for i in ids if i.lower() in found}
 
     # ---- lifecycle ------------------------------------------------------------------------------

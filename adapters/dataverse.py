@@ -20,13 +20,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from adapters.base import ChangeBatch, EntitySpec, Record, Side
+from adapters.concurrency import run_concurrently
 from adapters.dataverse_entities import CRM_STATISTICS, TABLES, OpenRecordCount, Table
 from adapters.dataverse_transitions import (
     TRANSITIONS,
@@ -299,10 +299,11 @@ class DataverseConnector(ODataConnector):
         ids = list(dict.fromkeys(i for i in account_ids if is_guid(i)))
         counts: dict[str, dict[str, int]] = {i.lower(): {} for i in ids}
         if ids:
-            async with asyncio.TaskGroup() as group:
-                for rule in CRM_STATISTICS:
-                    for chunk in self.statistics_chunks(rule, ids):
-                        group.create_task(self.count_open(rule, chunk, counts))
+            await run_concurrently(
+                self.count_open(rule, chunk, counts)
+                for rule in CRM_STATISTICS
+                for chunk in self.statistics_chunks(rule, ids)
+            )
         return {
             i: CrmAccountStatistics(
                 **{rule.figure: counts[i.lower()].get(rule.figure, 0) for rule in CRM_STATISTICS}

@@ -11,7 +11,6 @@ their writes, batches and lifecycle actions look on the wire.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -33,6 +32,7 @@ from adapters.base import (
     Side,
     Update,
 )
+from adapters.concurrency import run_concurrently
 from adapters.errors import ConnectorError, FatalError, NotFoundError, ValidationError
 from adapters.filters import Compare, Filter, all_of
 from adapters.odata.batch import BatchRequest, BatchResponse
@@ -215,9 +215,7 @@ class ODataConnector:
                     record = self.record(spec, value)
                     found[record.id.lower()] = record
 
-        async with asyncio.TaskGroup() as group:
-            for chunk in chunks:
-                group.create_task(read(chunk))
+        await run_concurrently(read(chunk) for chunk in chunks)
         # Answer under the ids as the caller spelled them.
         return {i: found[i.lower()] for i in wanted if i.lower() in found}
 

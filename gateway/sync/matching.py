@@ -14,17 +14,16 @@ Two ways, each one query for a whole batch:
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.base import Connector, Page, Record
+from adapters.concurrency import run_concurrently
 from adapters.filters import In
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import Lookups, source_field, target_field, translate_row
-from gateway.sync.upstream import raise_connector_error
 
 Values = Mapping[str, Any]
 
@@ -131,11 +130,5 @@ async def records_by_key(
             if cursor is None:
                 return
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            for chunk in _chunks(wanted):
-                group.create_task(read(chunk))
-    except BaseExceptionGroup as exc:
-        raise_connector_error(exc)
-        raise
+    await run_concurrently(read(chunk) for chunk in _chunks(wanted))
     return found

@@ -1,9 +1,9 @@
 """Connector errors as the engine handles them, wherever they come from.
 
-Connectors read many ids with concurrent requests in a task group, so a failure may arrive
-wrapped in an exception group; `connector_error` finds the connector's own error inside, so
-that an outage is reported as one (UPSTREAM_UNAVAILABLE, a FAILED run) and not as an internal
-error."""
+Connectors raise their own error classes; code of ours that runs several connector calls in a
+task group receives them wrapped in an exception group. `connector_error` finds the connector's
+error either way, so that an outage is reported as one (UPSTREAM_UNAVAILABLE, a FAILED run) and
+not as an internal error."""
 
 from __future__ import annotations
 
@@ -19,10 +19,3 @@ def connector_error(exc: BaseException) -> ConnectorError | None:
             if found is not None:
                 return found
     return None
-
-
-def raise_connector_error(exc: BaseException) -> None:
-    """Re-raise the connector error inside `exc`, if there is one."""
-    found = connector_error(exc)
-    if found is not None and found is not exc:
-        raise found from exc

@@ -505,3 +505,20 @@ async def test_cursors_and_tokens_from_elsewhere_are_refused() -> None:
     with pytest.raises(ValidationError, match="change token"):
         [batch async for batch in connector.changes("account", "delta:https://evil.example/x")]
     assert service.requests == []
+
+
+async def test_a_failed_chunk_of_a_batch_read_raises_the_connector_error_itself() -> None:
+    """Reads of many ids go out concurrently; a failure must still arrive as the protocol's
+    error class, not wrapped in an exception group that callers would not catch."""
+    ids = [guid() for _ in range(100)]
+
+    def api(request: httpx.Request) -> httpx.Response:
+        wanted = GUID_IN_FILTER.findall(query_of(request)["$filter"])
+        if ids[-1] in wanted:
+            return odata_error(400, "0x80060888", "The query is not valid.")
+        return page([account(i) for i in wanted])
+
+    connector, _ = dataverse(api)
+    with pytest.raises(ValidationError, match="The query is not valid"):
+        await connector.get_many("account", ids)
+    await connector.aclose()
