@@ -85,15 +85,39 @@ class Settings(BaseSettings):
     connector_timeout_seconds: float = Field(default=30.0, gt=0)
     connector_max_attempts: int = Field(default=5, ge=1, le=20)
     # Longest URL a connector sends; a batch of ids is split into as many requests as this
-    # needs. 2,048 suits every proxy; Dataverse accepts 32,768, and 16,384 fits a page of
-    # 200 ids in one request per hop.
-    connector_max_url_length: int = Field(default=2048, ge=1024, le=32768)
+    # needs. Dataverse accepts 32,768 characters; 16,384 fits a page of 200 ids in one request
+    # per hop. Lower it (down to 2,048) when a proxy in between refuses long URLs.
+    connector_max_url_length: int = Field(default=16384, ge=1024, le=32768)
     # Synchronization: records per change batch, how many failures in a row mark a coupling
     # SKIPPED (scheduled runs leave it alone until someone retries it), and how long a run's
     # lease on its mapping lasts without being renewed (a crashed run frees it after that).
     sync_page_size: int = Field(default=500, ge=1, le=5000)
     sync_skip_after_failures: int = Field(default=3, ge=1)
     sync_lease_seconds: float = Field(default=300.0, gt=0)
+    # Job queue: each mapping's entry runs every `job_minutes_between_runs` minutes and goes on
+    # hold after `job_inactivity_timeout_minutes` without changes (0: never); a run stopped by
+    # an outage is tried up to `job_max_tries` times with exponential backoff; the scheduler
+    # looks for due entries every `scheduler_tick_seconds` in every worker (unless disabled).
+    job_minutes_between_runs: int = Field(default=5, ge=1, le=10080)
+    job_inactivity_timeout_minutes: int = Field(default=720, ge=0, le=525600)
+    job_max_tries: int = Field(default=5, ge=1, le=50)
+    job_retry_base_seconds: float = Field(default=10.0, gt=0)
+    job_retry_max_seconds: float = Field(default=900.0, gt=0)
+    job_timeout_seconds: float = Field(default=3600.0, gt=0)
+    scheduler_enabled: bool = True
+    scheduler_tick_seconds: int = Field(default=5, ge=1, le=60)
+    # Cross-system lifecycles: background processing of activated CRM quotes and submitted
+    # CRM orders (the seeds' "Automatically Process Quotes" / "Automatically Create Sales
+    # Orders"), the ERP item or resource that write-in products map to, and how long a
+    # workflow's lease lasts without a step (a crashed run is resumed after that).
+    auto_process_quotes: bool = False
+    auto_create_sales_orders: bool = False
+    write_in_product_type: Literal["item", "resource"] = "item"
+    write_in_product_number: str | None = Field(default=None, max_length=20)
+    workflow_lease_seconds: float = Field(default=60.0, gt=0)
+    # Tests only: kill the process at this point of a workflow ("<step>" once the step is
+    # recorded, "<step>:before-record" once its work is done but before it is recorded).
+    workflow_fault_point: str | None = None
     tryton_url: AnyHttpUrl | None = None
     tryton_database: str | None = None
     tryton_user: str | None = None
