@@ -238,7 +238,18 @@ RESOURCES: dict[str, EntitySpec] = {
 
 # Bound actions per resource; the value is the resource the action creates, if any.
 ACTIONS: dict[str, dict[str, str | None]] = {
-    Entity.QUOTE: {"makeOrder": Entity.SALES_ORDER, "makeInvoice": Entity.INVOICE, "send": None},
+    Entity.QUOTE: {
+        "makeOrder": Entity.SALES_ORDER,
+        "makeInvoice": Entity.INVOICE,
+        "send": None,
+        # The approval workflow and quote archive of cross-system lifecycles (extensions).
+        "approve": None,
+        "reject": None,
+        "reopen": None,
+        "archive": None,
+        "confirm": None,
+        "makeProject": Entity.PROJECT,
+    },
     Entity.SALES_ORDER: {"shipAndInvoice": Entity.INVOICE},
     Entity.INVOICE: {
         "post": None,

@@ -246,6 +246,44 @@ def business_central_defaults() -> list[TableMapping]:
             ),
         ),
         TableMapping(
+            name="SALESQUOTE",
+            erp_entity="quote",
+            crm_entity="quote",
+            direction=FROM_CRM,
+            depends_on=("CUSTOMER", "CURRENCY", "ITEM-PRODUCT"),
+            conflict_policy=ConflictPolicy.CRM_WINS,
+            erp_key_field="number",
+            crm_key_field="quotenumber",
+            description=(
+                "CRM quotes → ERP sales quotes (created by the quote workflows, with their "
+                "lines); a draft's header edits follow."
+            ),
+            fields=(
+                row("externalDocumentNumber", "name", FROM_CRM, transform="truncate:35"),
+                row("customerId", "_customerid_value", FROM_CRM, lookup=by_id("CUSTOMER")),
+                row(
+                    "currencyCode",
+                    "_transactioncurrencyid_value",
+                    FROM_CRM,
+                    lookup=by_key("CURRENCY"),
+                ),
+                row("validUntilDate", "effectiveto", FROM_CRM, transform="date"),
+            ),
+        ),
+        TableMapping(
+            name="PROJECT",
+            erp_entity="project",
+            crm_entity="project",
+            direction=TO_CRM,
+            depends_on=("CUSTOMER",),
+            erp_key_field="number",
+            description=(
+                "ERP projects made from won quotes → CRM projects, when asked to synchronize "
+                "them to the CRM."
+            ),
+            fields=(row("displayName", "msdyn_subject", TO_CRM),),
+        ),
+        TableMapping(
             name="CUSTOMER-STATISTICS",
             erp_entity="customer_statistics",
             crm_entity="account",

@@ -40,7 +40,12 @@ COLLECTION_INDEXES: dict[str, list[IndexModel]] = {
     ],
     "workflow_instances": [
         IndexModel([("key", ASCENDING)], unique=True, name="key"),
+        IndexModel([("base_key", ASCENDING), ("generation", DESCENDING)], name="generations"),
+        IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)], name="leases"),
+        IndexModel([("operation", ASCENDING), ("_id", DESCENDING)], name="operation"),
     ],
+    # One watermark per background scan of lifecycle documents (`_id` is the scan's name).
+    "workflow_scans": [],
     "api_keys": [
         IndexModel([("hash", ASCENDING)], unique=True, name="hash"),
         IndexModel([("name", ASCENDING)], unique=True, name="name"),

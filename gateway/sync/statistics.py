@@ -1,6 +1,7 @@
 """Update Account Statistics: the ERP's figures of coupled customers (balance, sales, overdue
 amount) onto their CRM accounts, through the CUSTOMER-STATISTICS mapping, which borrows the
-CUSTOMER couplings (`coupled_through`).
+CUSTOMER couplings (`coupled_through`); then the payment status of their coupled invoices
+(Paid, Partial or Complete: `gateway.workflows.payments`).
 
 For one customer or, with none named, every coupled customer in pages of couplings: per page
 one read of the figures, one read of the accounts, one bulk write of only the accounts whose
@@ -29,6 +30,7 @@ from gateway.sync.plan import plan_push
 from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import failure_message, sync_context
 from gateway.sync.upstream import connector_error
+from gateway.workflows.payments import INVOICE_MAPPING, update_payment_status
 
 STATISTICS_MAPPING = "CUSTOMER-STATISTICS"
 
@@ -86,6 +88,16 @@ async def update_account_statistics(
                     after = page[-1].id
                 if not more:
                     break
+        invoices = await services.mappings.get(INVOICE_MAPPING)
+        if invoices is not None and invoices.enabled:
+            paid = await update_payment_status(
+                ctx,
+                invoices,
+                customer_id=erp_id,
+                run_id=run.id,
+                page_size=services.settings.sync_page_size,
+            )
+            await runs.record_progress(run.id, paid)
     except Exception as exc:
         if connector_error(exc) is None:
             raise

@@ -1,0 +1,194 @@
+"""What the background jobs do for lifecycles, each a plain function of the services.
+
+- `resume_interrupted`: instances left RUNNING by a process that died (lease expired) are
+  taken over and finished; nothing they recorded is done twice.
+- `process_activated_quotes` (setting AUTO_PROCESS_QUOTES): activated CRM quotes go to the
+  ERP (`processQuote`).
+- `create_submitted_orders` (setting AUTO_CREATE_SALES_ORDERS): submitted CRM orders become
+  ERP orders (`createSalesOrderInErp`).
+- `invoice_posted_orders`: posted ERP invoices of orders that came from the CRM go to the CRM
+  as Billed, and their orders become Invoiced (`createInvoiceInCrm`).
+
+The scans read only what changed since their last pass (a modified-on watermark per scan,
+kept in `workflow_scans`), and every document they act on goes through the workflow with its
+key, so a document read twice is acted on once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from adapters.base import Connector, Page, Record
+from adapters.filters import Compare, Filter, In, all_of, eq
+from gateway.services import Services
+from gateway.workflows.engine import Engine, Outcome
+from gateway.workflows.instances import WorkflowStore
+from gateway.workflows.registry import DEFINITIONS
+
+log = logging.getLogger(__name__)
+
+WORKER = "worker"
+SCANS = "workflow_scans"
+_PAGE = 200
+_RESUME_BATCH = 50
+
+Handler = Callable[[list[Record]], Awaitable[int]]
+
+
+async def resume_interrupted(services: Services, *, limit: int = _RESUME_BATCH) -> int:
+    """Finish the instances whose process died; how many were taken over."""
+    engine = Engine(services, actor=WORKER)
+    resumed = 0
+    for instance in await WorkflowStore(services.db).stale(limit=limit):
+        definition = DEFINITIONS.get(instance.operation)
+        if definition is None:
+            log.warning("workflow %s: unknown operation %s", instance.key, instance.operation)
+            continue
+        outcome = await engine.resume(definition, instance)
+        if not outcome.replayed:
+            resumed += 1
+            _log_outcome(instance.key, outcome)
+    return resumed
+
+
+async def process_activated_quotes(services: Services) -> int:
+    if not services.settings.auto_process_quotes or not _connected(services):
+        return 0
+    engine = Engine(services, actor=WORKER)
+    operation = DEFINITIONS["processQuote"]
+
+    async def handle(records: list[Record]) -> int:
+        done = 0
+        for record in records:
+            outcome = await engine.start(operation, {"crmQuoteId": record.id})
+            done += int(outcome.refusal is None and not outcome.replayed)
+        return done
+
+    assert services.crm is not None
+    return await _scan(
+        services,
+        "activated-quotes",
+        services.crm,
+        "quote",
+        condition=eq("statecode", 1),
+        handle=handle,
+    )
+
+
+async def create_submitted_orders(services: Services) -> int:
+    if not services.settings.auto_create_sales_orders or not _connected(services):
+        return 0
+    engine = Engine(services, actor=WORKER)
+    operation = DEFINITIONS["createSalesOrderInErp"]
+
+    async def handle(records: list[Record]) -> int:
+        coupled = await services.couplings.ids_coupled(
+            "SALESORDER-ORDER", "crm", [r.id for r in records]
+        )
+        done = 0
+        for record in records:
+            if record.id in coupled:
+                continue
+            outcome = await engine.start(operation, {"crmOrderId": record.id})
+            done += int(outcome.refusal is None and not outcome.replayed)
+            if outcome.refusal is not None:
+                log.info("order %s not created in the ERP: %s", record.id, outcome.refusal)
+        return done
+
+    assert services.crm is not None
+    return await _scan(
+        services,
+        "submitted-orders",
+        services.crm,
+        "sales_order",
+        condition=eq("statecode", 1),
+        handle=handle,
+    )
+
+
+async def invoice_posted_orders(services: Services) -> int:
+    if not _connected(services):
+        return 0
+    engine = Engine(services, actor=WORKER)
+    operation = DEFINITIONS["createInvoiceInCrm"]
+
+    async def handle(records: list[Record]) -> int:
+        orders = [str(r.values["orderId"]) for r in records if r.values.get("orderId")]
+        from_crm = await services.couplings.ids_coupled("SALESORDER-ORDER", "erp", orders)
+        known = await services.couplings.ids_coupled(
+            "POSTEDSALESINV-INV", "erp", [r.id for r in records]
+        )
+        done = 0
+        for record in records:
+            if record.id in known or str(record.values.get("orderId")) not in from_crm:
+                continue
+            outcome = await engine.start(operation, {"erpInvoiceId": record.id})
+            done += int(outcome.refusal is None and not outcome.replayed)
+        return done
+
+    assert services.erp is not None
+    posted = In("status", ("Open", "Paid"))
+    return await _scan(
+        services, "posted-invoices", services.erp, "invoice", condition=posted, handle=handle
+    )
+
+
+async def run_lifecycle_tick(services: Services) -> dict[str, int]:
+    """One pass of everything above, in the order that lets each feed the next."""
+    return {
+        "resumed": await resume_interrupted(services),
+        "quotesProcessed": await process_activated_quotes(services),
+        "ordersCreated": await create_submitted_orders(services),
+        "invoicesCreated": await invoice_posted_orders(services),
+    }
+
+
+def _connected(services: Services) -> bool:
+    return services.erp is not None and services.crm is not None
+
+
+async def _scan(
+    services: Services,
+    name: str,
+    connector: Connector,
+    entity: str,
+    *,
+    condition: Filter,
+    handle: Handler,
+) -> int:
+    """Hand the records matching `condition` that changed since the last pass to `handle`,
+    page by page, then move the watermark to the newest one seen."""
+    scans = services.db[SCANS]
+    stored: dict[str, Any] | None = await scans.find_one({"_id": name})
+    since: datetime | None = stored.get("since") if stored else None
+    modified = connector.entities()[entity].modified_field
+    assert modified is not None
+    query = all_of(condition, Compare(modified, "ge", since) if since else None)
+    newest, cursor, done = since, None, 0
+    while True:
+        page = await connector.query(
+            entity, query, Page(size=_PAGE, cursor=cursor), order_by=[f"{modified} asc"]
+        )
+        if page.records:
+            done += await handle(page.records)
+        for record in page.records:
+            if record.modified_on is not None and (newest is None or record.modified_on > newest):
+                newest = record.modified_on
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    if newest is not None and newest != since:
+        await scans.update_one({"_id": name}, {"$set": {"since": newest}}, upsert=True)
+    return done
+
+
+def _log_outcome(key: str, outcome: Outcome) -> None:
+    instance = outcome.instance
+    status = instance.status.value if instance is not None else "?"
+    if outcome.refusal is not None:
+        log.warning("workflow %s resumed: %s (%s)", key, status, outcome.refusal.message)
+    else:
+        log.info("workflow %s resumed: %s", key, status)

@@ -1,0 +1,249 @@
+"""Starting, replaying and resuming workflow instances.
+
+`start` runs an operation for a caller: it normalizes the input (ids resolved), derives the
+key, and then
+
+- finds the newest instance with that key: a finished one is the answer to a repeated call
+  (unless the operation may happen again to the same document and its check now admits it:
+  then the next generation starts), an interrupted or failed one is resumed, one running in
+  another process is waited for;
+- otherwise checks the states on both sides (a refusal changes nothing and stores nothing),
+  stores the instance with the check as its first step, and runs it.
+
+`resume` continues an instance left RUNNING by a process that died (the worker's job).
+A retriable upstream failure leaves the instance RUNNING with its lease expired, so the worker
+resumes it later; any other connector failure marks it FAILED with the reason, and calling
+the operation again retries it from the step that failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from adapters.errors import (
+    ConflictError,
+    ConnectorError,
+    NotFoundError,
+    RetriableError,
+    ValidationError,
+)
+from gateway.services import NotConfiguredError, Services
+from gateway.sync.upstream import connector_error
+from gateway.workflows.instances import (
+    StepRecord,
+    StepStatus,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkflowStore,
+)
+from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
+
+Input = dict[str, Any]
+Normalizer = Callable[[WorkflowContext, Input], Awaitable[Input]]
+Checker = Callable[[WorkflowContext, Input], Awaitable[Result]]
+Runner = Callable[[WorkflowContext, Steps, Input], Awaitable[Result]]
+
+_WAIT_POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """One lifecycle operation. `check` reads both sides and raises `TransitionRefusedError`
+    when the operation does not apply; its result is recorded as step 0. `run` does the work
+    in steps and answers the documents acted on. `repeatable`: the same document may go
+    through this transition again later (then a new generation of the instance starts)."""
+
+    operation: str
+    normalize: Normalizer
+    check: Checker
+    run: Runner
+    repeatable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a call got: the instance (None when refused up front) and the refusal, if any."""
+
+    instance: WorkflowInstance | None
+    refusal: TransitionRefusedError | None = None
+    replayed: bool = False
+
+    @property
+    def documents(self) -> dict[str, Any]:
+        return self.instance.documents if self.instance is not None else {}
+
+
+@dataclass
+class Engine:
+    services: Services
+    actor: str
+    owner: str = field(default_factory=lambda: f"workflow-{uuid.uuid4().hex[:12]}")
+
+    @property
+    def store(self) -> WorkflowStore:
+        return WorkflowStore(self.services.db)
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.services.settings.workflow_lease_seconds
+
+    def context(self, actor: str | None = None) -> WorkflowContext:
+        try:
+            sync = self.services.sync_context(actor or self.actor)
+        except NotConfiguredError as exc:
+            raise TransitionRefusedError("UPSTREAM_UNAVAILABLE", str(exc)) from None
+        return WorkflowContext(self.services, sync)
+
+    async def start(self, definition: Definition, raw_input: Input) -> Outcome:
+        try:
+            ctx = self.context()
+            data = await definition.normalize(ctx, raw_input)
+            base = base_key(definition.operation, data)
+            latest = await self.store.latest(base)
+            if latest is not None:
+                outcome = await self._existing(ctx, definition, data, latest)
+                if outcome is not None:
+                    return outcome
+            generation = latest.generation + 1 if latest is not None else 1
+            checked = await definition.check(ctx, data)
+        except TransitionRefusedError as refusal:
+            return Outcome(None, refusal)
+        except Exception as exc:
+            error = connector_error(exc)
+            if error is None:
+                raise
+            return Outcome(None, refusal_for(error))
+        instance = await self.store.insert(
+            WorkflowInstance(
+                key=f"{base}#{generation}",
+                base_key=base,
+                generation=generation,
+                operation=definition.operation,
+                input=data,
+                actor=self.actor,
+                steps=[StepRecord("check", StepStatus.DONE, result=checked)],
+                owner=self.owner,
+                lease_until=_lease(self.lease_seconds),
+            )
+        )
+        if instance is None:  # a concurrent call stored the same generation first
+            found = await self.store.by_key(f"{base}#{generation}")
+            assert found is not None
+            return await self._wait(found)
+        return await self._run(ctx, definition, instance)
+
+    async def resume(self, definition: Definition, instance: WorkflowInstance) -> Outcome:
+        """Continue an instance found interrupted; None-like outcome if another took it."""
+        assert instance.id is not None
+        claimed = await self.store.claim(instance.id, self.owner, seconds=self.lease_seconds)
+        if claimed is None:
+            return Outcome(instance, replayed=True)
+        return await self._run(self.context(instance.actor), definition, claimed)
+
+    async def _existing(
+        self, ctx: WorkflowContext, definition: Definition, data: Input, latest: WorkflowInstance
+    ) -> Outcome | None:
+        if latest.status is WorkflowStatus.RUNNING and not latest.lease_expired:
+            return await self._wait(latest)
+        if latest.status is not WorkflowStatus.SUCCEEDED:
+            assert latest.id is not None
+            claimed = await self.store.claim(latest.id, self.owner, seconds=self.lease_seconds)
+            if claimed is None:
+                return await self._wait(latest)
+            return await self._run(ctx, definition, claimed)
+        if not definition.repeatable:
+            return Outcome(latest, replayed=True)
+        try:
+            await definition.check(ctx, data)
+        except TransitionRefusedError:
+            return Outcome(latest, replayed=True)
+        return None  # the transition applies again: next generation
+
+    async def _wait(self, instance: WorkflowInstance) -> Outcome:
+        """Another process runs it: wait for its end (at most one lease), then answer it."""
+        assert instance.id is not None
+        deadline = time.monotonic() + self.lease_seconds
+        current = instance
+        while current.status is WorkflowStatus.RUNNING and time.monotonic() < deadline:
+            await asyncio.sleep(_WAIT_POLL_SECONDS)
+            found = await self.store.get(instance.id)
+            if found is None:
+                break
+            current = found
+            if current.lease_expired:
+                break
+        return Outcome(current, replayed=True)
+
+    async def _run(
+        self, ctx: WorkflowContext, definition: Definition, instance: WorkflowInstance
+    ) -> Outcome:
+        steps = Steps(
+            self.store,
+            instance,
+            lease_seconds=self.lease_seconds,
+            fault_point=self.services.settings.workflow_fault_point,
+        )
+        try:
+            documents = await definition.run(ctx, steps, dict(instance.input))
+        except TransitionRefusedError as refused:
+            finished = await self.store.finish(
+                instance, WorkflowStatus.FAILED, message=refused.message, code=refused.code
+            )
+            return Outcome(finished, refused)
+        except Exception as exc:
+            error = connector_error(exc)
+            if error is None:
+                await self.store.release(
+                    instance, message=f"interrupted by {type(exc).__name__}", code="INTERNAL"
+                )
+                raise
+            refusal = refusal_for(error)
+            if isinstance(error, RetriableError):
+                released = await self.store.release(
+                    instance,
+                    message=f"{error}; the worker resumes it when the system answers again",
+                    code=refusal.code,
+                )
+                return Outcome(released, refusal)
+            finished = await self.store.finish(
+                instance, WorkflowStatus.FAILED, message=str(error), code=refusal.code
+            )
+            return Outcome(finished, refusal)
+        finished = await self.store.finish(instance, WorkflowStatus.SUCCEEDED, documents=documents)
+        return Outcome(finished)
+
+
+def base_key(operation: str, data: Input) -> str:
+    """The operation and its (normalized) input, in a stable order."""
+    parts = [f"{name}={_text(data[name])}" for name in sorted(data)]
+    return f"{operation}:{','.join(parts)}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _lease(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def refusal_for(error: ConnectorError) -> TransitionRefusedError:
+    if isinstance(error, RetriableError):
+        code = "UPSTREAM_UNAVAILABLE"
+    elif isinstance(error, ConflictError):
+        code = "CONFLICT"
+    elif isinstance(error, NotFoundError):
+        code = "NOT_FOUND"
+    elif isinstance(error, ValidationError):
+        code = "INVALID_INPUT"
+    else:
+        code = "UPSTREAM_UNAVAILABLE"
+    return TransitionRefusedError(code, str(error))

@@ -1,0 +1,124 @@
+"""Sales orders: a submitted CRM order becomes an ERP sales order (mapping SALESORDER-ORDER),
+by `createSalesOrderInErp` or by the background jobs when "automatically create sales orders"
+is on. The order's name becomes the ERP order's external document number; lines follow the
+rules of `gateway.workflows.documents` (write-in products, comment lines for long texts).
+
+The states each operation applies to are in `docs/lifecycles.md`.
+
+What happens later in the ERP comes back as events (see `gateway.workflows.invoices`): a
+posted invoice of the order makes the CRM order Fulfilled, then Invoiced.
+"""
+
+from __future__ import annotations
+
+from gateway.sync.backfill import agreed
+from gateway.workflows import states
+from gateway.workflows.documents import (
+    coupling_of,
+    erp_header,
+    erp_lines,
+    lines_of,
+    mapping_named,
+    read_one,
+    side_record,
+    summary,
+    write_erp_lines,
+)
+from gateway.workflows.engine import Definition, Input
+from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
+
+ORDER_MAPPING = "SALESORDER-ORDER"
+ORDER, ORDER_LINE = "sales_order", "sales_order_line"
+
+
+async def normalize(ctx: WorkflowContext, raw: Input) -> Input:
+    del ctx
+    if not raw.get("crmOrderId"):
+        raise TransitionRefusedError("INVALID_INPUT", "give crmOrderId", "input", "crmOrderId")
+    return {"crmOrderId": str(raw["crmOrderId"])}
+
+
+async def check(ctx: WorkflowContext, data: Input) -> Result:
+    crm_id = data["crmOrderId"]
+    crm = await read_one(ctx, "crm", ORDER, crm_id)
+    if crm is None:
+        raise TransitionRefusedError(
+            "NOT_FOUND", f"CRM sales order {crm_id} not found", "input", "crmOrderId"
+        )
+    coupling = await coupling_of(ctx, ORDER_MAPPING, "crm", crm_id)
+    erp = await read_one(ctx, "erp", ORDER, coupling.erp.id) if coupling is not None else None
+    crm_state = states.crm_order_state(crm.values)
+    erp_state = states.erp_order_state(erp.values) if erp is not None else states.ABSENT
+    if coupling is not None or crm_state != "Submitted":
+        where = states.sides("order", crm_state, "order", erp_state)
+        if coupling is not None and erp is None:
+            where += f" (it was coupled to ERP order {coupling.erp.key or coupling.erp.id})"
+        raise TransitionRefusedError(
+            "INVALID_TRANSITION",
+            f"{where}: createSalesOrderInErp applies to a Submitted order that is not in the "
+            "ERP yet",
+        )
+    mapping = await mapping_named(ctx, ORDER_MAPPING)
+    header = await erp_header(ctx, mapping, crm.values)
+    crm_lines = await lines_of(ctx, "crm", "sales_order_line", "_salesorderid_value", crm_id)
+    return {
+        "crmState": crm_state,
+        "erpState": erp_state,
+        "header": header,
+        "lines": await erp_lines(ctx, [line.values for line in crm_lines]),
+    }
+
+
+async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
+    seen, crm_id = steps.checked, data["crmOrderId"]
+    new_id = steps.derived_id("erp-order")
+
+    async def create() -> Result:
+        made = await ctx.erp.create(ORDER, {**seen["header"], "id": new_id})
+        return {"id": made.id, "number": made.values.get("number")}
+
+    async def find() -> Result | None:
+        found = await read_one(ctx, "erp", ORDER, new_id)
+        return None if found is None else {"id": found.id, "number": found.values.get("number")}
+
+    await steps.step("create-erp-order", create, find=find, creates="erpOrder")
+    planned = seen["lines"]
+    ids = [steps.derived_id("erp-order-line", str(i)) for i in range(len(planned))]
+    await steps.step(
+        "create-erp-order-lines", lambda: write_erp_lines(ctx, ORDER_LINE, new_id, planned, ids)
+    )
+
+    async def couple() -> Result:
+        mapping = await mapping_named(ctx, ORDER_MAPPING)
+        erp = await read_one(ctx, "erp", ORDER, new_id)
+        crm = await read_one(ctx, "crm", ORDER, crm_id)
+        assert erp is not None
+        assert crm is not None
+        coupled = await ctx.couplings.couple(
+            ORDER_MAPPING,
+            side_record(mapping, "erp", erp),
+            side_record(mapping, "crm", crm),
+            synced_values=agreed(mapping, erp.values, crm.values),
+        )
+        return {"coupling": coupled.coupling.id}
+
+    await steps.step("couple-orders", couple)
+
+    async def read() -> Result:
+        erp = await read_one(ctx, "erp", ORDER, new_id)
+        crm = await read_one(ctx, "crm", ORDER, crm_id)
+        return {
+            "crmOrder": summary(
+                crm,
+                states.crm_order_state(crm.values if crm else None),
+                number_field="ordernumber",
+            ),
+            "erpOrder": summary(
+                erp, states.erp_order_state(erp.values if erp else None), number_field="number"
+            ),
+        }
+
+    return await steps.step("result", read)
+
+
+DEFINITIONS = (Definition("createSalesOrderInErp", normalize, check, run),)
