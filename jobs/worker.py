@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
 from arq.worker import run_worker as arq_run_worker
 
+from gateway.scheduling.entries import list_entries
 from gateway.services import Services, build_services, prepare_store
 from gateway.settings import Settings
 from gateway.system import describe_system
+from jobs.functions import (
+    full_synchronization,
+    retry_sync_errors,
+    scheduler_tick,
+    sync_mapping,
+    synchronize_records,
+    update_statistics,
+)
+from jobs.schedules import cron_jobs
+
+log = logging.getLogger(__name__)
 
 JobContext = dict[str, Any]
 
@@ -26,6 +39,10 @@ async def startup(ctx: JobContext) -> None:
     services = build_services(settings)
     await prepare_store(services)
     ctx["services"] = services
+    try:  # every enabled mapping gets its job queue entry (idempotent)
+        await list_entries(services)
+    except Exception:  # the scheduler's tick sets them up too
+        log.exception("the job queue entries could not be set up at start-up")
 
 
 async def shutdown(ctx: JobContext) -> None:
@@ -35,18 +52,32 @@ async def shutdown(ctx: JobContext) -> None:
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Any]] = [ping]
+    functions: ClassVar[list[Any]] = [
+        ping,
+        sync_mapping,
+        full_synchronization,
+        synchronize_records,
+        update_statistics,
+        retry_sync_errors,
+        scheduler_tick,
+    ]
     on_startup = startup
     on_shutdown = shutdown
     max_tries = 5
 
 
 def worker_options(settings: Settings, *, burst: bool = False) -> dict[str, Any]:
+    """Options for arq's `Worker`; a burst worker drains the queue and stops, so only a
+    long-running one carries the scheduler's cron tick. arq's own try limit is one above
+    ours: a run's last try is ours to record as FAILED."""
     return {
         "redis_settings": RedisSettings.from_dsn(str(settings.redis_url)),
         "ctx": {"settings": settings},
         "burst": burst,
         "handle_signals": not burst,
+        "cron_jobs": [] if burst else cron_jobs(settings),
+        "max_tries": settings.job_max_tries + 1,
+        "job_timeout": settings.job_timeout_seconds,
     }
 
 

@@ -13,6 +13,7 @@ from gateway.settings import Settings
 from schema.extensions import GatewaySchema, audit_mutations, schema_options
 from schema.mutations.api_keys import ApiKeyMutation
 from schema.mutations.couplings import CouplingMutation
+from schema.mutations.jobs import JobQueueMutation
 from schema.mutations.mappings import MappingMutation
 from schema.mutations.matching import MatchingMutation
 from schema.mutations.sync import SyncMutation
@@ -21,6 +22,7 @@ from schema.queries.api_keys import ApiKeyQuery
 from schema.queries.couplings import CouplingQuery
 from schema.queries.customers import CustomerQuery
 from schema.queries.integration_log import IntegrationLogQuery
+from schema.queries.jobs import JobQueueQuery
 from schema.queries.mappings import MappingQuery
 from schema.queries.node import NodeQuery
 from schema.queries.sync import SyncQuery
@@ -37,6 +39,7 @@ QUERY_TYPES: tuple[type, ...] = (
     CouplingQuery,
     MappingQuery,
     SyncQuery,
+    JobQueueQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     ApiKeyMutation,
@@ -44,6 +47,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     MatchingMutation,
     MappingMutation,
     SyncMutation,
+    JobQueueMutation,
 )
 
 

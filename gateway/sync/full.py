@@ -51,8 +51,6 @@ from gateway.sync.upstream import connector_error
 
 log = logging.getLogger(__name__)
 
-_BACKGROUND: set[asyncio.Task[None]] = set()
-
 
 async def start_full_synchronization(
     services: Services, names: Sequence[str] | None, *, actor: str
@@ -118,23 +116,12 @@ async def start_full_synchronization(
     )
 
 
-def run_in_background(services: Services, run_id: str) -> None:
-    """Run it in this process, after the caller has answered (the jobs layer replaces this)."""
-    task = asyncio.create_task(_background(services, run_id), name=f"full-sync-{run_id}")
-    _BACKGROUND.add(task)
-    task.add_done_callback(_BACKGROUND.discard)
-
-
-async def _background(services: Services, run_id: str) -> None:
-    try:
-        await run_full_synchronization(services, run_id)
-    except Exception:
-        log.exception("full synchronization %s stopped", run_id)
-
-
-async def run_full_synchronization(services: Services, run_id: str) -> SyncRun:
+async def run_full_synchronization(
+    services: Services, run_id: str, *, raise_failures: bool = False
+) -> SyncRun:
     """Run a stored full synchronization to its end, or resume it from its checkpoint (after
-    a crash left it RUNNING, or an outage made it FAILED)."""
+    a crash left it RUNNING, or an outage made it FAILED). A failure is recorded on the run;
+    with `raise_failures` it is raised afterwards too, for a job to decide on a retry."""
     runs = SyncRunRepository(services.db)
     run = await runs.get(run_id)
     if run is None:
@@ -150,7 +137,7 @@ async def run_full_synchronization(services: Services, run_id: str) -> SyncRun:
     except Exception as exc:
         message = exc.message if isinstance(exc, SyncRefusedError) else failure_message(exc)
         await runs.finish(run_id, RunStatus.FAILED, message=message)
-        if not (expected_failure(exc) or isinstance(exc, SyncRefusedError)):
+        if raise_failures or not (expected_failure(exc) or isinstance(exc, SyncRefusedError)):
             raise
     else:
         await runs.finish(run_id, RunStatus.SUCCEEDED)

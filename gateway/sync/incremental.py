@@ -34,8 +34,14 @@ async def run_incremental(
     *,
     actor: str = SCHEDULER,
     trigger: str = RunTrigger.SCHEDULED,
+    run_id: str | None = None,
+    raise_failures: bool = False,
 ) -> SyncRun:
-    """Synchronize what changed on either side of `mapping_name` since its last run."""
+    """Synchronize what changed on either side of `mapping_name` since its last run.
+
+    `run_id` names a run stored beforehand (QUEUED, by the scheduler) to carry out instead of
+    storing a new one; `raise_failures` raises a failure after recording it on the run, for a
+    job to decide on a retry."""
     mapping = await services.mappings.get(mapping_name)
     if mapping is None:
         raise SyncRefusedError(
@@ -43,16 +49,7 @@ async def run_incremental(
         )
     ctx = sync_context(services, actor)
     runs = SyncRunRepository(services.db)
-    run = await runs.create(
-        SyncRun(
-            mapping=mapping.name,
-            direction=mapping.direction.value,
-            trigger=trigger,
-            actor=actor,
-            status=RunStatus.RUNNING,
-            started_at=datetime.now(UTC),
-        )
-    )
+    run = await _begin(runs, run_id, SyncRun(mapping.name, mapping.direction.value, trigger, actor))
     assert run.id is not None
     health = await mapping_health(services)
     if not health.usable(mapping):
@@ -98,7 +95,7 @@ async def run_incremental(
                     await lease.renew()
     except Exception as exc:
         await _finish(runs, run.id, RunStatus.FAILED, failure_message(exc))
-        if not expected_failure(exc):
+        if raise_failures or not expected_failure(exc):
             raise
         finished = await runs.get(run.id)
         assert finished is not None
@@ -106,6 +103,17 @@ async def run_incremental(
     finally:
         await lease.release()
     return await _finish(runs, run.id, RunStatus.SUCCEEDED, None)
+
+
+async def _begin(runs: SyncRunRepository, run_id: str | None, new: SyncRun) -> SyncRun:
+    """The stored run `run_id`, started; or `new`, stored RUNNING."""
+    if run_id is None:
+        new.status, new.started_at = RunStatus.RUNNING, datetime.now(UTC)
+        return await runs.create(new)
+    stored = await runs.start(run_id)
+    if stored is None:
+        raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
+    return stored
 
 
 async def _finish(

@@ -8,8 +8,9 @@ import strawberry
 
 from gateway.auth.roles import Role
 from gateway.mappings.model import Direction as CoreDirection
+from gateway.scheduling.queue import queue_full_synchronization, queue_synchronize_records
 from gateway.security.inputs import InputRejectedError, record_id, require_plain_text
-from gateway.sync.full import run_in_background, start_full_synchronization
+from gateway.sync.bulk_now import MAX_RECORDS
 from gateway.sync.now import synchronize_now
 from gateway.sync.refusals import SyncRefusedError
 from gateway.sync.retry import retry_sync_error
@@ -28,6 +29,12 @@ class SynchronizeNowInput:
     erp_id: strawberry.ID | None = None
     crm_id: strawberry.ID | None = None
     direction: Direction  # type: ignore[valid-type]
+    erp_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Many coupled records at once (with crmIds, up to 1,000 in all): the run "
+        "is answered QUEUED and carried out in the background; follow it with `syncRun(id)`.",
+    )
+    crm_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="See erpIds.")
 
 
 @strawberry.input
@@ -127,6 +134,47 @@ def _record_id(info: Info, side: str, value: str | None, field: str) -> str | No
         ) from None
 
 
+def _record_ids(info: Info, side: str, values: list[strawberry.ID] | None) -> list[str]:
+    field = f"{side}Ids"
+    if values is not None and len(values) > MAX_RECORDS:
+        raise InputRefusedError(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                f"{field}: at most {MAX_RECORDS} records at a time",
+                "input",
+                field,
+            )
+        )
+    ids = [_record_id(info, side, value, field) for value in values or []]
+    return [record_id for record_id in ids if record_id is not None]
+
+
+async def _synchronize_many(info: Info, input: SynchronizeNowInput) -> SynchronizeNowPayload:
+    try:
+        if input.erp_id is not None or input.crm_id is not None:
+            raise InputRefusedError(
+                user_error(
+                    UserErrorCode.INVALID_INPUT,
+                    "give erpId/crmId for one record or erpIds/crmIds for many, not both",
+                    "input",
+                    "erpIds" if input.erp_ids is not None else "crmIds",
+                )
+            )
+        run = await queue_synchronize_records(
+            info.context.services,
+            _text(input.mapping, "mapping"),
+            erp_ids=_record_ids(info, "erp", input.erp_ids),
+            crm_ids=_record_ids(info, "crm", input.crm_ids),
+            direction=CoreDirection(input.direction),
+            actor=_actor(info),
+        )
+    except InputRefusedError as exc:
+        return SynchronizeNowPayload(sync_run=None, changed_fields=[], user_errors=[exc.error])
+    except SyncRefusedError as exc:
+        return SynchronizeNowPayload(sync_run=None, changed_fields=[], user_errors=[refused(exc)])
+    return SynchronizeNowPayload(sync_run=SyncRun.from_run(run), changed_fields=[], user_errors=[])
+
+
 @strawberry.type
 class SyncMutation:
     @strawberry.mutation(
@@ -138,6 +186,8 @@ class SyncMutation:
     async def synchronize_now(
         self, info: Info, input: SynchronizeNowInput
     ) -> SynchronizeNowPayload:
+        if input.erp_ids is not None or input.crm_ids is not None:
+            return await _synchronize_many(info, input)
         try:
             mapping = _text(input.mapping, "mapping")
             erp_id = _record_id(info, "erp", input.erp_id, "erpId")
@@ -199,13 +249,11 @@ class SyncMutation:
                 if input.mappings is None
                 else [_text(name, "mappings", str(i)) for i, name in enumerate(input.mappings)]
             )
-            run = await start_full_synchronization(services, names, actor=_actor(info))
+            run = await queue_full_synchronization(services, names, actor=_actor(info))
         except InputRefusedError as exc:
             return RunFullSynchronizationPayload(sync_run=None, user_errors=[exc.error])
         except SyncRefusedError as exc:
             return RunFullSynchronizationPayload(sync_run=None, user_errors=[refused(exc)])
-        assert run.id is not None
-        run_in_background(services, run.id)
         return RunFullSynchronizationPayload(sync_run=SyncRun.from_run(run), user_errors=[])
 
     @strawberry.mutation(

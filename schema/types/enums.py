@@ -10,6 +10,7 @@ from gateway.mappings.model import ConflictPolicy as CoreConflictPolicy
 from gateway.mappings.model import Direction as CoreDirection
 from gateway.mappings.model import MappingDirection as CoreMappingDirection
 from gateway.store.couplings import CouplingState as CoreCouplingState
+from gateway.store.job_queue import JobStatus as CoreJobStatus
 from gateway.store.sync_runs import RunStatus as CoreRunStatus
 
 Direction = strawberry.enum(
@@ -21,6 +22,12 @@ MappingDirection = strawberry.enum(CoreMappingDirection, name="MappingDirection"
 ConflictPolicy = strawberry.enum(CoreConflictPolicy, name="ConflictPolicy")
 CouplingState = strawberry.enum(CoreCouplingState, name="CouplingState")
 RunStatus = strawberry.enum(CoreRunStatus, name="RunStatus")
+JobStatus = strawberry.enum(
+    CoreJobStatus,
+    name="JobStatus",
+    description="READY: waits for its next run; IN_PROCESS: running; ON_HOLD: paused, or "
+    "asleep until a change is seen; ERROR: its last run failed (the next still happens).",
+)
 
 
 @strawberry.enum(description="What to synchronize right after coupling two records.")

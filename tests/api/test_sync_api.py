@@ -18,6 +18,7 @@ from gateway.settings import Settings
 from gateway.store.couplings import CoupledRecord
 from gateway.sync.incremental import run_incremental
 from tests.conftest import TEST_API_KEY
+from tests.jobs.support import running_worker
 from tests.support import poll_readiness
 from tests.support_sandbox import SandboxHandle
 from tests.sync.support import (
@@ -57,7 +58,8 @@ async def store(sync_settings: Settings) -> AsyncIterator[Services]:
 
 @pytest.fixture
 async def api(sync_settings: Settings, store: Services) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_server(create_app(sync_settings)) as url:
+    # A worker carries out what the API queues (a full synchronization).
+    async with running_server(create_app(sync_settings)) as url, running_worker(sync_settings):
         await poll_readiness(url)
         async with httpx.AsyncClient(
             base_url=url, headers={"Authorization": f"Bearer {TEST_API_KEY}"}, timeout=300

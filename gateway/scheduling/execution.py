@@ -1,0 +1,157 @@
+"""Carrying out one stored run in a worker, whatever queued it (the scheduler, the API, a
+takeover), and deciding what follows a failure.
+
+The job holds the run's lease while it works (`run_lease`), so no two workers carry out the
+same run, and a run whose worker died is noticed. An outage (retriable connector errors,
+a batch cut short, a lost mapping lease, MongoDB or Redis unreachable) puts the run back in
+the queue with exponential backoff, up to `job_max_tries`; anything else, or the last try,
+fails the run with its message and puts a scheduled run's entry in ERROR.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.errors import ConnectionFailure
+from redis.exceptions import RedisError
+
+from adapters.errors import RetriableError
+from gateway.scheduling.clock import Clock, system_clock
+from gateway.scheduling.entries import entries_of
+from gateway.scheduling.run_jobs import CarriedRun, RunJobs
+from gateway.scheduling.run_lease import RunLease
+from gateway.scheduling.settling import settle_entry
+from gateway.services import Services
+from gateway.settings import Settings
+from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.sync.bulk_now import synchronize_records
+from gateway.sync.engine import BatchInterruptedError
+from gateway.sync.full import run_full_synchronization
+from gateway.sync.incremental import run_incremental
+from gateway.sync.refusals import RefusalCode, SyncRefusedError
+from gateway.sync.running import LeaseLostError, expected_failure, failure_message
+from gateway.sync.upstream import connector_error
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What one try did: the run's status after it (or `stale`, `busy`, `missing` when there
+    was nothing for this job to do), and the delay before the next try, if one follows."""
+
+    run_id: str
+    status: str
+    retry_in: float | None = None
+    message: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {"run": self.run_id, "status": self.status, "message": self.message}
+
+
+async def execute_run(
+    services: Services,
+    run_id: str,
+    attempt: int,
+    *,
+    job_try: int = 1,
+    clock: Clock = system_clock,
+) -> JobOutcome:
+    carried = await RunJobs(services.db).get(run_id)
+    if carried is None:
+        return JobOutcome(run_id, "missing")
+    if carried.attempt != attempt:
+        return JobOutcome(run_id, "stale")  # the run was handed to a later attempt
+    if carried.status.finished:
+        return JobOutcome(run_id, carried.status.value)
+    lease = RunLease(services, run_id)
+    if not await lease.take():
+        return JobOutcome(run_id, "busy")
+    try:
+        async with lease.kept():
+            await RunJobs(services.db).clear_message(run_id)
+            try:
+                run = await _carry_out(services, carried)
+            except Exception as exc:
+                return await _after_failure(services, carried, exc, job_try=job_try, clock=clock)
+            await settle_entry(services, run, clock=clock)
+            return JobOutcome(run_id, run.status.value, message=run.message)
+    finally:
+        await lease.release()
+
+
+async def _carry_out(services: Services, carried: CarriedRun) -> SyncRun:
+    if carried.trigger == RunTrigger.SCHEDULED:
+        return await run_incremental(
+            services,
+            carried.mapping,
+            trigger=RunTrigger.SCHEDULED,
+            run_id=carried.id,
+            raise_failures=True,
+        )
+    if carried.trigger == RunTrigger.FULL_SYNCHRONIZATION:
+        return await run_full_synchronization(services, carried.id, raise_failures=True)
+    if carried.trigger == RunTrigger.SYNCHRONIZE_NOW:
+        return await synchronize_records(services, carried.id, raise_failures=True)
+    raise SyncRefusedError(
+        RefusalCode.INVALID_INPUT, f"a {carried.trigger} run is not carried out by a job"
+    )
+
+
+def retry_hint(exc: BaseException) -> tuple[bool, float | None]:
+    """Whether trying again later may succeed, and after how long the other side asked."""
+    if isinstance(exc, BatchInterruptedError):
+        return True, exc.error.retry_after
+    error = connector_error(exc)
+    if error is not None:
+        retriable = isinstance(error, RetriableError)
+        return retriable, error.retry_after if isinstance(error, RetriableError) else None
+    if isinstance(exc, SyncRefusedError):
+        return exc.code is RefusalCode.CONFLICT, None  # the mapping stayed busy
+    outage = isinstance(exc, LeaseLostError | ConnectionFailure | RedisError | OSError)
+    return outage, None
+
+
+def backoff(settings: Settings, job_try: int, asked: float | None = None) -> float:
+    """Seconds before try `job_try + 1`: doubling from the base, capped, never sooner than
+    the other side asked, with a little jitter so that workers do not retry in step."""
+    delay = min(
+        settings.job_retry_max_seconds, settings.job_retry_base_seconds * 2.0 ** (job_try - 1)
+    )
+    if asked is not None:
+        delay = max(delay, min(asked, settings.job_retry_max_seconds))
+    return delay + random.uniform(0, delay / 10)  # noqa: S311 - jitter, not security
+
+
+async def _after_failure(
+    services: Services,
+    carried: CarriedRun,
+    exc: Exception,
+    *,
+    job_try: int,
+    clock: Clock,
+) -> JobOutcome:
+    settings = services.settings
+    retriable, asked = retry_hint(exc)
+    message = exc.message if isinstance(exc, SyncRefusedError) else failure_message(exc)
+    scheduled = carried.trigger == RunTrigger.SCHEDULED
+    if retriable and job_try < settings.job_max_tries:
+        delay = backoff(settings, job_try, asked)
+        note = f"{message}; try {job_try + 1} of {settings.job_max_tries} in {delay:.1f}s"
+        await RunJobs(services.db).requeue(carried.id, carried.attempt, note)
+        if scheduled:
+            await entries_of(services).note(carried.mapping, carried.id, note)
+        log.warning("run %s (%s): %s", carried.id, carried.mapping, note)
+        return JobOutcome(carried.id, RunStatus.QUEUED.value, retry_in=delay, message=note)
+    if retriable:
+        message = f"{message} (gave up after {job_try} tries)"
+    elif not (expected_failure(exc) or isinstance(exc, SyncRefusedError)):
+        log.error("run %s (%s) stopped", carried.id, carried.mapping, exc_info=exc)
+    runs = SyncRunRepository(services.db)
+    failed = await runs.finish(carried.id, RunStatus.FAILED, message=message)
+    if failed is not None and scheduled:
+        await settle_entry(services, failed, failure=message, clock=clock)
+    return JobOutcome(carried.id, RunStatus.FAILED.value, message=message)

@@ -1,0 +1,31 @@
+"""The cron jobs every long-running worker carries: the scheduler's tick, every few seconds.
+
+arq gives a cron run a job id of its own per instant, so when several workers tick at the
+same second only one of them runs it; the tick's claims make even concurrent ticks safe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.cron import cron
+
+from gateway.settings import Settings
+from jobs.functions import scheduler_tick
+
+
+def cron_jobs(settings: Settings) -> list[Any]:
+    if not settings.scheduler_enabled:
+        return []
+    every = settings.scheduler_tick_seconds
+    return [
+        cron(
+            scheduler_tick,
+            name="scheduler_tick",
+            second=set(range(0, 60, every)),
+            run_at_startup=True,
+            timeout=max(60, 10 * every),
+            keep_result=0,
+            max_tries=1,
+        )
+    ]

@@ -1,0 +1,59 @@
+"""Job queue entries as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from gateway.store import job_queue
+from gateway.store.sync_runs import SyncRunRepository
+from schema.context import Info
+from schema.types.enums import JobStatus
+from schema.types.sync import SyncRun
+
+
+@strawberry.type(
+    description="The job that synchronizes one table mapping every few minutes, like a "
+    "Business Central job queue entry: it can be paused, and it goes on hold by itself after "
+    "a while without changes until a change is seen on either side."
+)
+class JobQueueEntry:
+    mapping: str
+    status: JobStatus  # type: ignore[valid-type]
+    minutes_between_runs: int
+    inactivity_timeout_minutes: int | None = strawberry.field(
+        description="Minutes without changes before it goes on hold; none: never."
+    )
+    on_hold: bool = strawberry.field(description="Paused by an administrator.")
+    last_run_at: datetime | None
+    next_run_at: datetime | None
+    last_change_at: datetime | None = strawberry.field(
+        description="When a run last found something to do (or the entry was resumed)."
+    )
+    message: str | None = strawberry.field(
+        description="Why it is on hold or in error, or how its last run went."
+    )
+    last_run_id: strawberry.ID | None
+
+    @strawberry.field(description="Its last (or current) run.")
+    async def last_run(self, info: Info) -> SyncRun | None:
+        if self.last_run_id is None:
+            return None
+        run = await SyncRunRepository(info.context.services.db).get(str(self.last_run_id))
+        return SyncRun.from_run(run) if run is not None else None
+
+    @classmethod
+    def from_entry(cls, entry: job_queue.JobQueueEntry) -> JobQueueEntry:
+        return cls(
+            mapping=entry.mapping,
+            status=entry.status,
+            minutes_between_runs=entry.minutes_between_runs,
+            inactivity_timeout_minutes=entry.inactivity_timeout_minutes,
+            on_hold=entry.on_hold,
+            last_run_at=entry.last_run_at,
+            next_run_at=entry.next_run_at,
+            last_change_at=entry.last_change_at,
+            message=entry.message,
+            last_run_id=strawberry.ID(entry.last_run_id) if entry.last_run_id else None,
+        )

@@ -1,0 +1,59 @@
+"""The jobs that carry no stored run: the statistics update and the retry of a mapping's
+sync errors, enqueued by name as the API or an operator would."""
+
+from __future__ import annotations
+
+from arq.jobs import Job
+
+from gateway.services import Services
+from gateway.store.sync_errors import SyncErrorRepository
+from gateway.store.sync_runs import RunStatus
+from gateway.sync.full import run_full_synchronization, start_full_synchronization
+from tests.jobs.support import drain
+from tests.support_sandbox import SandboxHandle
+from tests.sync.support import PARTIES_ONLY
+
+
+async def full(services: Services, *names: str) -> None:
+    run = await start_full_synchronization(services, list(names), actor="t")
+    assert run.id is not None
+    done = await run_full_synchronization(services, run.id)
+    assert done.status is RunStatus.SUCCEEDED, done.message
+
+
+async def test_retry_sync_errors_resolves_what_failed_for_a_missing_dependency(
+    job_services: Services, sandbox: SandboxHandle
+) -> None:
+    services = job_services
+    await sandbox.seed(accounts=12, **PARTIES_ONLY)
+    await full(services, "CURRENCY", "CUSTOMER")  # salespeople not coupled yet
+    errors = SyncErrorRepository(services.db)
+    failed = await errors.count("CUSTOMER")
+    assert failed > 0
+    await full(services, "SALESPEOPLE")
+
+    job = await services.redis.enqueue_job("retry_sync_errors", "CUSTOMER")
+    assert job is not None
+    await drain(services.settings)
+
+    result = await Job(job.job_id, services.redis).result(timeout=5)
+    assert result == {"mapping": "CUSTOMER", "succeeded": failed, "failed": 0, "left": 0}
+    assert await errors.count("CUSTOMER") == 0
+
+
+async def test_update_statistics_runs_as_a_job(
+    job_services: Services, sandbox: SandboxHandle
+) -> None:
+    services = job_services
+    await sandbox.seed(accounts=6, **{**PARTIES_ONLY, "invoices": 6})
+    await full(services, "SALESPEOPLE", "CURRENCY", "CUSTOMER")
+
+    job = await services.redis.enqueue_job("update_statistics")
+    assert job is not None
+    await drain(services.settings)
+
+    result = await Job(job.job_id, services.redis).result(timeout=5)
+    assert result["status"] == "SUCCEEDED", result
+    run = await services.db["sync_runs"].find_one({"trigger": "updateAccountStatistics"})
+    assert run is not None
+    assert run["counters"]["modified"] > 0
