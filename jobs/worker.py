@@ -20,6 +20,7 @@ from jobs.functions import (
     synchronize_records,
     update_statistics,
 )
+from jobs.lifecycles import lifecycle_tick, process_quote, resume_workflows
 from jobs.schedules import cron_jobs
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,9 @@ class WorkerSettings:
         update_statistics,
         retry_sync_errors,
         scheduler_tick,
+        lifecycle_tick,
+        resume_workflows,
+        process_quote,
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -14,6 +14,7 @@ from schema.extensions import GatewaySchema, audit_mutations, schema_options
 from schema.mutations.api_keys import ApiKeyMutation
 from schema.mutations.couplings import CouplingMutation
 from schema.mutations.jobs import JobQueueMutation
+from schema.mutations.lifecycles import LifecycleMutation
 from schema.mutations.mappings import MappingMutation
 from schema.mutations.matching import MatchingMutation
 from schema.mutations.sync import SyncMutation
@@ -23,6 +24,7 @@ from schema.queries.couplings import CouplingQuery
 from schema.queries.customers import CustomerQuery
 from schema.queries.integration_log import IntegrationLogQuery
 from schema.queries.jobs import JobQueueQuery
+from schema.queries.lifecycles import LifecycleQuery
 from schema.queries.mappings import MappingQuery
 from schema.queries.node import NodeQuery
 from schema.queries.sync import SyncQuery
@@ -39,6 +41,7 @@ QUERY_TYPES: tuple[type, ...] = (
     CouplingQuery,
     MappingQuery,
     SyncQuery,
+    LifecycleQuery,
     JobQueueQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
@@ -47,6 +50,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     MatchingMutation,
     MappingMutation,
     SyncMutation,
+    LifecycleMutation,
     JobQueueMutation,
 )
 

@@ -50,6 +50,7 @@ Checker = Callable[[WorkflowContext, Input], Awaitable[Result]]
 Runner = Callable[[WorkflowContext, Steps, Input], Awaitable[Result]]
 
 _WAIT_POLL_SECONDS = 0.1
+AFTER = "_statesAfter"  # in an instance's documents: the input's states when it finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +158,12 @@ class Engine:
             if claimed is None:
                 return await self._wait(latest)
             return await self._run(ctx, definition, claimed)
-        if not definition.repeatable:
-            return Outcome(latest, replayed=True)
-        try:
-            await definition.check(ctx, data)
-        except TransitionRefusedError:
-            return Outcome(latest, replayed=True)
+        now, refusal = await _observe(definition, ctx, data)
+        unchanged = now is not None and now == latest.documents.get(AFTER)
+        if unchanged or (refusal is None and not definition.repeatable):
+            return Outcome(latest, replayed=True)  # nothing moved since: the same answer
+        if refusal is not None:
+            return Outcome(None, refusal)  # the documents moved on; say why it does not apply
         return None  # the transition applies again: next generation
 
     async def _wait(self, instance: WorkflowInstance) -> Outcome:
@@ -215,8 +216,22 @@ class Engine:
                 instance, WorkflowStatus.FAILED, message=str(error), code=refusal.code
             )
             return Outcome(finished, refusal)
-        finished = await self.store.finish(instance, WorkflowStatus.SUCCEEDED, documents=documents)
+        after, _ = await _observe(definition, ctx, dict(instance.input))
+        finished = await self.store.finish(
+            instance, WorkflowStatus.SUCCEEDED, documents={**documents, AFTER: after}
+        )
         return Outcome(finished)
+
+
+async def _observe(
+    definition: Definition, ctx: WorkflowContext, data: Input
+) -> tuple[dict[str, str] | None, TransitionRefusedError | None]:
+    """The states of the input's documents as the check sees them, and its refusal if any."""
+    try:
+        seen = await definition.check(ctx, data)
+    except TransitionRefusedError as refusal:
+        return refusal.states, refusal
+    return {"crm": str(seen.get("crmState")), "erp": str(seen.get("erpState"))}, None
 
 
 def base_key(operation: str, data: Input) -> str:

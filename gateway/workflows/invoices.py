@@ -53,6 +53,7 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
         raise TransitionRefusedError(
             "INVALID_TRANSITION",
             f"{where}: createInvoiceInCrm applies to a posted ERP invoice not yet in the CRM",
+            states={"crm": crm_state, "erp": erp_state},
         )
     mapping = await mapping_named(ctx, INVOICE_MAPPING)
     lookups = await resolve_lookups(mapping, Direction.TO_CRM, [erp.values], ctx.couplings)

@@ -57,6 +57,7 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
             "INVALID_TRANSITION",
             f"{where}: createSalesOrderInErp applies to a Submitted order that is not in the "
             "ERP yet",
+            states={"crm": crm_state, "erp": erp_state},
         )
     mapping = await mapping_named(ctx, ORDER_MAPPING)
     header = await erp_header(ctx, mapping, crm.values)

@@ -45,6 +45,7 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
                 "INVALID_TRANSITION",
                 f"the quote was already transferred to the ERP project "
                 f"{erp.values.get('projectNumber')}{where}",
+                states={"crm": str(seen["crmState"]), "erp": str(seen["erpState"])},
             )
     if sync:
         await mapping_named(ctx, PROJECT_MAPPING)

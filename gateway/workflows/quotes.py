@@ -94,6 +94,7 @@ async def read_sides(ctx: WorkflowContext, crm_id: str) -> tuple[Record, Record 
             f"the ERP quote {coupling.erp.key or coupling.erp.id} coupled to CRM quote "
             f"{crm.values.get('quotenumber')} no longer exists (it was made into an order or "
             "deleted)",
+            states={"crm": states.crm_quote_state(crm.values), "erp": states.ABSENT},
         )
     seen: Result = {
         "crmQuoteId": crm.id,
@@ -111,7 +112,9 @@ async def read_sides(ctx: WorkflowContext, crm_id: str) -> tuple[Record, Record 
 def refuse(operation: str, seen: Result, applies: str) -> TransitionRefusedError:
     where = states.sides("quote", seen["crmState"], "quote", seen["erpState"])
     return TransitionRefusedError(
-        "INVALID_TRANSITION", f"{where}: {operation} applies to {applies}"
+        "INVALID_TRANSITION",
+        f"{where}: {operation} applies to {applies}",
+        states={"crm": str(seen["crmState"]), "erp": str(seen["erpState"])},
     )
 
 

@@ -37,11 +37,15 @@ class TransitionRefusedError(Exception):
     """The operation does not apply (wrong state, unknown or uncoupled record, bad input);
     raised before anything was written. `code` is a user error code of the API."""
 
-    def __init__(self, code: str, message: str, *field: str) -> None:
+    def __init__(
+        self, code: str, message: str, *field: str, states: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field: tuple[str, ...] = field
+        # The states the check saw ({"crm": ..., "erp": ...}), when it got that far.
+        self.states = states
 
 
 class WorkflowDivergedError(Exception):

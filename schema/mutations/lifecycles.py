@@ -1,0 +1,407 @@
+"""Lifecycle mutations (integrator): quotes, transfer to project, orders and invoices across
+both systems. Each runs a recorded workflow (`gateway.workflows`): it checks the states on
+both sides first (INVALID_TRANSITION names them; nothing changes then), and answers the
+documents acted on with the workflow instance. The same call repeated answers the same
+instance and creates nothing twice."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+
+from gateway.auth.roles import Role
+from gateway.security.inputs import InputRejectedError, record_id
+from gateway.workflows.engine import Engine, Outcome
+from gateway.workflows.registry import DEFINITIONS
+from schema.context import Info
+from schema.errors import UserError, UserErrorCode, user_error
+from schema.permissions import requires
+from schema.types.lifecycles import LifecycleDocument, WorkflowInstance
+
+log = logging.getLogger(__name__)
+
+
+@strawberry.input(description="A quote, by its CRM id or by the id of its coupled ERP quote.")
+class QuoteInput:
+    crm_quote_id: strawberry.ID | None = None
+    erp_quote_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class SubmitQuoteInput(QuoteInput):
+    pass
+
+
+@strawberry.input
+class ApproveQuoteInput(QuoteInput):
+    pass
+
+
+@strawberry.input
+class RejectQuoteInput(QuoteInput):
+    pass
+
+
+@strawberry.input
+class ActivateQuoteInput(QuoteInput):
+    pass
+
+
+@strawberry.input
+class ProcessQuoteInput(QuoteInput):
+    pass
+
+
+@strawberry.input
+class MarkQuoteWonInput(QuoteInput):
+    pass
+
+
+@strawberry.input
+class MarkQuoteLostInput(QuoteInput):
+    pass
+
+
+@strawberry.input
+class ReviseQuoteInput(QuoteInput):
+    pass
+
+
+@strawberry.input
+class TransferQuoteToProjectInput(QuoteInput):
+    synchronize_to_crm: bool = strawberry.field(
+        default=False, description="Also create the project in the CRM and keep it in step."
+    )
+
+
+@strawberry.input
+class CreateSalesOrderInErpInput:
+    crm_order_id: strawberry.ID
+
+
+@strawberry.input
+class CreateInvoiceInCrmInput:
+    erp_invoice_id: strawberry.ID
+
+
+@strawberry.type
+class QuotePayload:
+    crm_quote: LifecycleDocument | None = strawberry.field(
+        description="The CRM quote acted on; after reviseQuote, the new revision."
+    )
+    erp_quote: LifecycleDocument | None
+    workflow_instance: WorkflowInstance | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class SubmitQuotePayload(QuotePayload):
+    pass
+
+
+@strawberry.type
+class ApproveQuotePayload(QuotePayload):
+    pass
+
+
+@strawberry.type
+class RejectQuotePayload(QuotePayload):
+    pass
+
+
+@strawberry.type
+class ActivateQuotePayload(QuotePayload):
+    pass
+
+
+@strawberry.type
+class ProcessQuotePayload(QuotePayload):
+    pass
+
+
+@strawberry.type
+class MarkQuoteWonPayload(QuotePayload):
+    pass
+
+
+@strawberry.type
+class MarkQuoteLostPayload(QuotePayload):
+    pass
+
+
+@strawberry.type
+class ReviseQuotePayload(QuotePayload):
+    pass
+
+
+@strawberry.type
+class TransferQuoteToProjectPayload(QuotePayload):
+    erp_project: LifecycleDocument | None
+    crm_project: LifecycleDocument | None
+
+
+@strawberry.type
+class CreateSalesOrderInErpPayload:
+    crm_order: LifecycleDocument | None
+    erp_order: LifecycleDocument | None
+    workflow_instance: WorkflowInstance | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CreateInvoiceInCrmPayload:
+    erp_invoice: LifecycleDocument | None
+    crm_invoice: LifecycleDocument | None
+    crm_order: LifecycleDocument | None
+    workflow_instance: WorkflowInstance | None
+    user_errors: list[UserError]
+
+
+class _RefusedError(Exception):
+    def __init__(self, error: UserError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _actor(info: Info) -> str:
+    caller = info.context.caller
+    return caller.name if caller is not None else "(anonymous)"
+
+
+def _id(info: Info, side: str, value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    services = info.context.services
+    connector = services.erp if side == "erp" else services.crm
+    if connector is None:
+        raise _RefusedError(
+            user_error(
+                UserErrorCode.UPSTREAM_UNAVAILABLE,
+                f"the {side.upper()} connection is not configured",
+            )
+        )
+    try:
+        return str(record_id(connector.system, value, field))
+    except InputRejectedError as exc:
+        raise _RefusedError(
+            user_error(UserErrorCode.INVALID_INPUT, str(exc), "input", *exc.field)
+        ) from None
+
+
+def _quote_input(info: Info, input: QuoteInput) -> dict[str, Any]:
+    return {
+        "crmQuoteId": _id(info, "crm", input.crm_quote_id, "crmQuoteId"),
+        "erpQuoteId": _id(info, "erp", input.erp_quote_id, "erpQuoteId"),
+    }
+
+
+async def _start(info: Info, operation: str, data: dict[str, Any]) -> Outcome:
+    engine = Engine(info.context.services, actor=_actor(info))
+    return await engine.start(DEFINITIONS[operation], data)
+
+
+def _errors(outcome: Outcome) -> list[UserError]:
+    refusal = outcome.refusal
+    if refusal is None:
+        return []
+    field = refusal.field
+    if field and field[0] != "input":
+        field = ("input", *field)
+    code = UserErrorCode[refusal.code] if refusal.code in UserErrorCode.__members__ else None
+    return [user_error(code or UserErrorCode.UPSTREAM_UNAVAILABLE, refusal.message, *field)]
+
+
+def _instance(outcome: Outcome) -> WorkflowInstance | None:
+    if outcome.instance is None:
+        return None
+    return WorkflowInstance.from_instance(outcome.instance)
+
+
+def _doc(outcome: Outcome, name: str) -> LifecycleDocument | None:
+    return LifecycleDocument.of(outcome.documents.get(name))
+
+
+async def _quote(info: Info, operation: str, input: QuoteInput, payload: type[QuotePayload]) -> Any:
+    try:
+        outcome = await _start(info, operation, _quote_input(info, input))
+    except _RefusedError as refused:
+        return payload(
+            crm_quote=None, erp_quote=None, workflow_instance=None, user_errors=[refused.error]
+        )
+    return payload(
+        crm_quote=_doc(outcome, "crmQuote"),
+        erp_quote=_doc(outcome, "erpQuote"),
+        workflow_instance=_instance(outcome),
+        user_errors=_errors(outcome),
+    )
+
+
+_QUOTE = requires(Role.INTEGRATOR)
+
+
+@strawberry.type
+class LifecycleMutation:
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Submit a CRM quote to the ERP: it becomes Submitted (read-only in the CRM "
+        "until the ERP approves or rejects it) and the ERP quote is created with its lines and "
+        "coupled, or, for a quote the ERP has, its previous version is archived and it is "
+        "updated.",
+    )
+    async def submit_quote(self, info: Info, input: SubmitQuoteInput) -> SubmitQuotePayload:
+        result: SubmitQuotePayload = await _quote(info, "submitQuote", input, SubmitQuotePayload)
+        return result
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Approve a submitted quote in the ERP; the CRM quote becomes Approved in ERP.",
+    )
+    async def approve_quote(self, info: Info, input: ApproveQuoteInput) -> ApproveQuotePayload:
+        result: ApproveQuotePayload = await _quote(info, "approveQuote", input, ApproveQuotePayload)
+        return result
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Reject a submitted quote in the ERP; the CRM quote becomes Rejected in ERP "
+        "and editable again.",
+    )
+    async def reject_quote(self, info: Info, input: RejectQuoteInput) -> RejectQuotePayload:
+        result: RejectQuotePayload = await _quote(info, "rejectQuote", input, RejectQuotePayload)
+        return result
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Activate a CRM quote (approved in the ERP, or a draft not yet there). With "
+        "automatic quote processing on, the background jobs then send it to the ERP.",
+    )
+    async def activate_quote(self, info: Info, input: ActivateQuoteInput) -> ActivateQuotePayload:
+        result: ActivateQuotePayload = await _quote(
+            info, "activateQuote", input, ActivateQuotePayload
+        )
+        services = info.context.services
+        if services.settings.auto_process_quotes and result.crm_quote is not None:
+            await _enqueue(info, "process_quote", str(result.crm_quote.id))
+        return result
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Process an active CRM quote in the ERP (what automatic processing does): "
+        "create it there, or archive the previous version before updating it.",
+    )
+    async def process_quote(self, info: Info, input: ProcessQuoteInput) -> ProcessQuotePayload:
+        result: ProcessQuotePayload = await _quote(info, "processQuote", input, ProcessQuotePayload)
+        return result
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Mark an active quote Won in the CRM; the ERP quote is confirmed (Accepted). "
+        "A quote never submitted is created in the ERP first.",
+    )
+    async def mark_quote_won(self, info: Info, input: MarkQuoteWonInput) -> MarkQuoteWonPayload:
+        result: MarkQuoteWonPayload = await _quote(info, "markQuoteWon", input, MarkQuoteWonPayload)
+        return result
+
+    @strawberry.mutation(permission_classes=_QUOTE, description="Close an active quote as Lost.")
+    async def mark_quote_lost(self, info: Info, input: MarkQuoteLostInput) -> MarkQuoteLostPayload:
+        result: MarkQuoteLostPayload = await _quote(
+            info, "markQuoteLost", input, MarkQuoteLostPayload
+        )
+        return result
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Revise a quote: a new CRM revision (Draft); the ERP quote's previous version "
+        "is archived before it is updated from the revision and coupled to it.",
+    )
+    async def revise_quote(self, info: Info, input: ReviseQuoteInput) -> ReviseQuotePayload:
+        result: ReviseQuotePayload = await _quote(info, "reviseQuote", input, ReviseQuotePayload)
+        return result
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Transfer a won quote to an ERP project; with synchronizeToCrm the project "
+        "also appears in the CRM, coupled through the PROJECT mapping.",
+    )
+    async def transfer_quote_to_project(
+        self, info: Info, input: TransferQuoteToProjectInput
+    ) -> TransferQuoteToProjectPayload:
+        try:
+            data = {**_quote_input(info, input), "synchronizeToCrm": input.synchronize_to_crm}
+            outcome = await _start(info, "transferQuoteToProject", data)
+        except _RefusedError as refused:
+            return TransferQuoteToProjectPayload(
+                crm_quote=None,
+                erp_quote=None,
+                erp_project=None,
+                crm_project=None,
+                workflow_instance=None,
+                user_errors=[refused.error],
+            )
+        return TransferQuoteToProjectPayload(
+            crm_quote=_doc(outcome, "crmQuote"),
+            erp_quote=_doc(outcome, "erpQuote"),
+            erp_project=_doc(outcome, "erpProject"),
+            crm_project=_doc(outcome, "crmProject"),
+            workflow_instance=_instance(outcome),
+            user_errors=_errors(outcome),
+        )
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Create a submitted CRM sales order in the ERP (Create in Business Central) "
+        "with its lines, and couple the two.",
+    )
+    async def create_sales_order_in_erp(
+        self, info: Info, input: CreateSalesOrderInErpInput
+    ) -> CreateSalesOrderInErpPayload:
+        try:
+            data = {"crmOrderId": _id(info, "crm", input.crm_order_id, "crmOrderId")}
+            outcome = await _start(info, "createSalesOrderInErp", data)
+        except _RefusedError as refused:
+            return CreateSalesOrderInErpPayload(
+                crm_order=None, erp_order=None, workflow_instance=None, user_errors=[refused.error]
+            )
+        return CreateSalesOrderInErpPayload(
+            crm_order=_doc(outcome, "crmOrder"),
+            erp_order=_doc(outcome, "erpOrder"),
+            workflow_instance=_instance(outcome),
+            user_errors=_errors(outcome),
+        )
+
+    @strawberry.mutation(
+        permission_classes=_QUOTE,
+        description="Create a posted ERP invoice in the CRM as Billed and couple the two; its "
+        "CRM order, if coupled, becomes Invoiced.",
+    )
+    async def create_invoice_in_crm(
+        self, info: Info, input: CreateInvoiceInCrmInput
+    ) -> CreateInvoiceInCrmPayload:
+        try:
+            data = {"erpInvoiceId": _id(info, "erp", input.erp_invoice_id, "erpInvoiceId")}
+            outcome = await _start(info, "createInvoiceInCrm", data)
+        except _RefusedError as refused:
+            return CreateInvoiceInCrmPayload(
+                erp_invoice=None,
+                crm_invoice=None,
+                crm_order=None,
+                workflow_instance=None,
+                user_errors=[refused.error],
+            )
+        return CreateInvoiceInCrmPayload(
+            erp_invoice=_doc(outcome, "erpInvoice"),
+            crm_invoice=_doc(outcome, "crmInvoice"),
+            crm_order=_doc(outcome, "crmOrder"),
+            workflow_instance=_instance(outcome),
+            user_errors=_errors(outcome),
+        )
+
+
+async def _enqueue(info: Info, job: str, *args: str) -> None:
+    """Hand work to the background jobs by name; their periodic scan catches anything a
+    lost enqueue misses."""
+    try:
+        await info.context.services.redis.enqueue_job(job, *args, _job_id=f"{job}:{args[0]}")
+    except Exception:  # Redis down: the scan picks the document up later
+        log.warning("could not enqueue %s for %s", job, args[0], exc_info=True)
