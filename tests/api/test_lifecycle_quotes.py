@@ -15,6 +15,7 @@ from gateway.services import Services
 from gateway.settings import Settings
 from gateway.sync.incremental import run_incremental
 from tests.api.lifecycle_support import mutate, ok
+from tests.api.support import data
 from tests.support_sandbox import SandboxHandle
 from tests.workflows.support import (
     LONG_TEXT,
@@ -288,3 +289,35 @@ async def test_inputs_and_dependencies_are_checked_before_any_write(
     assert error["code"] == "DEPENDENCY_NOT_COUPLED"
     assert "ITEM-PRODUCT" in error["message"]
     assert writes(await sandbox.stats()) == 0
+
+
+async def test_workflow_instances_show_their_steps_and_what_they_created(
+    api: httpx.AsyncClient, world: World
+) -> None:
+    quote = await world.quote("Instances", lines=1)
+    submitted = await ok(api, "submitQuote", crmQuoteId=quote.id)
+    instance_id = submitted["workflowInstance"]["id"]
+    fields = "id key operation status generation created steps { name status result }"
+    one = (
+        await data(
+            api, f"query ($id: ID!) {{ workflowInstance(id: $id) {{ {fields} }} }}", id=instance_id
+        )
+    )["workflowInstance"]
+    assert one["operation"] == "submitQuote"
+    assert one["key"] == f"submitQuote:crmQuoteId={quote.id}#1"
+    assert one["created"] == {"erpQuote": submitted["erpQuote"]["id"]}
+    assert [step["name"] for step in one["steps"]] == [
+        "check",
+        "lock-crm-quote",
+        "create-erp-quote",
+        "create-erp-quote-lines",
+        "couple-quotes",
+        "result",
+    ]
+    assert {step["status"] for step in one["steps"]} == {"DONE"}
+    listed = await data(
+        api,
+        "query ($op: String) { workflowInstances(operation: $op) { edges { node { id } } } }",
+        op="submitQuote",
+    )
+    assert [edge["node"]["id"] for edge in listed["workflowInstances"]["edges"]] == [instance_id]

@@ -12,7 +12,10 @@ import orjson
 import pytest
 
 from gateway.settings import Settings
+from gateway.workflows.engine import Engine
 from gateway.workflows.instances import StepStatus, WorkflowStatus, WorkflowStore
+from gateway.workflows.registry import DEFINITIONS
+from tests.support_sandbox import SandboxHandle
 from tests.workflows.support import Systems, World, environment, run_burst_worker
 
 pytestmark = pytest.mark.slow
@@ -103,3 +106,37 @@ async def test_a_killed_submission_is_resumed_without_duplicates(
     assert crm_quote["statuscode"] == 100000000  # Submitted
     coupling = (await world.services.couplings.by_ids("SALESQUOTE", "crm", [quote.id]))[quote.id]
     assert coupling.erp.id == erp_quote["id"]
+
+
+async def test_an_unavailable_erp_leaves_the_instance_to_the_worker(
+    world: World,
+    check: Systems,
+    lifecycle_settings: Settings,
+    sandbox: SandboxHandle,
+) -> None:
+    quote = await world.quote("During an outage", lines=1)
+    await sandbox.set_faults(fail_next={"count": 1, "status": 503}, apis=["bc"])
+    engine = Engine(world.services, actor="test")
+    outcome = await engine.start(DEFINITIONS["submitQuote"], {"crmQuoteId": quote.id})
+    assert outcome.refusal is not None
+    assert outcome.refusal.code == "UPSTREAM_UNAVAILABLE"
+    assert outcome.instance is not None
+    assert outcome.instance.status is WorkflowStatus.RUNNING
+    steps = {step.name: step.status for step in outcome.instance.steps}
+    assert steps == {
+        "check": StepStatus.DONE,
+        "lock-crm-quote": StepStatus.DONE,
+        "create-erp-quote": StepStatus.FAILED,
+    }
+    await sandbox.clear_faults()
+
+    worker = await run_burst_worker(lifecycle_settings, "resume_workflows")
+    assert worker.jobs_complete == 1
+    store = WorkflowStore(world.services.db)
+    resumed = await store.get(outcome.instance.id or "")
+    assert resumed is not None
+    assert resumed.status is WorkflowStatus.SUCCEEDED, resumed.message
+    found = await check.erp(
+        "salesQuotes", **{"$filter": "externalDocumentNumber eq 'During an outage'"}
+    )
+    assert len(found["value"]) == 1
