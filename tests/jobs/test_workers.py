@@ -25,6 +25,10 @@ async def started(worker: Worker) -> bool:
     return "services" in worker.ctx
 
 
+async def completed(first: Worker, second: Worker, jobs: int) -> bool:
+    return first.jobs_complete + second.jobs_complete >= jobs
+
+
 async def finished(services: Services, run_ids: list[str]) -> list[SyncRun] | None:
     runs = await SyncRunRepository(services.db).get_many(run_ids)
     if all(run is not None and run.status.finished for run in runs):
@@ -61,10 +65,14 @@ async def test_two_workers_never_run_one_mapping_twice_at_once(
     ):
         await wait_for(lambda: started(first), what="the first worker's start")
         await wait_for(lambda: started(second), what="the second worker's start")
+        # Slow answers keep the first run going until the other worker has taken its job.
+        await sandbox.set_faults(latency_ms=300)
         both = [await scheduled_run(services), await scheduled_run(services)]
         for run_id in both:
             await enqueue(services.redis, run_id, "scheduled", 1)
         runs = await wait_for(lambda: finished(services, both), what="both runs")
+        await wait_for(lambda: completed(first, second, 2), what="both jobs")
+        await sandbox.clear_faults()
 
         assert (first.jobs_complete, second.jobs_complete) == (1, 1)
         by_status = {run.status: run for run in runs}
@@ -81,7 +89,7 @@ async def test_two_workers_never_run_one_mapping_twice_at_once(
         await enqueue(services.redis, other, "scheduled", 1)
         again = await wait_for(lambda: finished(services, [full.id or "", other]), what="runs")
         assert {run.status for run in again} <= {RunStatus.SUCCEEDED, RunStatus.CANCELLED}
-        assert (first.jobs_complete + second.jobs_complete) == 4
+        await wait_for(lambda: completed(first, second, 4), what="four jobs")
 
     await assert_synchronized_once(services, sandbox)
     intervals = sorted((await write_intervals(services)).values())
