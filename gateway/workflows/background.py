@@ -10,15 +10,16 @@
   as Billed, and their orders become Invoiced (`createInvoiceInCrm`).
 
 The scans read only what changed since their last pass (a modified-on watermark per scan,
-kept in `workflow_scans`), and every document they act on goes through the workflow with its
-key, so a document read twice is acted on once.
+kept in `workflow_scans`; a first pass looks back a day), and every document they act on goes
+through the workflow with its key, so a document read twice is acted on once. A system that
+does not answer stops a scan without moving its watermark.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.base import Connector, Page, Record
@@ -34,6 +35,22 @@ WORKER = "worker"
 SCANS = "workflow_scans"
 _PAGE = 200
 _RESUME_BATCH = 50
+# A scan's first pass looks back this far: documents activated or submitted long before
+# automatic processing was turned on are left to the mutations.
+FIRST_LOOK_BACK = timedelta(days=1)
+
+
+class ScanInterruptedError(Exception):
+    """A system did not answer for a document: stop, and read the same documents next time."""
+
+
+def _started(outcome: Outcome) -> int:
+    """1 if the call did work now; raises when a system was unavailable before it began."""
+    refusal = outcome.refusal
+    if refusal is not None and refusal.code == "UPSTREAM_UNAVAILABLE" and outcome.instance is None:
+        raise ScanInterruptedError(refusal.message)
+    return int(refusal is None and not outcome.replayed)
+
 
 Handler = Callable[[list[Record]], Awaitable[int]]
 
@@ -64,7 +81,7 @@ async def process_activated_quotes(services: Services) -> int:
         done = 0
         for record in records:
             outcome = await engine.start(operation, {"crmQuoteId": record.id})
-            done += int(outcome.refusal is None and not outcome.replayed)
+            done += _started(outcome)
         return done
 
     assert services.crm is not None
@@ -93,7 +110,7 @@ async def create_submitted_orders(services: Services) -> int:
             if record.id in coupled:
                 continue
             outcome = await engine.start(operation, {"crmOrderId": record.id})
-            done += int(outcome.refusal is None and not outcome.replayed)
+            done += _started(outcome)
             if outcome.refusal is not None:
                 log.info("order %s not created in the ERP: %s", record.id, outcome.refusal)
         return done
@@ -126,7 +143,7 @@ async def invoice_posted_orders(services: Services) -> int:
             if record.id in known or str(record.values.get("orderId")) not in from_crm:
                 continue
             outcome = await engine.start(operation, {"erpInvoiceId": record.id})
-            done += int(outcome.refusal is None and not outcome.replayed)
+            done += _started(outcome)
         return done
 
     assert services.erp is not None
@@ -163,24 +180,27 @@ async def _scan(
     page by page, then move the watermark to the newest one seen."""
     scans = services.db[SCANS]
     stored: dict[str, Any] | None = await scans.find_one({"_id": name})
-    since: datetime | None = stored.get("since") if stored else None
+    since: datetime = stored["since"] if stored else datetime.now(UTC) - FIRST_LOOK_BACK
     modified = connector.entities()[entity].modified_field
     assert modified is not None
-    query = all_of(condition, Compare(modified, "ge", since) if since else None)
+    query = all_of(condition, Compare(modified, "ge", since))
     newest, cursor, done = since, None, 0
     while True:
         page = await connector.query(
             entity, query, Page(size=_PAGE, cursor=cursor), order_by=[f"{modified} asc"]
         )
-        if page.records:
-            done += await handle(page.records)
+        try:
+            done += await handle(page.records) if page.records else 0
+        except ScanInterruptedError as exc:
+            log.warning("scan %s stopped (%s); it reads the same documents next time", name, exc)
+            return done
         for record in page.records:
-            if record.modified_on is not None and (newest is None or record.modified_on > newest):
+            if record.modified_on is not None and record.modified_on > newest:
                 newest = record.modified_on
         cursor = page.next_cursor
         if cursor is None:
             break
-    if newest is not None and newest != since:
+    if newest != since:
         await scans.update_one({"_id": name}, {"$set": {"since": newest}}, upsert=True)
     return done
 

@@ -216,7 +216,12 @@ class Engine:
                 instance, WorkflowStatus.FAILED, message=str(error), code=refusal.code
             )
             return Outcome(finished, refusal)
-        after, _ = await _observe(definition, ctx, dict(instance.input))
+        try:
+            after, _ = await _observe(definition, ctx, dict(instance.input))
+        except Exception as exc:  # the work is done; only the final look failed
+            if connector_error(exc) is None:
+                raise
+            after = None
         finished = await self.store.finish(
             instance, WorkflowStatus.SUCCEEDED, documents={**documents, AFTER: after}
         )

@@ -79,9 +79,7 @@ def _code_name(code: Any) -> str:
     return str(code.value) if isinstance(code, Enum) else str(code)
 
 
-async def _record(
-    info: Info, arguments: dict[str, Any], outcome: Outcome, started: float
-) -> None:
+async def _record(info: Info, arguments: dict[str, Any], outcome: Outcome, started: float) -> None:
     duration_ms = round((time.perf_counter() - started) * 1000, 3)
     try:
         context = info.context
