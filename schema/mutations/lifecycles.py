@@ -7,7 +7,8 @@ instance and creates nothing twice."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -21,6 +22,7 @@ from schema.permissions import requires
 from schema.types.lifecycles import LifecycleDocument, WorkflowInstance
 
 log = logging.getLogger(__name__)
+P = TypeVar("P")
 
 
 @strawberry.input(description="A quote, by its CRM id or by the id of its coupled ERP quote.")
@@ -223,19 +225,29 @@ def _doc(outcome: Outcome, name: str) -> LifecycleDocument | None:
     return LifecycleDocument.of(outcome.documents.get(name))
 
 
-async def _quote(info: Info, operation: str, input: QuoteInput, payload: type[QuotePayload]) -> Any:
+_QUOTE_DOCUMENTS = {"crm_quote": "crmQuote", "erp_quote": "erpQuote"}
+
+
+async def _act(
+    info: Info,
+    operation: str,
+    payload: Callable[..., P],
+    data: Callable[[], dict[str, Any]],
+    documents: Mapping[str, str],
+) -> P:
+    """Run the operation's workflow and answer its payload: each field of `documents` (payload
+    field -> workflow document) with what was acted on, or the refusal and no documents."""
     try:
-        outcome = await _start(info, operation, _quote_input(info, input))
+        outcome = await _start(info, operation, data())
     except _RefusedError as refused:
-        return payload(
-            crm_quote=None, erp_quote=None, workflow_instance=None, user_errors=[refused.error]
-        )
-    return payload(
-        crm_quote=_doc(outcome, "crmQuote"),
-        erp_quote=_doc(outcome, "erpQuote"),
-        workflow_instance=_instance(outcome),
-        user_errors=_errors(outcome),
-    )
+        empty = dict.fromkeys(documents)
+        return payload(**empty, workflow_instance=None, user_errors=[refused.error])
+    found = {field: _doc(outcome, name) for field, name in documents.items()}
+    return payload(**found, workflow_instance=_instance(outcome), user_errors=_errors(outcome))
+
+
+async def _quote(info: Info, operation: str, input: QuoteInput, payload: Callable[..., P]) -> P:
+    return await _act(info, operation, payload, lambda: _quote_input(info, input), _QUOTE_DOCUMENTS)
 
 
 _QUOTE = requires(Role.INTEGRATOR)
@@ -251,16 +263,14 @@ class LifecycleMutation:
         "updated.",
     )
     async def submit_quote(self, info: Info, input: SubmitQuoteInput) -> SubmitQuotePayload:
-        result: SubmitQuotePayload = await _quote(info, "submitQuote", input, SubmitQuotePayload)
-        return result
+        return await _quote(info, "submitQuote", input, SubmitQuotePayload)
 
     @strawberry.mutation(
         permission_classes=_QUOTE,
         description="Approve a submitted quote in the ERP; the CRM quote becomes Approved in ERP.",
     )
     async def approve_quote(self, info: Info, input: ApproveQuoteInput) -> ApproveQuotePayload:
-        result: ApproveQuotePayload = await _quote(info, "approveQuote", input, ApproveQuotePayload)
-        return result
+        return await _quote(info, "approveQuote", input, ApproveQuotePayload)
 
     @strawberry.mutation(
         permission_classes=_QUOTE,
@@ -268,8 +278,7 @@ class LifecycleMutation:
         "and editable again.",
     )
     async def reject_quote(self, info: Info, input: RejectQuoteInput) -> RejectQuotePayload:
-        result: RejectQuotePayload = await _quote(info, "rejectQuote", input, RejectQuotePayload)
-        return result
+        return await _quote(info, "rejectQuote", input, RejectQuotePayload)
 
     @strawberry.mutation(
         permission_classes=_QUOTE,
@@ -277,9 +286,7 @@ class LifecycleMutation:
         "automatic quote processing on, the background jobs then send it to the ERP.",
     )
     async def activate_quote(self, info: Info, input: ActivateQuoteInput) -> ActivateQuotePayload:
-        result: ActivateQuotePayload = await _quote(
-            info, "activateQuote", input, ActivateQuotePayload
-        )
+        result = await _quote(info, "activateQuote", input, ActivateQuotePayload)
         services = info.context.services
         if services.settings.auto_process_quotes and result.crm_quote is not None:
             await _enqueue(info, "process_quote", str(result.crm_quote.id))
@@ -291,8 +298,7 @@ class LifecycleMutation:
         "create it there, or archive the previous version before updating it.",
     )
     async def process_quote(self, info: Info, input: ProcessQuoteInput) -> ProcessQuotePayload:
-        result: ProcessQuotePayload = await _quote(info, "processQuote", input, ProcessQuotePayload)
-        return result
+        return await _quote(info, "processQuote", input, ProcessQuotePayload)
 
     @strawberry.mutation(
         permission_classes=_QUOTE,
@@ -300,15 +306,11 @@ class LifecycleMutation:
         "A quote never submitted is created in the ERP first.",
     )
     async def mark_quote_won(self, info: Info, input: MarkQuoteWonInput) -> MarkQuoteWonPayload:
-        result: MarkQuoteWonPayload = await _quote(info, "markQuoteWon", input, MarkQuoteWonPayload)
-        return result
+        return await _quote(info, "markQuoteWon", input, MarkQuoteWonPayload)
 
     @strawberry.mutation(permission_classes=_QUOTE, description="Close an active quote as Lost.")
     async def mark_quote_lost(self, info: Info, input: MarkQuoteLostInput) -> MarkQuoteLostPayload:
-        result: MarkQuoteLostPayload = await _quote(
-            info, "markQuoteLost", input, MarkQuoteLostPayload
-        )
-        return result
+        return await _quote(info, "markQuoteLost", input, MarkQuoteLostPayload)
 
     @strawberry.mutation(
         permission_classes=_QUOTE,
@@ -316,8 +318,7 @@ class LifecycleMutation:
         "is archived before it is updated from the revision and coupled to it.",
     )
     async def revise_quote(self, info: Info, input: ReviseQuoteInput) -> ReviseQuotePayload:
-        result: ReviseQuotePayload = await _quote(info, "reviseQuote", input, ReviseQuotePayload)
-        return result
+        return await _quote(info, "reviseQuote", input, ReviseQuotePayload)
 
     @strawberry.mutation(
         permission_classes=_QUOTE,
@@ -327,25 +328,12 @@ class LifecycleMutation:
     async def transfer_quote_to_project(
         self, info: Info, input: TransferQuoteToProjectInput
     ) -> TransferQuoteToProjectPayload:
-        try:
-            data = {**_quote_input(info, input), "synchronizeToCrm": input.synchronize_to_crm}
-            outcome = await _start(info, "transferQuoteToProject", data)
-        except _RefusedError as refused:
-            return TransferQuoteToProjectPayload(
-                crm_quote=None,
-                erp_quote=None,
-                erp_project=None,
-                crm_project=None,
-                workflow_instance=None,
-                user_errors=[refused.error],
-            )
-        return TransferQuoteToProjectPayload(
-            crm_quote=_doc(outcome, "crmQuote"),
-            erp_quote=_doc(outcome, "erpQuote"),
-            erp_project=_doc(outcome, "erpProject"),
-            crm_project=_doc(outcome, "crmProject"),
-            workflow_instance=_instance(outcome),
-            user_errors=_errors(outcome),
+        def data() -> dict[str, Any]:
+            return {**_quote_input(info, input), "synchronizeToCrm": input.synchronize_to_crm}
+
+        documents = {**_QUOTE_DOCUMENTS, "erp_project": "erpProject", "crm_project": "crmProject"}
+        return await _act(
+            info, "transferQuoteToProject", TransferQuoteToProjectPayload, data, documents
         )
 
     @strawberry.mutation(
@@ -356,18 +344,12 @@ class LifecycleMutation:
     async def create_sales_order_in_erp(
         self, info: Info, input: CreateSalesOrderInErpInput
     ) -> CreateSalesOrderInErpPayload:
-        try:
-            data = {"crmOrderId": _id(info, "crm", input.crm_order_id, "crmOrderId")}
-            outcome = await _start(info, "createSalesOrderInErp", data)
-        except _RefusedError as refused:
-            return CreateSalesOrderInErpPayload(
-                crm_order=None, erp_order=None, workflow_instance=None, user_errors=[refused.error]
-            )
-        return CreateSalesOrderInErpPayload(
-            crm_order=_doc(outcome, "crmOrder"),
-            erp_order=_doc(outcome, "erpOrder"),
-            workflow_instance=_instance(outcome),
-            user_errors=_errors(outcome),
+        return await _act(
+            info,
+            "createSalesOrderInErp",
+            CreateSalesOrderInErpPayload,
+            lambda: {"crmOrderId": _id(info, "crm", input.crm_order_id, "crmOrderId")},
+            {"crm_order": "crmOrder", "erp_order": "erpOrder"},
         )
 
     @strawberry.mutation(
@@ -378,23 +360,12 @@ class LifecycleMutation:
     async def create_invoice_in_crm(
         self, info: Info, input: CreateInvoiceInCrmInput
     ) -> CreateInvoiceInCrmPayload:
-        try:
-            data = {"erpInvoiceId": _id(info, "erp", input.erp_invoice_id, "erpInvoiceId")}
-            outcome = await _start(info, "createInvoiceInCrm", data)
-        except _RefusedError as refused:
-            return CreateInvoiceInCrmPayload(
-                erp_invoice=None,
-                crm_invoice=None,
-                crm_order=None,
-                workflow_instance=None,
-                user_errors=[refused.error],
-            )
-        return CreateInvoiceInCrmPayload(
-            erp_invoice=_doc(outcome, "erpInvoice"),
-            crm_invoice=_doc(outcome, "crmInvoice"),
-            crm_order=_doc(outcome, "crmOrder"),
-            workflow_instance=_instance(outcome),
-            user_errors=_errors(outcome),
+        return await _act(
+            info,
+            "createInvoiceInCrm",
+            CreateInvoiceInCrmPayload,
+            lambda: {"erpInvoiceId": _id(info, "erp", input.erp_invoice_id, "erpInvoiceId")},
+            {"erp_invoice": "erpInvoice", "crm_invoice": "crmInvoice", "crm_order": "crmOrder"},
         )
 
 
