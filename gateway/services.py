@@ -16,7 +16,7 @@ from redis.asyncio import ConnectionPool
 
 from adapters.base import Connector
 from gateway.connectors import build_crm, build_erp
-from gateway.mappings.defaults import business_central_defaults, defaults_for
+from gateway.mappings.defaults import business_central_defaults, defaults_for, tryton_defaults
 from gateway.mappings.model import TableMapping
 from gateway.mappings.store import MappingRepository
 from gateway.settings import ErpKind, Settings
@@ -89,7 +89,9 @@ def default_mappings(services: Services) -> list[TableMapping]:
     if services.erp is None or services.crm is None:
         return []
     defaults = (
-        business_central_defaults() if services.settings.erp is ErpKind.BUSINESS_CENTRAL else []
+        tryton_defaults()
+        if services.settings.erp is ErpKind.TRYTON
+        else business_central_defaults()
     )
     return defaults_for(
         defaults,

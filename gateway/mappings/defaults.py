@@ -1,4 +1,4 @@
-"""The default table mappings between Business Central and Dynamics 365 Sales.
+"""The default table mappings between the ERP (Business Central, Tryton) and Dynamics 365 Sales.
 
 Directions and dependencies follow the integration table of the Microsoft setup guide:
 accounts ↔ customers and contacts ↔ contacts both ways; users → salespeople from the CRM;
@@ -291,6 +291,208 @@ def business_central_defaults() -> list[TableMapping]:
             depends_on=("CUSTOMER",),
             coupled_through="CUSTOMER",
             description="The ERP's figures of coupled customers → their accounts.",
+            fields=(
+                row("balance", CRM_BALANCE, TO_CRM),
+                row("totalSalesExcludingTax", CRM_TOTAL_SALES, TO_CRM),
+                row("overdueAmount", CRM_OVERDUE, TO_CRM),
+            ),
+        ),
+    ]
+
+
+def tryton_defaults() -> list[TableMapping]:
+    """The same integration with Tryton as the ERP (parties, sales, invoices).
+
+    Tryton references other records by id, so every lookup goes by id. Tryton has no
+    salesperson on a party and its employees are read-only, so there is no SALESPEOPLE; units,
+    currencies and products go to the CRM; a sale is a quote in draft, quotation or cancelled,
+    and a sales order from confirmation on; posted customer invoices go to the CRM.
+    """
+    return [
+        TableMapping(
+            name="CURRENCY",
+            erp_entity="currency",
+            crm_entity="currency",
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            erp_key_field="code",
+            crm_key_field="isocurrencycode",
+            crm_template={"exchangerate": 1.0, "currencyprecision": 2},
+            description="Currencies → transaction currencies.",
+            fields=(
+                row("code", "isocurrencycode", TO_CRM),
+                row("name", "currencyname", TO_CRM),
+                row("symbol", "currencysymbol", TO_CRM),
+            ),
+        ),
+        TableMapping(
+            name="UNIT OF MEASURE",
+            erp_entity="unit_of_measure",
+            crm_entity="unit_group",
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            erp_key_field="symbol",
+            crm_key_field="name",
+            description="Units of measure → unit groups; couple them before products.",
+            fields=(
+                row("symbol", "name", TO_CRM),
+                row("name", "baseuomname", TO_CRM),
+            ),
+        ),
+        TableMapping(
+            name="CUSTOMER",
+            erp_entity="customer",
+            crm_entity="account",
+            direction=BOTH,
+            depends_on=("CURRENCY",),
+            conflict_policy=ConflictPolicy.NEWEST_WINS,
+            erp_key_field="code",
+            crm_key_field="accountnumber",
+            description="Parties ↔ accounts (e-mail, phone and website are contact mechanisms).",
+            fields=(
+                row("name", "name", transform="trim"),
+                row("code", "accountnumber", TO_CRM),
+                row("email", "emailaddress1"),
+                row("phone", "telephone1"),
+                row("website", "websiteurl"),
+                row("street", "address1_line1"),
+                row("city", "address1_city"),
+                row("postal_code", "address1_postalcode"),
+                row("country_code", "address1_country", TO_CRM),
+                row(
+                    "currency",
+                    "_transactioncurrencyid_value",
+                    TO_CRM,
+                    lookup=by_id("CURRENCY"),
+                ),
+            ),
+        ),
+        TableMapping(
+            name="CONTACT",
+            erp_entity="contact",
+            crm_entity="contact",
+            direction=BOTH,
+            depends_on=("CUSTOMER",),
+            erp_filter={"type": "email"},
+            description=(
+                "A party's named e-mail mechanisms ↔ contacts of its account: the name says "
+                "who, the mechanism holds the e-mail."
+            ),
+            fields=(
+                row("name", "firstname", TO_CRM, transform="first_word"),
+                row("name", "lastname", TO_CRM, transform="last_words"),
+                row("name", "fullname", FROM_CRM),
+                row("email", "emailaddress1"),
+                row("party", "_parentcustomerid_value", lookup=by_id("CUSTOMER")),
+            ),
+        ),
+        TableMapping(
+            name="ITEM-PRODUCT",
+            erp_entity="item",
+            crm_entity="product",
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            depends_on=("UNIT OF MEASURE",),
+            erp_key_field="code",
+            crm_key_field="productnumber",
+            erp_filter={"salable": True},
+            crm_template={"quantitydecimal": 2},
+            description="Salable products → products, after units of measure.",
+            fields=(
+                row("code", "productnumber", TO_CRM),
+                row("name", "name", TO_CRM),
+                row("list_price", "price", TO_CRM),
+                row("cost_price", "standardcost", TO_CRM),
+                row(
+                    "default_uom",
+                    "_defaultuomscheduleid_value",
+                    TO_CRM,
+                    lookup=by_id("UNIT OF MEASURE"),
+                ),
+            ),
+        ),
+        TableMapping(
+            name="SALESQUOTE",
+            erp_entity="quote",
+            crm_entity="quote",
+            direction=FROM_CRM,
+            depends_on=("CUSTOMER", "CURRENCY", "ITEM-PRODUCT"),
+            conflict_policy=ConflictPolicy.CRM_WINS,
+            erp_key_field="number",
+            crm_key_field="quotenumber",
+            description=(
+                "CRM quotes → Tryton sales in quotation (created by the quote workflows, with "
+                "their lines); the CRM quote's number is the sale's reference."
+            ),
+            fields=(
+                row("reference", "quotenumber", FROM_CRM),
+                row("description", "name", FROM_CRM),
+                row("party", "_customerid_value", FROM_CRM, lookup=by_id("CUSTOMER")),
+                row(
+                    "currency",
+                    "_transactioncurrencyid_value",
+                    FROM_CRM,
+                    lookup=by_id("CURRENCY"),
+                ),
+            ),
+        ),
+        TableMapping(
+            name="SALESORDER-ORDER",
+            erp_entity="sales_order",
+            crm_entity="sales_order",
+            direction=BOTH,
+            depends_on=("CUSTOMER", "CURRENCY", "ITEM-PRODUCT"),
+            conflict_policy=ConflictPolicy.CRM_WINS,
+            erp_key_field="number",
+            crm_key_field="ordernumber",
+            crm_filter={"statecode": 1},
+            description="Submitted CRM orders → confirmed Tryton sales.",
+            fields=(
+                row("reference", "ordernumber", FROM_CRM),
+                row("description", "name", FROM_CRM),
+                row("party", "_customerid_value", FROM_CRM, lookup=by_id("CUSTOMER")),
+                row(
+                    "currency",
+                    "_transactioncurrencyid_value",
+                    FROM_CRM,
+                    lookup=by_id("CURRENCY"),
+                ),
+            ),
+        ),
+        TableMapping(
+            name="POSTEDSALESINV-INV",
+            erp_entity="invoice",
+            crm_entity="invoice",
+            direction=TO_CRM,
+            depends_on=("CUSTOMER", "CURRENCY"),
+            erp_key_field="number",
+            crm_key_field="invoicenumber",
+            erp_filter={"state": "posted"},
+            description="Posted customer invoices → CRM invoices (Billed).",
+            fields=(
+                row("number", "invoicenumber", TO_CRM),
+                row("number", "name", TO_CRM),
+                row("party", "_customerid_value", TO_CRM, lookup=by_id("CUSTOMER")),
+                row(
+                    "currency",
+                    "_transactioncurrencyid_value",
+                    TO_CRM,
+                    lookup=by_id("CURRENCY"),
+                ),
+                row("total_amount", "totalamount", TO_CRM),
+            ),
+        ),
+        TableMapping(
+            name="CUSTOMER-STATISTICS",
+            erp_entity="customer_statistics",
+            crm_entity="account",
+            direction=TO_CRM,
+            depends_on=("CUSTOMER",),
+            coupled_through="CUSTOMER",
+            description=(
+                "Tryton's receivables of coupled parties → their accounts (balance: receivable; "
+                "overdue: receivable due today or before)."
+            ),
             fields=(
                 row("balance", CRM_BALANCE, TO_CRM),
                 row("totalSalesExcludingTax", CRM_TOTAL_SALES, TO_CRM),
