@@ -1,0 +1,100 @@
+"""What a benchmark run is asked to do: which scenarios, at which sizes, how many times.
+
+Sizes have names (`--size sync=10000`); a bare number sets the synchronization size, and the
+scale run follows at ten times it unless given. `--quick` shrinks everything to smoke-test the
+harness in a minute or two; its figures are not meant to be reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+# Defaults fit the whole run in under ten minutes on a 2-core machine. The scale run's named
+# size (100,000 records) is available through `--size scale=100000`; see bench/README.md.
+DEFAULT_SIZES: dict[str, int] = {
+    "page_accounts": 1000,  # accounts (all coupled) behind the statistics page
+    "page_size": 100,  # rows per statistics page
+    "page_requests": 160,  # requests per measurement at concurrency 16 (a quarter at 1)
+    "overhead_rows": 100,  # rows of the in-process GraphQL page
+    "overhead_iterations": 200,  # executions per measurement
+    "sync": 10_000,  # customers of the full synchronization
+    "scale": 50_000,  # customers of the memory-under-scale run
+    "changes": 10_000,  # records of the connector's change read
+    "bulk": 1_000,  # records of the connector's bulk update
+    "latency_samples": 3,  # changes timed through the job scheduler
+}
+
+QUICK_SIZES: dict[str, int] = {
+    "page_accounts": 300,
+    "page_size": 100,
+    "page_requests": 48,
+    "overhead_rows": 100,
+    "overhead_iterations": 40,
+    "sync": 1_000,
+    "scale": 3_000,
+    "changes": 2_000,
+    "bulk": 200,
+    "latency_samples": 1,
+}
+
+
+class OptionError(ValueError):
+    """A command-line option is wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    page_accounts: int
+    page_size: int
+    page_requests: int
+    overhead_rows: int
+    overhead_iterations: int
+    sync: int
+    scale: int
+    changes: int
+    bulk: int
+    latency_samples: int
+
+    @classmethod
+    def parse(cls, given: list[str], *, quick: bool) -> Sizes:
+        values = dict(QUICK_SIZES if quick else DEFAULT_SIZES)
+        named: dict[str, int] = {}
+        for item in given:
+            name, sep, text = item.partition("=")
+            if not sep:
+                name, text = "sync", item
+            name = name.strip().replace("-", "_")
+            if name not in values:
+                known = ", ".join(sorted(values))
+                raise OptionError(f"--size {item!r}: unknown size {name!r} (known: {known})")
+            try:
+                number = int(text.replace("_", ""))
+            except ValueError:
+                raise OptionError(f"--size {item!r}: {text!r} is not a whole number") from None
+            if number < 1:
+                raise OptionError(f"--size {item!r}: must be at least 1")
+            named[name] = number
+        if "sync" in named and "scale" not in named:
+            named["scale"] = 10 * named["sync"]
+        values.update(named)
+        if values["page_size"] > 200:
+            raise OptionError("--size page_size: at most 200 (the API's largest page)")
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Options:
+    scenarios: list[str]
+    sizes: Sizes
+    repeat: int
+    quick: bool
+    results_dir: Path
+    profile: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def with_sizes(self, **changes: int) -> Options:
+        return replace(self, sizes=replace(self.sizes, **changes))

@@ -1,0 +1,137 @@
+"""Scenario 2 — the cost of the GraphQL layer alone: the statistics page executed in-process
+over backends answered from memory, against the same JSON built by hand from the same data.
+
+Both sides read the same `MemoryConnector`s and the same in-memory couplings, make the same
+connector calls and end with `orjson.dumps` of the whole answer; the difference is strawberry
+(parsing, validation, the security extensions, resolvers, serialisation of the result) and our
+schema code. Each measurement alternates blocks of both; the result is the median time per page.
+A pyinstrument profile of the schema's side says where its time goes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bench.environment import Environment
+from bench.memory_world import MemoryWorld, build_world
+from bench.options import Options
+from bench.page_baseline import PAGE_QUERY, read_page
+from bench.profiling import profile_calls
+from bench.results import ScenarioResult, latency_summary, median
+from gateway.auth.roles import Caller, Role
+from schema import build_schema
+from schema.context import Context
+
+NAME = "graphql-overhead"
+TITLE = "GraphQL layer in-process over memory backends (schema vs hand-built JSON)"
+LIMIT = 10.0
+BLOCK = 10  # executions of one side before the other takes its turn
+
+Call = Callable[[], Awaitable[bytes]]
+
+
+def _request() -> Request:
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/graphql",
+        "headers": [],
+        "query_string": b"",
+        "client": ("127.0.0.1", 0),
+        "state": {},
+    }
+    return Request(scope)
+
+
+def calls(world: MemoryWorld, environment: Environment, rows: int) -> tuple[Call, Call]:
+    """The schema's execution of the page and the hand-built page, as JSON bytes."""
+    values = environment.gateway_values("bench_overhead")
+    schema = build_schema(environment.settings(values))
+    caller = Caller(key_id="bench", name="bench", role=Role.READER)
+    variables = {"first": rows, "after": None}
+
+    async def gateway() -> bytes:
+        context = Context(
+            request=_request(), response=Response(), services=world.services, caller=caller
+        )
+        result = await schema.execute(PAGE_QUERY, variable_values=variables, context_value=context)
+        if result.errors:
+            raise RuntimeError(f"the schema answered errors: {result.errors}")
+        return orjson.dumps({"data": result.data})
+
+    async def baseline() -> bytes:
+        page = await read_page(world.crm, world.erp, world.couplings, first=rows, after=None)
+        return orjson.dumps(page)
+
+    return gateway, baseline
+
+
+async def _timed(call: Call, times: list[float], count: int) -> None:
+    for _ in range(count):
+        started = time.perf_counter()
+        await call()
+        times.append(time.perf_counter() - started)
+
+
+def _same_page(ours: bytes, theirs: bytes) -> bool:
+    page: dict[str, Any] = orjson.loads(ours)["data"]["accounts"]
+    hand: dict[str, Any] = orjson.loads(theirs)["data"]["accounts"]
+    return bool(page["edges"] == hand["edges"])
+
+
+async def run(environment: Environment, options: Options) -> ScenarioResult:
+    result = ScenarioResult(NAME, TITLE)
+    rows = options.sizes.overhead_rows
+    iterations = options.sizes.overhead_iterations
+    world = build_world(environment.settings(environment.gateway_values("bench_overhead")), rows)
+    try:
+        gateway, baseline = calls(world, environment, rows)
+        same = _same_page(await gateway(), await baseline())
+        result.check("baseline answers the same JSON", "identical edges", same, same)
+        medians: dict[str, list[float]] = {"gateway": [], "baseline": []}
+        samples: dict[str, list[float]] = {"gateway": [], "baseline": []}
+        for _ in range(options.repeat):
+            times: dict[str, list[float]] = {"gateway": [], "baseline": []}
+            await _timed(gateway, [], BLOCK)  # warm-up: caches, first-call imports
+            await _timed(baseline, [], BLOCK)
+            for _ in range(max(1, iterations // BLOCK)):
+                await _timed(gateway, times["gateway"], BLOCK)
+                await _timed(baseline, times["baseline"], BLOCK)
+            for name, measured in times.items():
+                medians[name].append(median(measured))
+                samples[name] += measured
+        result.compare(
+            f"time per page ({rows} rows, median)",
+            median(medians["gateway"]) * 1000,
+            median(medians["baseline"]) * 1000,
+            "ms",
+            limit=LIMIT,
+        )
+        result.figures["gateway"] = latency_summary(samples["gateway"])
+        result.figures["baseline"] = latency_summary(samples["baseline"])
+        result.figures["rows"] = rows
+        result.figures["fields_per_row"] = 13
+        result.figures["memory_calls_per_page"] = {
+            "crm": dict(world.crm.calls),
+            "erp": dict(world.erp.calls),
+        }
+        if options.profile:
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            result.figures["profile"] = await profile_calls(
+                gateway,
+                max(20, iterations // 2),
+                options.results_dir / f"profile-{NAME}-{stamp}.txt",
+            )
+        result.notes.append(
+            f"{iterations} executions per side and repetition in blocks of {BLOCK}, the sides "
+            f"taking turns; median per repetition, then the median of {options.repeat}."
+        )
+    finally:
+        await world.aclose()
+    return result
