@@ -6,11 +6,10 @@ import strawberry
 
 from adapters.base import Record
 from gateway.couplings.views import AccountView, account_search, contains_text
-from gateway.security.inputs import record_id
 from schema.context import Info
-from schema.loaders import CRM_ACCOUNTS, HOP_ERRORS
+from schema.loaders import CRM_ACCOUNTS
 from schema.pagination import page_request
-from schema.queries.listing import listing_connection, read_page, search_text
+from schema.queries.listing import listing_connection, one_node, read_page, search_text
 from schema.selection import selected
 from schema.types.accounts import Account, AccountConnection, prefetch
 
@@ -57,13 +56,13 @@ class AccountQuery:
 
     @strawberry.field(description="One CRM account by its CRM id; null if there is none.")
     async def account(self, info: Info, crm_id: strawberry.ID) -> Account | None:
-        loaders = info.context.loaders
-        try:
-            system = loaders.directory.crm().system
-        except HOP_ERRORS as exc:
-            raise loaders.hop_error(CRM_ACCOUNTS, exc) from None
-        key = str(record_id(system, crm_id, "crmId"))
-        (node,) = await Account.resolve_nodes(info=info, node_ids=[key])
-        if node is not None:
-            await prefetch(info, [node], selected(info))
-        return node  # type: ignore[no-any-return]
+        node: Account | None = await one_node(
+            info,
+            crm_id,
+            side="crm",
+            field="crmId",
+            hop=CRM_ACCOUNTS,
+            resolve=Account.resolve_nodes,
+            prefetch=prefetch,
+        )
+        return node

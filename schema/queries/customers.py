@@ -6,11 +6,10 @@ import strawberry
 
 from adapters.base import Record
 from gateway.couplings.views import CustomerView, contains_text, customer_search
-from gateway.security.inputs import record_id
 from schema.context import Info
 from schema.loaders import ERP_CUSTOMERS, HOP_ERRORS
 from schema.pagination import page_request
-from schema.queries.listing import listing_connection, read_page, search_text
+from schema.queries.listing import listing_connection, one_node, read_page, search_text
 from schema.selection import selected
 from schema.types.customers import Customer, CustomerConnection, prefetch
 
@@ -66,13 +65,13 @@ class CustomerQuery:
 
     @strawberry.field(description="One ERP customer by its ERP id; null if there is none.")
     async def customer(self, info: Info, erp_id: strawberry.ID) -> Customer | None:
-        loaders = info.context.loaders
-        try:
-            system = loaders.directory.erp().system
-        except HOP_ERRORS as exc:
-            raise loaders.hop_error(ERP_CUSTOMERS, exc) from None
-        key = str(record_id(system, erp_id, "erpId"))
-        (node,) = await Customer.resolve_nodes(info=info, node_ids=[key])
-        if node is not None:
-            await prefetch(info, [node], selected(info))
-        return node  # type: ignore[no-any-return]
+        node: Customer | None = await one_node(
+            info,
+            erp_id,
+            side="erp",
+            field="erpId",
+            hop=ERP_CUSTOMERS,
+            resolve=Customer.resolve_nodes,
+            prefetch=prefetch,
+        )
+        return node

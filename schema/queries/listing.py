@@ -6,8 +6,8 @@ the listing that made it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 from strawberry import relay
 
@@ -21,9 +21,11 @@ from gateway.security.inputs import (
     record_id,
     require_plain_text,
 )
+from schema.context import Info
 from schema.errors import InvalidArgumentError
 from schema.loaders import HOP_ERRORS, Hop, Loaders
 from schema.pagination import PageRequest, encode_cursor
+from schema.selection import Tree, selected
 
 N = TypeVar("N", bound=relay.Node)
 NOT_OURS = "not a cursor this API returned"
@@ -114,3 +116,27 @@ async def read_page(
     except HOP_ERRORS as exc:
         raise loaders.hop_error(hop, exc) from None
     return result, resume
+
+
+async def one_node(
+    info: Info,
+    raw_id: str,
+    *,
+    side: Literal["crm", "erp"],
+    field: str,
+    hop: Hop,
+    resolve: Callable[..., Awaitable[list[Any]]],
+    prefetch: Callable[[Info, Sequence[Any], Tree], Awaitable[None]],
+) -> Any:
+    """One account or customer by its id in its own system (`resolve` is its node type's
+    `resolve_nodes`), with the hops the query selects read as for a page; None if none."""
+    loaders = info.context.loaders
+    try:
+        connector = loaders.directory.crm() if side == "crm" else loaders.directory.erp()
+    except HOP_ERRORS as exc:
+        raise loaders.hop_error(hop, exc) from None
+    key = str(record_id(connector.system, raw_id, field))
+    (node,) = await resolve(info=info, node_ids=[key])
+    if node is not None:
+        await prefetch(info, [node], selected(info))
+    return node
