@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 import strawberry
 
 from gateway.auth.roles import Role
-from gateway.security.inputs import InputRejectedError, record_id
 from gateway.workflows.engine import Engine, Outcome
 from gateway.workflows.registry import DEFINITIONS
 from schema.context import Info
 from schema.errors import UserError, UserErrorCode, user_error
+from schema.inputs import InputRefusedError, side_record_id
 from schema.permissions import requires
 from schema.types.lifecycles import LifecycleDocument, WorkflowInstance
 
@@ -161,41 +161,15 @@ class CreateInvoiceInCrmPayload:
     user_errors: list[UserError]
 
 
-class _RefusedError(Exception):
-    def __init__(self, error: UserError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
 def _actor(info: Info) -> str:
     caller = info.context.caller
     return caller.name if caller is not None else "(anonymous)"
 
 
-def _id(info: Info, side: str, value: str | None, field: str) -> str | None:
-    if value is None:
-        return None
-    services = info.context.services
-    connector = services.erp if side == "erp" else services.crm
-    if connector is None:
-        raise _RefusedError(
-            user_error(
-                UserErrorCode.UPSTREAM_UNAVAILABLE,
-                f"the {side.upper()} connection is not configured",
-            )
-        )
-    try:
-        return str(record_id(connector.system, value, field))
-    except InputRejectedError as exc:
-        raise _RefusedError(
-            user_error(UserErrorCode.INVALID_INPUT, str(exc), "input", *exc.field)
-        ) from None
-
-
 def _quote_input(info: Info, input: QuoteInput) -> dict[str, Any]:
     return {
-        "crmQuoteId": _id(info, "crm", input.crm_quote_id, "crmQuoteId"),
-        "erpQuoteId": _id(info, "erp", input.erp_quote_id, "erpQuoteId"),
+        "crmQuoteId": side_record_id(info, "crm", input.crm_quote_id, "crmQuoteId"),
+        "erpQuoteId": side_record_id(info, "erp", input.erp_quote_id, "erpQuoteId"),
     }
 
 
@@ -239,7 +213,7 @@ async def _act(
     field -> workflow document) with what was acted on, or the refusal and no documents."""
     try:
         outcome = await _start(info, operation, data())
-    except _RefusedError as refused:
+    except InputRefusedError as refused:
         empty = dict.fromkeys(documents)
         return payload(**empty, workflow_instance=None, user_errors=[refused.error])
     found = {field: _doc(outcome, name) for field, name in documents.items()}
@@ -348,7 +322,7 @@ class LifecycleMutation:
             info,
             "createSalesOrderInErp",
             CreateSalesOrderInErpPayload,
-            lambda: {"crmOrderId": _id(info, "crm", input.crm_order_id, "crmOrderId")},
+            lambda: {"crmOrderId": side_record_id(info, "crm", input.crm_order_id, "crmOrderId")},
             {"crm_order": "crmOrder", "erp_order": "erpOrder"},
         )
 
@@ -364,7 +338,9 @@ class LifecycleMutation:
             info,
             "createInvoiceInCrm",
             CreateInvoiceInCrmPayload,
-            lambda: {"erpInvoiceId": _id(info, "erp", input.erp_invoice_id, "erpInvoiceId")},
+            lambda: {
+                "erpInvoiceId": side_record_id(info, "erp", input.erp_invoice_id, "erpInvoiceId")
+            },
             {"erp_invoice": "erpInvoice", "crm_invoice": "crmInvoice", "crm_order": "crmOrder"},
         )
 

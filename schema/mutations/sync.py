@@ -4,12 +4,14 @@ or user errors when it was refused before anything was written."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import strawberry
 
 from gateway.auth.roles import Role
 from gateway.mappings.model import Direction as CoreDirection
 from gateway.scheduling.queue import queue_full_synchronization, queue_synchronize_records
-from gateway.security.inputs import InputRejectedError, record_id, require_plain_text
+from gateway.security.inputs import InputRejectedError, require_plain_text
 from gateway.sync.bulk_now import MAX_RECORDS
 from gateway.sync.now import synchronize_now
 from gateway.sync.refusals import SyncRefusedError
@@ -17,6 +19,7 @@ from gateway.sync.retry import retry_sync_error
 from gateway.sync.statistics import update_account_statistics
 from schema.context import Info
 from schema.errors import UserError, UserErrorCode, user_error
+from schema.inputs import InputRefusedError, side_record_id
 from schema.permissions import requires
 from schema.queries.sync import own_id
 from schema.types.enums import Direction
@@ -84,12 +87,6 @@ class UpdateAccountStatisticsPayload(SyncRunPayload):
     pass
 
 
-class InputRefusedError(Exception):
-    def __init__(self, error: UserError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
 def refused(refusal: SyncRefusedError) -> UserError:
     return user_error(
         UserErrorCode[refusal.code.value],
@@ -115,26 +112,9 @@ def _text(value: str, *field: str, max_length: int = 64) -> str:
     return value
 
 
-def _record_id(info: Info, side: str, value: str | None, field: str) -> str | None:
-    if value is None:
-        return None
-    connector = info.context.services.erp if side == "erp" else info.context.services.crm
-    if connector is None:
-        raise InputRefusedError(
-            user_error(
-                UserErrorCode.UPSTREAM_UNAVAILABLE,
-                f"the {side.upper()} connection is not configured",
-            )
-        )
-    try:
-        return str(record_id(connector.system, value, field))
-    except InputRejectedError as exc:
-        raise InputRefusedError(
-            user_error(UserErrorCode.INVALID_INPUT, str(exc), "input", *exc.field)
-        ) from None
-
-
-def _record_ids(info: Info, side: str, values: list[strawberry.ID] | None) -> list[str]:
+def _record_ids(
+    info: Info, side: Literal["crm", "erp"], values: list[strawberry.ID] | None
+) -> list[str]:
     field = f"{side}Ids"
     if values is not None and len(values) > MAX_RECORDS:
         raise InputRefusedError(
@@ -145,7 +125,7 @@ def _record_ids(info: Info, side: str, values: list[strawberry.ID] | None) -> li
                 field,
             )
         )
-    ids = [_record_id(info, side, value, field) for value in values or []]
+    ids = [side_record_id(info, side, value, field) for value in values or []]
     return [record_id for record_id in ids if record_id is not None]
 
 
@@ -190,8 +170,8 @@ class SyncMutation:
             return await _synchronize_many(info, input)
         try:
             mapping = _text(input.mapping, "mapping")
-            erp_id = _record_id(info, "erp", input.erp_id, "erpId")
-            crm_id = _record_id(info, "crm", input.crm_id, "crmId")
+            erp_id = side_record_id(info, "erp", input.erp_id, "erpId")
+            crm_id = side_record_id(info, "crm", input.crm_id, "crmId")
             result = await synchronize_now(
                 info.context.services,
                 mapping,
@@ -266,7 +246,7 @@ class SyncMutation:
         self, info: Info, input: UpdateAccountStatisticsInput
     ) -> UpdateAccountStatisticsPayload:
         try:
-            erp_id = _record_id(info, "erp", input.erp_id, "erpId")
+            erp_id = side_record_id(info, "erp", input.erp_id, "erpId")
             run = await update_account_statistics(info.context.services, erp_id, actor=_actor(info))
         except InputRefusedError as exc:
             return UpdateAccountStatisticsPayload(sync_run=None, user_errors=[exc.error])
