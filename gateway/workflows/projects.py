@@ -16,6 +16,7 @@ from gateway.sync.backfill import agreed
 from gateway.sync.matching import counterpart_id
 from gateway.sync.plan import plan_create
 from gateway.workflows import quotes, states
+from gateway.workflows.dialects import dialect
 from gateway.workflows.documents import coupling_of, mapping_named, read_one, side_record, summary
 from gateway.workflows.engine import Definition, Input
 from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
@@ -31,6 +32,7 @@ async def normalize(ctx: WorkflowContext, raw: Input) -> Input:
 
 
 async def check(ctx: WorkflowContext, data: Input) -> Result:
+    dialect(ctx).require("transferQuoteToProject")
     _crm, erp, seen = await quotes.read_sides(ctx, data["crmQuoteId"])
     if seen["crmState"] != "Won" or seen["erpState"] != "Accepted":
         raise quotes.refuse("transferQuoteToProject", seen, "a Won quote that the ERP has Accepted")

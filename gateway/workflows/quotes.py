@@ -14,7 +14,9 @@
   previous version is archived, the quote reopened, updated from the revision, and coupled
   to it.
 
-`docs/lifecycles.md` has the table of states and transitions.
+`docs/lifecycles.md` has the table of states and transitions. The ERP's side goes through the
+configured ERP's dialect (`gateway.workflows.dialects`): its words for a quote's state, its
+actions, and how it takes a quote and its lines.
 Each check reads both sides first and refuses with INVALID_TRANSITION naming both states when
 the operation does not apply; nothing is written then.
 """
@@ -28,6 +30,7 @@ from adapters.base import Record
 from adapters.filters import And, eq
 from gateway.sync.backfill import agreed
 from gateway.workflows import states
+from gateway.workflows.dialects import ErpDialect, dialect
 from gateway.workflows.documents import (
     coupling_of,
     erp_header,
@@ -37,7 +40,6 @@ from gateway.workflows.documents import (
     read_one,
     side_record,
     summary,
-    write_erp_lines,
 )
 from gateway.workflows.engine import Checker, Definition, Input, Runner
 from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
@@ -49,6 +51,9 @@ OPEN = {"Open", "Pending Approval"}
 NOT_ACCEPTED = {states.ABSENT, "Open", "Pending Approval", "Approved", "Rejected"}
 
 Allowed = Callable[[str, str], bool]
+# Whether a check admits (CRM state, ERP state), given the ERP's dialect.
+Admits = Callable[[str, str, ErpDialect], bool]
+Reached = Callable[[str], bool]  # an ERP quote state says a step's action took effect
 
 
 async def normalize(ctx: WorkflowContext, raw: Input) -> Input:
@@ -87,7 +92,8 @@ async def read_sides(ctx: WorkflowContext, crm_id: str) -> tuple[Record, Record 
             "NOT_FOUND", f"CRM quote {crm_id} not found", "input", "crmQuoteId"
         )
     coupling = await coupling_of(ctx, QUOTE_MAPPING, "crm", crm_id)
-    erp = await read_one(ctx, "erp", QUOTE, coupling.erp.id) if coupling is not None else None
+    erp_dialect = dialect(ctx)
+    erp = await erp_dialect.read_quote(ctx, coupling.erp.id) if coupling is not None else None
     if coupling is not None and erp is None:
         raise TransitionRefusedError(
             "INVALID_TRANSITION",
@@ -103,7 +109,7 @@ async def read_sides(ctx: WorkflowContext, crm_id: str) -> tuple[Record, Record 
         "quoteNumber": crm.values.get("quotenumber"),
         "revision": crm.values.get("revisionnumber") or 0,
         "erpQuoteId": erp.id if erp is not None else None,
-        "erpState": states.erp_quote_state(erp.values if erp is not None else None),
+        "erpState": erp_dialect.quote_state(erp.values if erp is not None else None),
         "erpArchived": int(erp.values.get("archivedVersions") or 0) if erp is not None else 0,
     }
     return crm, erp, seen
@@ -123,15 +129,16 @@ async def translation(ctx: WorkflowContext, crm: Record) -> Result:
     mapping = await mapping_named(ctx, QUOTE_MAPPING)
     header = await erp_header(ctx, mapping, crm.values)
     crm_lines = await lines_of(ctx, "crm", QUOTE_LINE, "_quoteid_value", crm.id)
-    return {"header": header, "lines": await erp_lines(ctx, [r.values for r in crm_lines])}
+    planned = await erp_lines(ctx, [r.values for r in crm_lines])
+    return {"header": header, "lines": await dialect(ctx).plan_lines(ctx, planned)}
 
 
 def checker(
-    operation: str, allowed: Allowed, applies: str, *, translate: Allowed | None = None
+    operation: str, allowed: Admits, applies: str, *, translate: Allowed | None = None
 ) -> Checker:
     async def check(ctx: WorkflowContext, data: Input) -> Result:
         crm, _erp, seen = await read_sides(ctx, data["crmQuoteId"])
-        if not allowed(seen["crmState"], seen["erpState"]):
+        if not allowed(seen["crmState"], seen["erpState"], dialect(ctx)):
             raise refuse(operation, seen, applies)
         if translate is not None and translate(seen["crmState"], seen["erpState"]):
             seen.update(await translation(ctx, crm))
@@ -144,7 +151,7 @@ def checker(
 
 
 async def erp_quote_values(ctx: WorkflowContext, erp_id: str) -> Record:
-    found = await read_one(ctx, "erp", QUOTE, erp_id)
+    found = await dialect(ctx).read_quote(ctx, erp_id)
     if found is None:
         raise TransitionRefusedError("NOT_FOUND", f"the ERP quote {erp_id} no longer exists")
     return found
@@ -152,15 +159,13 @@ async def erp_quote_values(ctx: WorkflowContext, erp_id: str) -> Record:
 
 async def create_in_erp(ctx: WorkflowContext, steps: Steps, crm_id: str, seen: Result) -> str:
     """Create the ERP quote with its lines, and couple it to the CRM quote."""
-    new_id = steps.derived_id("erp-quote")
+    new_id, erp_dialect, header = steps.derived_id("erp-quote"), dialect(ctx), seen["header"]
 
     async def create() -> Result:
-        made = await ctx.erp.create(QUOTE, {**seen["header"], "id": new_id})
-        return {"id": made.id, "number": made.values.get("number")}
+        return await erp_dialect.create_document(ctx, QUOTE, header, new_id)
 
     async def find() -> Result | None:
-        found = await read_one(ctx, "erp", QUOTE, new_id)
-        return None if found is None else {"id": found.id, "number": found.values.get("number")}
+        return await erp_dialect.find_document(ctx, QUOTE, header, new_id)
 
     made = await steps.step("create-erp-quote", create, find=find, creates="erpQuote")
     erp_id = str(made["id"])
@@ -173,7 +178,16 @@ async def lines_step(
     ctx: WorkflowContext, steps: Steps, name: str, erp_id: str, planned: list[Result]
 ) -> None:
     ids = [steps.derived_id(name, str(i)) for i in range(len(planned))]
-    await steps.step(name, lambda: write_erp_lines(ctx, QUOTE_LINE, erp_id, planned, ids))
+    write = dialect(ctx).write_lines
+    await steps.step(name, lambda: write(ctx, (QUOTE, erp_id), QUOTE_LINE, planned, ids))
+
+
+async def issue_step(ctx: WorkflowContext, steps: Steps, erp_id: str) -> None:
+    """Where the ERP issues a quote once it holds it (Tryton's quotation), issue it."""
+    if dialect(ctx).issue_action is not None:
+        await erp_action_step(
+            ctx, steps, "issue-erp-quote", erp_id, action="issue", done=_is("Approved")
+        )
 
 
 async def couple_step(
@@ -196,10 +210,13 @@ async def couple_step(
 
 
 async def archive_step(ctx: WorkflowContext, steps: Steps, erp_id: str, archived: int) -> None:
-    """Archive the ERP quote's current version (once, however often resumed)."""
+    """Archive the ERP quote's current version (once, however often resumed), where the ERP
+    keeps versions."""
+    if not dialect(ctx).keeps_versions:
+        return
 
     async def archive() -> Result:
-        await ctx.erp.transition(QUOTE, erp_id, "archive")
+        await ctx.erp.transition(QUOTE, erp_id, dialect(ctx).action("archive"))
         after = await erp_quote_values(ctx, erp_id)
         return {"version": int(after.values.get("archivedVersions") or 0)}
 
@@ -211,21 +228,23 @@ async def archive_step(ctx: WorkflowContext, steps: Steps, erp_id: str, archived
 
 
 async def erp_action_step(
-    ctx: WorkflowContext, steps: Steps, name: str, erp_id: str, *, action: str, done: Allowed
+    ctx: WorkflowContext, steps: Steps, name: str, erp_id: str, *, action: str, done: Reached
 ) -> None:
-    """A bound action on the ERP quote; `done(status, approvalStatus)` says it took effect."""
+    """A common action (approve, release, issue...) on the ERP quote, in the ERP's words;
+    `done(state)` says it took effect."""
+    erp_dialect = dialect(ctx)
 
     async def run() -> Result:
-        await ctx.erp.transition(QUOTE, erp_id, action)
+        native = erp_dialect.issue_action if action == "issue" else erp_dialect.action(action)
+        assert native is not None
+        await ctx.erp.transition(QUOTE, erp_id, native)
         after = await erp_quote_values(ctx, erp_id)
-        return {"state": states.erp_quote_state(after.values)}
+        return {"state": erp_dialect.quote_state(after.values)}
 
     async def find() -> Result | None:
         current = await erp_quote_values(ctx, erp_id)
-        values = current.values
-        if done(str(values.get("status")), str(values.get("approvalStatus"))):
-            return {"state": states.erp_quote_state(values)}
-        return None
+        state = erp_dialect.quote_state(current.values)
+        return {"state": state} if done(state) else None
 
     await steps.step(name, run, find=find)
 
@@ -250,6 +269,10 @@ async def crm_step(
         return {"done": True} if current is not None and done(current) else None
 
     await steps.step(name, run, find=find)
+
+
+def _is(state: str) -> Reached:
+    return lambda current: current == state
 
 
 def reason_is(code: int) -> Callable[[Record], bool]:
@@ -279,9 +302,10 @@ async def reprocess(ctx: WorkflowContext, steps: Steps, erp_id: str, seen: Resul
     await archive_step(ctx, steps, erp_id, int(seen["erpArchived"]))
     if seen["erpState"] in ("Approved", "Rejected", "Pending Approval"):
         await erp_action_step(
-            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=lambda _s, a: a == "Open"
+            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=_is("Open")
         )
     await update_erp_from(ctx, steps, erp_id, seen["header"], seen["lines"])
+    await issue_step(ctx, steps, erp_id)
 
 
 async def result(ctx: WorkflowContext, steps: Steps, crm_id: str) -> Result:
@@ -290,14 +314,15 @@ async def result(ctx: WorkflowContext, steps: Steps, crm_id: str) -> Result:
     async def read() -> Result:
         crm = await read_one(ctx, "crm", QUOTE, crm_id)
         coupling = await coupling_of(ctx, QUOTE_MAPPING, "crm", crm_id)
-        erp = await read_one(ctx, "erp", QUOTE, coupling.erp.id) if coupling else None
+        erp_dialect = dialect(ctx)
+        erp = await erp_dialect.read_quote(ctx, coupling.erp.id) if coupling else None
         crm_values = crm.values if crm is not None else None
         erp_values = erp.values if erp is not None else None
         return {
             "crmQuote": summary(
                 crm, states.crm_quote_state(crm_values), number_field="quotenumber"
             ),
-            "erpQuote": summary(erp, states.erp_quote_state(erp_values), number_field="number"),
+            "erpQuote": summary(erp, erp_dialect.quote_state(erp_values), number_field="number"),
         }
 
     return await steps.step("result", read)
@@ -316,7 +341,7 @@ async def run_submit(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
         ctx, steps, "lock-crm-quote", crm_id, change=lock, done=reason_is(states.SUBMITTED)
     )
     if seen["erpQuoteId"] is None:
-        await create_in_erp(ctx, steps, crm_id, seen)
+        await issue_step(ctx, steps, await create_in_erp(ctx, steps, crm_id, seen))
     else:
         await reprocess(ctx, steps, seen["erpQuoteId"], seen)
     return await result(ctx, steps, crm_id)
@@ -325,14 +350,17 @@ async def run_submit(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
 def _erp_decision(action: str, reason: int, erp_state: str) -> Runner:
     async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
         seen, crm_id = steps.checked, data["crmQuoteId"]
-        await erp_action_step(
-            ctx,
-            steps,
-            f"{action}-erp-quote",
-            seen["erpQuoteId"],
-            action=action,
-            done=lambda _s, approval: approval == erp_state,
-        )
+        # An ERP quote already in the decided state (a Tryton quotation, approved by being
+        # issued) only has the decision recorded in the CRM.
+        if seen["erpState"] != erp_state:
+            await erp_action_step(
+                ctx,
+                steps,
+                f"{action}-erp-quote",
+                seen["erpQuoteId"],
+                action=action,
+                done=_is(erp_state),
+            )
 
         async def mark() -> None:
             await ctx.crm.update(QUOTE, crm_id, {"statuscode": reason})
@@ -364,7 +392,7 @@ async def run_activate(ctx: WorkflowContext, steps: Steps, data: Input) -> Resul
 async def run_process(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     seen, crm_id = steps.checked, data["crmQuoteId"]
     if seen["erpQuoteId"] is None:
-        await create_in_erp(ctx, steps, crm_id, seen)
+        await issue_step(ctx, steps, await create_in_erp(ctx, steps, crm_id, seen))
     elif seen["erpState"] in OPEN:
         await reprocess(ctx, steps, seen["erpQuoteId"], seen)
     return await result(ctx, steps, crm_id)
@@ -372,30 +400,23 @@ async def run_process(ctx: WorkflowContext, steps: Steps, data: Input) -> Result
 
 async def run_win(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     seen, crm_id = steps.checked, data["crmQuoteId"]
-    erp_id = seen["erpQuoteId"]
+    erp_id, erp_state = seen["erpQuoteId"], seen["erpState"]
     if erp_id is None:
         erp_id = await create_in_erp(ctx, steps, crm_id, seen)
+        if dialect(ctx).issue_action is not None:
+            await issue_step(ctx, steps, erp_id)
+            erp_state = "Approved"
 
     async def win() -> None:
         await ctx.crm.transition(QUOTE, crm_id, "win")
 
     await crm_step(ctx, steps, "win-crm-quote", crm_id, change=win, done=state_is(states.QUOTE_WON))
-    if seen["erpState"] != "Approved":
+    if erp_state != "Approved":
         await erp_action_step(
-            ctx,
-            steps,
-            "release-erp-quote",
-            erp_id,
-            action="approve",
-            done=lambda _s, a: a == "Approved",
+            ctx, steps, "release-erp-quote", erp_id, action="release", done=_is("Approved")
         )
     await erp_action_step(
-        ctx,
-        steps,
-        "confirm-erp-quote",
-        erp_id,
-        action="confirm",
-        done=lambda s, _a: s == "Accepted",
+        ctx, steps, "confirm-erp-quote", erp_id, action="confirm", done=_is("Accepted")
     )
     return await result(ctx, steps, crm_id)
 
@@ -442,18 +463,22 @@ async def run_revise(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     await archive_step(ctx, steps, erp_id, int(seen["erpArchived"]))
     if seen["erpState"] in ("Approved", "Rejected", "Pending Approval"):
         await erp_action_step(
-            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=lambda _s, a: a == "Open"
+            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=_is("Open")
         )
     await couple_step(ctx, steps, "couple-revision", erp_id, revised_id)
     await update_erp_from(ctx, steps, erp_id, revision_data["header"], revision_data["lines"])
     return await result(ctx, steps, revised_id)
 
 
-def _in(crm: set[str], erp: set[str]) -> Allowed:
-    return lambda crm_state, erp_state: crm_state in crm and erp_state in erp
+def _in(crm: set[str], erp: set[str]) -> Admits:
+    return lambda crm_state, erp_state, _dialect: crm_state in crm and erp_state in erp
 
 
-def _activatable(crm_state: str, erp_state: str) -> bool:
+def _decidable(crm_state: str, erp_state: str, erp_dialect: ErpDialect) -> bool:
+    return crm_state == "Submitted" and erp_state in erp_dialect.decision_states
+
+
+def _activatable(crm_state: str, erp_state: str, _dialect: ErpDialect) -> bool:
     return (crm_state == "Approved in ERP" and erp_state == "Approved") or (
         crm_state == "Draft" and erp_state in {states.ABSENT, *OPEN}
     )
@@ -479,14 +504,14 @@ DEFINITIONS = (
     Definition(
         "approveQuote",
         normalize,
-        checker("approveQuote", _in({"Submitted"}, OPEN), "a Submitted quote open in the ERP"),
+        checker("approveQuote", _decidable, "a Submitted quote open in the ERP"),
         _erp_decision("approve", states.APPROVED_IN_ERP, "Approved"),
         repeatable=True,
     ),
     Definition(
         "rejectQuote",
         normalize,
-        checker("rejectQuote", _in({"Submitted"}, OPEN), "a Submitted quote open in the ERP"),
+        checker("rejectQuote", _decidable, "a Submitted quote open in the ERP"),
         _erp_decision("reject", states.REJECTED_IN_ERP, "Rejected"),
         repeatable=True,
     ),

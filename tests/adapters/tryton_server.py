@@ -17,9 +17,11 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from pydantic import SecretStr
 
 from adapters.tryton import TrytonConfig, TrytonConnector
 from gateway.processes import ChildProcess, ProcessFailedError, free_port, spawn
+from gateway.settings import ErpKind, Settings
 from tests.adapters.tryton_template import (
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
@@ -78,6 +80,20 @@ def running_trytond(workdir: Path) -> Iterator[TrytonServer]:
         yield TrytonServer(url, DATABASE, ADMIN_LOGIN, ADMIN_PASSWORD, log_path)
     finally:
         child.stop()
+
+
+def gateway_settings(settings: Settings, server: TrytonServer, **extra: object) -> Settings:
+    """`settings` with the session's trytond as the gateway's ERP."""
+    return settings.model_copy(
+        update={
+            "erp": ErpKind.TRYTON,
+            "tryton_url": server.url,
+            "tryton_database": server.database,
+            "tryton_user": server.user,
+            "tryton_password": SecretStr(server.password),
+            **extra,
+        }
+    )
 
 
 @pytest.fixture(scope="session")

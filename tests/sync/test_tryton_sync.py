@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from adapters.base import Entity, Page, Record
 from adapters.dataverse_entities import TABLES
@@ -22,9 +21,15 @@ from gateway.mappings.defaults import tryton_defaults
 from gateway.mappings.model import MappingDirection
 from gateway.mappings.validation import validate_mappings
 from gateway.services import Services, default_mappings, open_services
-from gateway.settings import ErpKind, Settings
+from gateway.settings import Settings
 from gateway.sync.incremental import run_incremental
-from tests.adapters.tryton_server import LiveTryton, TrytonServer, tryton, tryton_server
+from tests.adapters.tryton_server import (
+    LiveTryton,
+    TrytonServer,
+    gateway_settings,
+    tryton,
+    tryton_server,
+)
 from tests.conftest import TEST_API_KEY
 from tests.jobs.support import running_worker
 from tests.support import poll_readiness
@@ -71,19 +76,8 @@ def test_the_tryton_defaults_validate_against_both_catalogues() -> None:
 
 
 @pytest.fixture
-def tryton_settings(
-    connected_settings: Settings, tryton_server: TrytonServer, sandbox: SandboxHandle
-) -> Settings:
-    return connected_settings.model_copy(
-        update={
-            "erp": ErpKind.TRYTON,
-            "tryton_url": tryton_server.url,
-            "tryton_database": tryton_server.database,
-            "tryton_user": tryton_server.user,
-            "tryton_password": SecretStr(tryton_server.password),
-            "connector_max_attempts": 1,
-        }
-    )
+def tryton_settings(connected_settings: Settings, tryton_server: TrytonServer) -> Settings:
+    return gateway_settings(connected_settings, tryton_server, connector_max_attempts=1)
 
 
 @pytest.fixture

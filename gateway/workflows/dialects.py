@@ -1,0 +1,282 @@
+"""How the lifecycles speak to the configured ERP: its documents' states in the common words,
+the actions that move a document, and how a document and its lines are written.
+
+The lifecycles use Business Central's words for the ERP side (a quote is Open, Pending
+Approval, Approved, Rejected or Accepted; an order Draft, Open or Shipped; an invoice Draft,
+Open, Paid or Canceled) and common action names (approve, reject, reopen, release, confirm,
+archive). A dialect translates both for one ERP, and writes documents the way that ERP
+takes them. `ErpDialect` is Business Central's, `TrytonDialect` Tryton's; `dialect_for`
+picks one from the settings (`ERP`).
+
+Tryton, as `docs/lifecycles.md` tells in full: a sale in draft is an Open quote, in quotation
+an Approved one (issued to the customer), cancelled a Rejected one, and from confirmation on
+an Accepted one (a sales order). approve is `quote`, reject `cancel`, reopen `draft`, release
+`quote`, confirm `confirm`; Tryton keeps no versions of a sale, so nothing is archived and a
+sale is changed in place. Tryton numbers its records itself: a document the gateway creates
+is found again after a crash by its reference (the CRM document's number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from adapters.base import Record
+from adapters.filters import Filter, In, eq
+from gateway.settings import ErpKind, Settings
+from gateway.workflows import states
+from gateway.workflows.documents import read_one, write_erp_lines
+from gateway.workflows.steps import Result, TransitionRefusedError, WorkflowContext
+
+Values = Mapping[str, Any] | None
+
+
+class ErpDialect:
+    """Business Central: the lifecycles' own words and actions."""
+
+    name = "Business Central"
+    # The entities an ERP quote may be read as over its life (one, in Business Central).
+    quote_entities: tuple[str, ...] = ("quote",)
+    # A quote's current version is archived before the gateway changes it.
+    keeps_versions = True
+    # The action that puts a quote the gateway has just written before the customer.
+    issue_action: str | None = None
+    # The ERP quote states approveQuote and rejectQuote apply to.
+    decision_states: frozenset[str] = frozenset({"Open", "Pending Approval"})
+    # Posted invoices that name their order (None: the ERP's invoices name none).
+    posted_invoices: Filter | None = In("status", ("Open", "Paid"))
+    # Operations this ERP has no equivalent for, with the reason.
+    unsupported: Mapping[str, str] = MappingProxyType({})
+    _actions: Mapping[str, str] = MappingProxyType(
+        {
+            "approve": "approve",
+            "reject": "reject",
+            "reopen": "reopen",
+            "release": "approve",
+            "confirm": "confirm",
+            "archive": "archive",
+        }
+    )
+
+    def quote_state(self, values: Values) -> str:
+        return states.erp_quote_state(values)
+
+    def order_state(self, values: Values) -> str:
+        return states.erp_order_state(values)
+
+    def invoice_state(self, values: Values) -> str:
+        return states.erp_invoice_state(values)
+
+    def action(self, name: str) -> str:
+        """The ERP's action for a common action name."""
+        return self._actions[name]
+
+    def require(self, operation: str) -> None:
+        """Refuse, before anything is read or written, what this ERP cannot do."""
+        reason = self.unsupported.get(operation)
+        if reason is not None:
+            raise TransitionRefusedError(
+                "INVALID_TRANSITION", f"{operation} is not available with {self.name}: {reason}"
+            )
+
+    async def read_quote(self, ctx: WorkflowContext, erp_id: str) -> Record | None:
+        for entity in self.quote_entities:
+            found = await read_one(ctx, "erp", entity, erp_id)
+            if found is not None:
+                return found
+        return None
+
+    async def create_document(
+        self, ctx: WorkflowContext, entity: str, header: Mapping[str, Any], new_id: str
+    ) -> Result:
+        """Create a document's header (its lines follow in `write_lines`)."""
+        made = await ctx.erp.create(entity, {**header, "id": new_id})
+        return {"id": made.id, "number": made.values.get("number")}
+
+    async def find_document(
+        self, ctx: WorkflowContext, entity: str, header: Mapping[str, Any], new_id: str
+    ) -> Result | None:
+        """The document `create_document` made before a crash, if it did."""
+        del header
+        found = await read_one(ctx, "erp", entity, new_id)
+        return None if found is None else {"id": found.id, "number": found.values.get("number")}
+
+    async def plan_lines(self, ctx: WorkflowContext, planned: list[Result]) -> list[Result]:
+        """The ERP's lines for the common lines of `gateway.workflows.documents.erp_lines`."""
+        del ctx
+        return planned
+
+    async def write_lines(
+        self,
+        ctx: WorkflowContext,
+        document: tuple[str, str],
+        line_entity: str,
+        planned: Sequence[Mapping[str, Any]],
+        ids: Sequence[str],
+    ) -> Result:
+        """Make the document's (entity, id) lines exactly `planned`."""
+        return await write_erp_lines(ctx, line_entity, document[1], planned, ids)
+
+
+class TrytonDialect(ErpDialect):
+    """Tryton's sales (`sale.sale`) as quotes and orders."""
+
+    name = "Tryton"
+    quote_entities = ("quote", "sales_order")
+    keeps_versions = False
+    issue_action = "quote"
+    # A sale in draft is decided by issuing it (approve) or cancelling it (reject); one in
+    # quotation is already issued: approving it only records the decision in the CRM.
+    decision_states = frozenset({"Open", "Approved"})
+    posted_invoices = None
+    unsupported = MappingProxyType(
+        {
+            "transferQuoteToProject": (
+                "Tryton does not make a project from a sale; create the project (project.work) "
+                "in Tryton and couple it through the PROJECT mapping"
+            ),
+        }
+    )
+    _actions = MappingProxyType(
+        {
+            "approve": "quote",
+            "reject": "cancel",
+            "reopen": "draft",
+            "release": "quote",
+            "confirm": "confirm",
+        }
+    )
+    _QUOTE_WORDS = MappingProxyType(
+        {
+            "draft": "Open",
+            "quotation": "Approved",
+            "cancelled": "Rejected",
+            "confirmed": "Accepted",
+            "processing": "Accepted",
+            "done": "Accepted",
+        }
+    )
+    _ORDER_WORDS = MappingProxyType(
+        {"draft": "Draft", "quotation": "Draft", "confirmed": "Open", "processing": "Open"}
+    )
+    _INVOICE_WORDS = MappingProxyType(
+        {
+            "draft": "Draft",
+            "validated": "Draft",
+            "posted": "Open",
+            "paid": "Paid",
+            "cancelled": "Canceled",
+        }
+    )
+    _MARKER = "reference"
+
+    def quote_state(self, values: Values) -> str:
+        if values is None:
+            return states.ABSENT
+        return self._QUOTE_WORDS.get(str(values.get("state")), "Open")
+
+    def order_state(self, values: Values) -> str:
+        if values is None:
+            return states.ABSENT
+        if values.get("state") == "done" or values.get("shipment_state") == "sent":
+            return "Shipped"
+        return self._ORDER_WORDS.get(str(values.get("state")), "Draft")
+
+    def invoice_state(self, values: Values) -> str:
+        if values is None:
+            return states.ABSENT
+        return self._INVOICE_WORDS.get(str(values.get("state")), "Draft")
+
+    def action(self, name: str) -> str:
+        try:
+            return self._actions[name]
+        except KeyError:
+            raise TransitionRefusedError(
+                "INVALID_TRANSITION", f"{self.name} has no equivalent of {name!r}"
+            ) from None
+
+    async def create_document(
+        self, ctx: WorkflowContext, entity: str, header: Mapping[str, Any], new_id: str
+    ) -> Result:
+        # Tryton numbers its records: the CRM document's number in `reference` finds it again.
+        # A sale starts as a draft quote whatever it becomes: it needs its lines first.
+        del entity, new_id
+        made = await ctx.erp.create("quote", dict(header))
+        return {"id": made.id, "number": made.values.get("number")}
+
+    async def find_document(
+        self, ctx: WorkflowContext, entity: str, header: Mapping[str, Any], new_id: str
+    ) -> Result | None:
+        del entity, new_id
+        marker = header.get(self._MARKER)
+        if not marker:
+            return None
+        page = await ctx.erp.query(
+            "quote", eq(self._MARKER, str(marker)), order_by=["-id"], fields=("number", "party")
+        )
+        for found in page.records:
+            if found.values.get("party") == header.get("party"):
+                return {"id": found.id, "number": found.values.get("number")}
+        return None
+
+    async def plan_lines(self, ctx: WorkflowContext, planned: list[Result]) -> list[Result]:
+        codes = sorted(
+            {str(line["lineObjectNumber"]) for line in planned if line.get("lineObjectNumber")}
+        )
+        products: dict[str, str] = {}
+        if codes:
+            page = await ctx.erp.query("item", In("code", tuple(codes)), fields=("code",))
+            products = {str(r.values["code"]): r.id for r in page.records}
+        lines: list[Result] = []
+        for position, line in enumerate(planned, start=1):
+            if line.get("lineType") == "Comment":
+                lines.append({"type": "comment", "description": line.get("description")})
+                continue
+            product = line.get("itemId")
+            if product is None:
+                code = str(line.get("lineObjectNumber"))
+                product = products.get(code)
+                if product is None:
+                    raise TransitionRefusedError(
+                        "INVALID_INPUT",
+                        f"line {position}: Tryton has no product with code {code!r} "
+                        "(WRITE_IN_PRODUCT_NUMBER names the product write-in lines are sold as)",
+                        "lines",
+                        str(position),
+                    )
+            values: Result = {"type": "line", "product": product, "quantity": line["quantity"]}
+            if line.get("unitPrice") is not None:
+                values["unit_price"] = line["unitPrice"]
+            if line.get("description"):
+                values["description"] = line["description"]
+            lines.append(values)
+        return lines
+
+    async def write_lines(
+        self,
+        ctx: WorkflowContext,
+        document: tuple[str, str],
+        line_entity: str,
+        planned: Sequence[Mapping[str, Any]],
+        ids: Sequence[str],
+    ) -> Result:
+        # One write makes the sale's lines exactly these (Tryton replaces them in one
+        # transaction), so a resumed step writes the same lines again, never twice as many.
+        del line_entity, ids
+        entity, document_id = document
+        await ctx.erp.update(entity, document_id, {"lines": [dict(line) for line in planned]})
+        return {"lines": len(planned)}
+
+
+_DIALECTS: Mapping[ErpKind, ErpDialect] = MappingProxyType(
+    {ErpKind.BUSINESS_CENTRAL: ErpDialect(), ErpKind.TRYTON: TrytonDialect()}
+)
+
+
+def dialect_for(settings: Settings) -> ErpDialect:
+    return _DIALECTS[settings.erp]
+
+
+def dialect(ctx: WorkflowContext) -> ErpDialect:
+    return dialect_for(ctx.settings)
