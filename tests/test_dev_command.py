@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ import pytest
 from pymongo import MongoClient
 
 from gateway.processes import free_port
+from tests.support import eventually_sync
 
 pytestmark = pytest.mark.slow
 
@@ -46,14 +46,14 @@ class DevRun:
         return self.log.read_text()
 
     def wait_for_banner(self, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while "admin API key" not in self.output():
+
+        def banner() -> str | None:
             if self.process.poll() is not None:
                 pytest.fail(f"gateway dev exited early:\n{self.output()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"gateway dev printed no banner in {timeout}s:\n{self.output()}")
-            time.sleep(0.1)
-        return self.output()
+            output = self.output()
+            return output if "admin API key" in output else None
+
+        return eventually_sync(banner, timeout=timeout, what="the banner of gateway dev")
 
     def descendants(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children(recursive=True)

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import pytest
 from arq.worker import Worker
 
 from gateway.scheduling.clock import Clock
 from gateway.settings import Settings
 from jobs.worker import WorkerSettings, worker_options
+from tests.support import eventually
 
 T = TypeVar("T")
 
@@ -93,11 +92,4 @@ async def wait_for(
     check: Callable[[], Awaitable[T | None]], *, timeout: float = 120.0, what: str = "it"
 ) -> T:
     """Poll `check` until it returns something truthy, or fail the test."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {timeout}s")
-        await asyncio.sleep(0.05)
+    return await eventually(check, timeout=timeout, what=what)

@@ -3,13 +3,11 @@ waiting for a run with a deadline, and reading or changing records over the syst
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import httpx
-import pytest
 
+from tests.support import eventually
 from tests.support_sandbox import BC_SCOPE, DATAVERSE_SCOPE, SandboxHandle
 
 # Demo data with customers, accounts, users and salespeople only.
@@ -47,15 +45,13 @@ async def wait_for_run(
     client: httpx.AsyncClient, run_id: str, *, timeout: float = 600.0
 ) -> dict[str, Any]:
     """Poll `syncRun(id)` until the run has finished, or fail the test."""
-    deadline = time.monotonic() + timeout
     query = f"query ($id: ID!) {{ syncRun(id: $id) {{ {RUN_FIELDS} }} }}"
-    while True:
+
+    async def finished() -> dict[str, Any] | None:
         run: dict[str, Any] = (await gql(client, query, {"id": run_id}))["syncRun"]
-        if run["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            return run
-        if time.monotonic() > deadline:
-            pytest.fail(f"run {run_id} did not finish within {timeout}s: {run}")
-        await asyncio.sleep(0.2)
+        return run if run["status"] in ("SUCCEEDED", "FAILED", "CANCELLED") else None
+
+    return await eventually(finished, timeout=timeout, what=f"run {run_id} finishing", interval=0.2)
 
 
 async def full_synchronization(client: httpx.AsyncClient, mappings: list[str]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import asyncio
 import os
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from gateway.services import Services, open_services
 from gateway.settings import Settings
 from gateway.store.sync_runs import RunStatus, SyncRunRepository
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
+from tests.support import eventually
 from tests.support_sandbox import SandboxHandle
 from tests.sync.support import PARTIES_ONLY, Systems
 
@@ -102,15 +102,16 @@ async def test_a_full_synchronization_killed_between_pages_resumes_without_dupli
     run = await start_full_synchronization(services, ["CUSTOMER"], actor="t")
     assert run.id is not None
     process = await child(process_settings, "full", run.id)
-    deadline = time.monotonic() + 300
-    while True:  # until at least three pages are applied
-        current = await runs.get(run.id)
+
+    run_id = run.id
+
+    async def three_pages_applied() -> bool:
+        current = await runs.get(run_id)
         assert current is not None
-        if int(current.checkpoint.get("pages", 0)) >= 3:
-            break
         assert process.returncode is None, await process.communicate()
-        assert time.monotonic() < deadline, "no page was applied in time"
-        await asyncio.sleep(0.02)
+        return int(current.checkpoint.get("pages", 0)) >= 3
+
+    await eventually(three_pages_applied, timeout=300, what="three pages applied", interval=0.02)
     os.kill(process.pid, signal.SIGKILL)
     await process.wait()
 

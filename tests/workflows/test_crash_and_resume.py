@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -15,6 +14,7 @@ from gateway.settings import Settings
 from gateway.workflows.engine import Engine
 from gateway.workflows.instances import StepStatus, WorkflowStatus, WorkflowStore
 from gateway.workflows.registry import DEFINITIONS
+from tests.support import eventually
 from tests.support_sandbox import SandboxHandle
 from tests.workflows.support import Systems, World, environment, run_burst_worker
 
@@ -41,11 +41,11 @@ async def run_child(settings: Settings, fault: str, operation: str, data: dict[s
 
 
 async def wait_until_stale(store: WorkflowStore, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await store.stale(limit=1):
-        if time.monotonic() > deadline:
-            pytest.fail("the interrupted instance's lease did not expire")
-        await asyncio.sleep(0.1)
+    await eventually(
+        lambda: store.stale(limit=1),
+        timeout=timeout,
+        what="the interrupted instance's lease expiring",
+    )
 
 
 @pytest.mark.parametrize(
