@@ -23,8 +23,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.base import Connector, Page, Record
-from adapters.filters import Compare, Filter, In, all_of, eq
+from adapters.filters import Compare, Filter, all_of, eq
 from gateway.services import Services
+from gateway.workflows.dialects import dialect_for
 from gateway.workflows.engine import Engine, Outcome
 from gateway.workflows.instances import WorkflowStore
 from gateway.workflows.registry import DEFINITIONS
@@ -147,7 +148,9 @@ async def invoice_posted_orders(services: Services) -> int:
         return done
 
     assert services.erp is not None
-    posted = In("status", ("Open", "Paid"))
+    posted = dialect_for(services.settings).posted_invoices
+    if posted is None:  # the ERP's invoices do not name their order
+        return 0
     return await _scan(
         services, "posted-invoices", services.erp, "invoice", condition=posted, handle=handle
     )

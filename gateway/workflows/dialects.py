@@ -46,6 +46,8 @@ class ErpDialect:
     decision_states: frozenset[str] = frozenset({"Open", "Pending Approval"})
     # Posted invoices that name their order (None: the ERP's invoices name none).
     posted_invoices: Filter | None = In("status", ("Open", "Paid"))
+    # An order the gateway created is opened (released) in a step of its own.
+    opens_orders = False
     # Operations this ERP has no equivalent for, with the reason.
     unsupported: Mapping[str, str] = MappingProxyType({})
     _actions: Mapping[str, str] = MappingProxyType(
@@ -67,6 +69,11 @@ class ErpDialect:
 
     def invoice_state(self, values: Values) -> str:
         return states.erp_invoice_state(values)
+
+    def invoice_figures(self, values: Mapping[str, Any]) -> tuple[bool, float, float]:
+        """Whether an ERP invoice is paid, its total and what remains to pay."""
+        total = float(values.get("totalAmountIncludingTax") or 0)
+        return values.get("status") == "Paid", total, float(values.get("remainingAmount") or 0)
 
     def action(self, name: str) -> str:
         """The ERP's action for a common action name."""
@@ -102,6 +109,11 @@ class ErpDialect:
         found = await read_one(ctx, "erp", entity, new_id)
         return None if found is None else {"id": found.id, "number": found.values.get("number")}
 
+    async def open_order(self, ctx: WorkflowContext, erp_id: str) -> Result:
+        """Move an order the gateway created, with its lines, to where the ERP fulfils it."""
+        del ctx, erp_id
+        return {}
+
     async def plan_lines(self, ctx: WorkflowContext, planned: list[Result]) -> list[Result]:
         """The ERP's lines for the common lines of `gateway.workflows.documents.erp_lines`."""
         del ctx
@@ -130,6 +142,7 @@ class TrytonDialect(ErpDialect):
     # quotation is already issued: approving it only records the decision in the CRM.
     decision_states = frozenset({"Open", "Approved"})
     posted_invoices = None
+    opens_orders = True
     unsupported = MappingProxyType(
         {
             "transferQuoteToProject": (
@@ -188,6 +201,10 @@ class TrytonDialect(ErpDialect):
             return states.ABSENT
         return self._INVOICE_WORDS.get(str(values.get("state")), "Draft")
 
+    def invoice_figures(self, values: Mapping[str, Any]) -> tuple[bool, float, float]:
+        total = float(values.get("total_amount") or 0)
+        return values.get("state") == "paid", total, float(values.get("amount_to_pay") or 0)
+
     def action(self, name: str) -> str:
         try:
             return self._actions[name]
@@ -219,6 +236,16 @@ class TrytonDialect(ErpDialect):
             if found.values.get("party") == header.get("party"):
                 return {"id": found.id, "number": found.values.get("number")}
         return None
+
+    async def open_order(self, ctx: WorkflowContext, erp_id: str) -> Result:
+        # Quote, then confirm; a resumed step goes on from where the sale got to.
+        current = await self.read_quote(ctx, erp_id)
+        state = current.values.get("state") if current is not None else None
+        for button, before in (("quote", "draft"), ("confirm", "quotation")):
+            if state == before:
+                moved = await ctx.erp.transition("quote", erp_id, button)
+                state = moved.values.get("state") if moved is not None else None
+        return {"state": state}
 
     async def plan_lines(self, ctx: WorkflowContext, planned: list[Result]) -> list[Result]:
         codes = sorted(
@@ -276,6 +303,11 @@ _DIALECTS: Mapping[ErpKind, ErpDialect] = MappingProxyType(
 
 def dialect_for(settings: Settings) -> ErpDialect:
     return _DIALECTS[settings.erp]
+
+
+def dialect_of(system: str) -> ErpDialect:
+    """The dialect of a connector's system, where no settings are at hand."""
+    return _DIALECTS[ErpKind.TRYTON if system == "tryton" else ErpKind.BUSINESS_CENTRAL]
 
 
 def dialect(ctx: WorkflowContext) -> ErpDialect:

@@ -19,6 +19,7 @@ from gateway.sync.backfill import agreed
 from gateway.sync.matching import counterpart_id
 from gateway.sync.plan import plan_create
 from gateway.workflows import states
+from gateway.workflows.dialects import dialect
 from gateway.workflows.documents import coupling_of, mapping_named, read_one, side_record, summary
 from gateway.workflows.engine import Definition, Input
 from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
@@ -44,7 +45,7 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
         raise TransitionRefusedError(
             "NOT_FOUND", f"ERP invoice {erp_id} not found", "input", "erpInvoiceId"
         )
-    erp_state = states.erp_invoice_state(erp.values)
+    erp_state = dialect(ctx).invoice_state(erp.values)
     coupling = await coupling_of(ctx, INVOICE_MAPPING, "erp", erp_id)
     crm = await read_one(ctx, "crm", INVOICE, coupling.crm.id) if coupling is not None else None
     crm_state = states.crm_invoice_state(crm.values if crm is not None else None)
@@ -115,7 +116,7 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
         return {
             "erpInvoice": summary(
                 erp,
-                states.erp_invoice_state(erp.values if erp else None),
+                dialect(ctx).invoice_state(erp.values if erp else None),
                 number_field="number",
             ),
             "crmInvoice": summary(

@@ -2,6 +2,8 @@
 by `createSalesOrderInErp` or by the background jobs when "automatically create sales orders"
 is on. The order's name becomes the ERP order's external document number; lines follow the
 rules of `gateway.workflows.documents` (write-in products, comment lines for long texts).
+The ERP's dialect writes the order: Tryton numbers the sale itself, takes its lines in one
+write, and confirms it once they are there.
 
 The states each operation applies to are in `docs/lifecycles.md`.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from gateway.sync.backfill import agreed
 from gateway.workflows import states
+from gateway.workflows.dialects import dialect
 from gateway.workflows.documents import (
     coupling_of,
     erp_header,
@@ -22,7 +25,6 @@ from gateway.workflows.documents import (
     read_one,
     side_record,
     summary,
-    write_erp_lines,
 )
 from gateway.workflows.engine import Definition, Input
 from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
@@ -48,7 +50,7 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
     coupling = await coupling_of(ctx, ORDER_MAPPING, "crm", crm_id)
     erp = await read_one(ctx, "erp", ORDER, coupling.erp.id) if coupling is not None else None
     crm_state = states.crm_order_state(crm.values)
-    erp_state = states.erp_order_state(erp.values) if erp is not None else states.ABSENT
+    erp_state = dialect(ctx).order_state(erp.values) if erp is not None else states.ABSENT
     if coupling is not None or crm_state != "Submitted":
         where = states.sides("order", crm_state, "order", erp_state)
         if coupling is not None and erp is None:
@@ -62,36 +64,39 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
     mapping = await mapping_named(ctx, ORDER_MAPPING)
     header = await erp_header(ctx, mapping, crm.values)
     crm_lines = await lines_of(ctx, "crm", "sales_order_line", "_salesorderid_value", crm_id)
+    planned = await erp_lines(ctx, [line.values for line in crm_lines])
     return {
         "crmState": crm_state,
         "erpState": erp_state,
         "header": header,
-        "lines": await erp_lines(ctx, [line.values for line in crm_lines]),
+        "lines": await dialect(ctx).plan_lines(ctx, planned),
     }
 
 
 async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     seen, crm_id = steps.checked, data["crmOrderId"]
-    new_id = steps.derived_id("erp-order")
+    new_id, erp_dialect, header = steps.derived_id("erp-order"), dialect(ctx), seen["header"]
 
     async def create() -> Result:
-        made = await ctx.erp.create(ORDER, {**seen["header"], "id": new_id})
-        return {"id": made.id, "number": made.values.get("number")}
+        return await erp_dialect.create_document(ctx, ORDER, header, new_id)
 
     async def find() -> Result | None:
-        found = await read_one(ctx, "erp", ORDER, new_id)
-        return None if found is None else {"id": found.id, "number": found.values.get("number")}
+        return await erp_dialect.find_document(ctx, ORDER, header, new_id)
 
-    await steps.step("create-erp-order", create, find=find, creates="erpOrder")
+    made = await steps.step("create-erp-order", create, find=find, creates="erpOrder")
+    erp_id = str(made["id"])
     planned = seen["lines"]
     ids = [steps.derived_id("erp-order-line", str(i)) for i in range(len(planned))]
     await steps.step(
-        "create-erp-order-lines", lambda: write_erp_lines(ctx, ORDER_LINE, new_id, planned, ids)
+        "create-erp-order-lines",
+        lambda: erp_dialect.write_lines(ctx, (ORDER, erp_id), ORDER_LINE, planned, ids),
     )
+    if erp_dialect.opens_orders:
+        await steps.step("open-erp-order", lambda: erp_dialect.open_order(ctx, erp_id))
 
     async def couple() -> Result:
         mapping = await mapping_named(ctx, ORDER_MAPPING)
-        erp = await read_one(ctx, "erp", ORDER, new_id)
+        erp = await read_one(ctx, "erp", ORDER, erp_id)
         crm = await read_one(ctx, "crm", ORDER, crm_id)
         assert erp is not None
         assert crm is not None
@@ -106,7 +111,7 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     await steps.step("couple-orders", couple)
 
     async def read() -> Result:
-        erp = await read_one(ctx, "erp", ORDER, new_id)
+        erp = await read_one(ctx, "erp", ORDER, erp_id)
         crm = await read_one(ctx, "crm", ORDER, crm_id)
         return {
             "crmOrder": summary(
@@ -115,7 +120,7 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
                 number_field="ordernumber",
             ),
             "erpOrder": summary(
-                erp, states.erp_order_state(erp.values if erp else None), number_field="number"
+                erp, erp_dialect.order_state(erp.values if erp else None), number_field="number"
             ),
         }
 

@@ -19,17 +19,18 @@ from gateway.store.integration_log import Target
 from gateway.store.sync_runs import Counters
 from gateway.sync.pairs import SyncContext, write_entry
 from gateway.workflows import states
+from gateway.workflows.dialects import ErpDialect, dialect_of
 
 INVOICE_MAPPING = "POSTEDSALESINV-INV"
 INVOICE = "invoice"
+CUSTOMER_MAPPING = "CUSTOMER"
 _PAGE = 200
 
 
-def paid_status(erp: Mapping[str, Any]) -> int | None:
+def paid_status(erp: Mapping[str, Any], erp_dialect: ErpDialect | None = None) -> int | None:
     """The CRM status reason an ERP invoice's payments call for (None: not paid at all)."""
-    total = float(erp.get("totalAmountIncludingTax") or 0)
-    remaining = float(erp.get("remainingAmount") or 0)
-    if erp.get("status") == "Paid" or (total > 0 and remaining <= 0):
+    paid, total, remaining = (erp_dialect or dialect_of("")).invoice_figures(erp)
+    if paid or (total > 0 and remaining <= 0):
         return states.PAID_COMPLETE
     if 0 < remaining < total:
         return states.PAID_PARTIAL
@@ -47,7 +48,7 @@ async def update_payment_status(
     """For one ERP customer's invoices, or every coupled invoice."""
     counters = Counters()
     if customer_id is not None:
-        couplings = await _customer_couplings(ctx, mapping.name, customer_id)
+        couplings = await _customer_couplings(ctx, mapping, customer_id)
         for start in range(0, len(couplings), page_size):
             counters.add(await _update(ctx, mapping, couplings[start : start + page_size], run_id))
         return counters
@@ -61,18 +62,29 @@ async def update_payment_status(
             return counters
 
 
-async def _customer_couplings(ctx: SyncContext, mapping: str, customer_id: str) -> list[Coupling]:
+async def _customer_couplings(
+    ctx: SyncContext, mapping: TableMapping, customer_id: str
+) -> list[Coupling]:
+    # The invoice's customer is the ERP field the mapping looks up through CUSTOMER.
+    customer_field = next(
+        (
+            row.erp_field
+            for row in mapping.fields
+            if row.lookup is not None and row.lookup.mapping == CUSTOMER_MAPPING and row.erp_field
+        ),
+        "customerId",
+    )
     ids: list[str] = []
     cursor: str | None = None
     while True:
         result = await ctx.erp.query(
-            INVOICE, eq("customerId", customer_id), Page(size=1000, cursor=cursor)
+            INVOICE, eq(customer_field, customer_id), Page(size=1000, cursor=cursor)
         )
         ids += [record.id for record in result.records]
         cursor = result.next_cursor
         if cursor is None:
             break
-    return list((await ctx.couplings.by_ids(mapping, "erp", ids)).values())
+    return list((await ctx.couplings.by_ids(mapping.name, "erp", ids)).values())
 
 
 async def _update(
@@ -87,7 +99,7 @@ async def _update(
         if source is None or target is None:
             counters.failed += 1
             continue
-        wanted = paid_status(source.values)
+        wanted = paid_status(source.values, dialect_of(ctx.erp.system))
         state, reason = target.values.get("statecode"), target.values.get("statuscode")
         moves = wanted is not None and (
             state == states.INVOICE_ACTIVE

@@ -267,3 +267,36 @@ async def test_a_quote_never_submitted_becomes_a_confirmed_sale_when_it_is_won(
     steps = [step["name"] for step in won["workflowInstance"]["steps"]]
     assert "release-erp-quote" not in steps  # issuing the new sale released it
     assert steps.index("issue-erp-quote") < steps.index("confirm-erp-quote")
+
+
+async def test_a_submitted_crm_order_becomes_a_confirmed_tryton_sale(
+    api: httpx.AsyncClient, world: World
+) -> None:
+    crm = world.services.crm
+    assert crm is not None
+    order = await crm.create(
+        "sales_order", {"name": "Rollout", "_customerid_value": world.account.id}
+    )
+    await crm.create(
+        "sales_order_line",
+        {
+            "_salesorderid_value": order.id,
+            "_productid_value": world.crm_product.id,
+            "quantity": 4.0,
+            "priceperunit": 95.0,
+        },
+    )
+    early = await mutate(api, "createSalesOrderInErp", crmOrderId=order.id)
+    assert early["userErrors"][0]["code"] == "INVALID_TRANSITION"  # not submitted yet
+    await crm.transition("sales_order", order.id, "submit")
+    number = (await crm.get_many("sales_order", [order.id]))[order.id].values["ordernumber"]
+
+    made = await ok(api, "createSalesOrderInErp", crmOrderId=order.id)
+    assert made["crmOrder"]["state"] == "Submitted"
+    assert (made["erpOrder"]["entity"], made["erpOrder"]["state"]) == ("sales_order", "Open")
+    sale = await world.sale(made["erpOrder"]["id"])
+    assert sale["state"] in ("confirmed", "processing")
+    assert (sale["reference"], sale["description"]) == (number, "Rollout")
+    assert [(line["quantity"], line["unit_price"]) for line in sale["lines"]] == [(4.0, 95)]
+    coupled = await world.services.couplings.by_ids("SALESORDER-ORDER", "crm", [order.id])
+    assert coupled[order.id].erp.id == made["erpOrder"]["id"]
