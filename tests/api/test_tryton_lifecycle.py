@@ -300,3 +300,41 @@ async def test_a_submitted_crm_order_becomes_a_confirmed_tryton_sale(
     assert [(line["quantity"], line["unit_price"]) for line in sale["lines"]] == [(4.0, 95)]
     coupled = await world.services.couplings.by_ids("SALESORDER-ORDER", "crm", [order.id])
     assert coupled[order.id].erp.id == made["erpOrder"]["id"]
+
+
+async def test_a_posted_tryton_invoice_goes_to_the_crm_as_billed(
+    api: httpx.AsyncClient, world: World, check: Systems
+) -> None:
+    connector, crm = world.tryton.connector, world.services.crm
+    assert crm is not None
+    [currency] = (await connector.query(Entity.CURRENCY, eq("code", "USD"))).records
+    crm_currencies = (await crm.query("currency", eq("isocurrencycode", "USD"))).records
+    await world.services.couplings.couple(
+        "CURRENCY",
+        CoupledRecord("tryton", "currency", currency.id, "USD"),
+        CoupledRecord(crm.system, "currency", crm_currencies[0].id),
+    )
+    sale = await connector.create(
+        Entity.QUOTE,
+        {"party": world.party.id, "lines": [{"product": world.product.id, "quantity": 3}]},
+    )
+    for action in ("quote", "confirm"):
+        await connector.transition(Entity.QUOTE, sale.id, action)
+    await connector.transition(Entity.SALES_ORDER, sale.id, "process")
+    [invoice_id] = await connector.rpc.model(
+        "account.invoice", "search", [["party", "=", int(world.party.id)]], 0, None, None
+    )
+    draft = str(invoice_id)
+    refused = await mutate(api, "createInvoiceInCrm", erpInvoiceId=draft)
+    assert refused["userErrors"][0]["code"] == "INVALID_TRANSITION"
+    assert "the ERP invoice is Draft" in refused["userErrors"][0]["message"]
+    await connector.transition(Entity.INVOICE, draft, "post")
+
+    made = await ok(api, "createInvoiceInCrm", erpInvoiceId=draft)
+    assert (made["erpInvoice"]["state"], made["crmInvoice"]["state"]) == ("Open", "Billed")
+    posted = (await connector.get_many(Entity.INVOICE, [draft]))[draft]
+    assert made["crmInvoice"]["number"] == posted.values["number"]
+    crm_invoice = await check.crm(f"invoices({made['crmInvoice']['id']})")
+    assert crm_invoice["name"] == posted.values["number"]
+    assert crm_invoice["_customerid_value"] == world.account.id
+    assert crm_invoice["_transactioncurrencyid_value"] == crm_currencies[0].id
