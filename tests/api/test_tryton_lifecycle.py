@@ -28,6 +28,7 @@ from tests.adapters.tryton_server import (
 )
 from tests.adapters.tryton_template import SECOND_PRODUCT_CODE, SERVICE_PRODUCT_CODE
 from tests.api.lifecycle_support import mutate, ok
+from tests.api.support import data
 from tests.support_sandbox import SandboxHandle
 from tests.workflows.support import Systems, systems
 
@@ -338,3 +339,16 @@ async def test_a_posted_tryton_invoice_goes_to_the_crm_as_billed(
     assert crm_invoice["name"] == posted.values["number"]
     assert crm_invoice["_customerid_value"] == world.account.id
     assert crm_invoice["_transactioncurrencyid_value"] == crm_currencies[0].id
+
+    # The party's receivable reaches its account with Update Account Statistics.
+    update = """mutation ($input: UpdateAccountStatisticsInput!) {
+        updateAccountStatistics(input: $input) {
+            syncRun { mapping status failed } userErrors { code message field }
+        }
+    }"""
+    updated = (await data(api, update, input={"erpId": world.party.id}))["updateAccountStatistics"]
+    assert updated["userErrors"] == []
+    assert (updated["syncRun"]["status"], updated["syncRun"]["failed"]) == ("SUCCEEDED", 0)
+    account = await check.crm(f"accounts({world.account.id})?$select=gw_balance,gw_totalsales")
+    assert account["gw_balance"] == pytest.approx(posted.values["total_amount"])
+    assert account["gw_balance"] == pytest.approx(3 * 100.0)
