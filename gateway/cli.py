@@ -30,11 +30,19 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
+    level = settings.gateway_log_level.upper()
     logging.basicConfig(
-        level=settings.gateway_log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if level != "DEBUG":
+        # One line per backend request, and arq's start and end of every scheduler tick (each
+        # few seconds), drown what matters; the scheduler logs the ticks that start runs itself.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("arq.worker").addFilter(_without_idle_ticks)
+
+
+def _without_idle_ticks(record: logging.LogRecord) -> bool:
+    return record.levelno > logging.INFO or "scheduler_tick" not in record.getMessage()
 
 
 @app.command()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 
 import pytest
+
+from gateway.cli import _without_idle_ticks
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -45,3 +48,13 @@ def test_bad_configuration_stops_with_one_line(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(expected)
     assert "Traceback" not in result.stderr
+
+
+def _worker_line(message: str, level: int = logging.INFO) -> logging.LogRecord:
+    return logging.LogRecord("arq.worker", level, __file__, 1, message, None, None)
+
+
+def test_idle_scheduler_ticks_are_left_out_of_the_worker_log_but_runs_are_not() -> None:
+    assert not _without_idle_ticks(_worker_line("  0.02s ← scheduler_tick ● {}"))
+    assert _without_idle_ticks(_worker_line("  1.87s ← run:1:sync_mapping ● {'status': 'OK'}"))
+    assert _without_idle_ticks(_worker_line("scheduler_tick failed", logging.ERROR))
