@@ -70,6 +70,7 @@ def parse(argv: list[str]) -> Options:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("arq").setLevel(logging.WARNING)  # a line per job otherwise
     run(parse(sys.argv[1:] if argv is None else argv))
 
 

@@ -169,14 +169,15 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
         runs: dict[str, dict[int, list[LoadResult]]] = {"gateway": {}, "baseline": {}}
         for concurrency in (1, 16):
             count = sizes.page_requests if concurrency > 1 else max(8, sizes.page_requests // 4)
-            for _ in range(options.repeat):
+            for round_ in range(options.repeat):
                 for name, source, check in (
                     ("gateway", gateway_calls, _graphql_ok),
                     ("baseline", baseline_calls, _plain_ok),
                 ):
-                    await run_load(  # warm-up: connections, caches, the JIT-less first calls
-                        client, source, requests=concurrency * 2, concurrency=concurrency
-                    )
+                    if round_ == 0:  # warm-up: connections at this concurrency, caches
+                        await run_load(
+                            client, source, requests=concurrency, concurrency=concurrency
+                        )
                     measured = await run_load(
                         client, source, requests=count, concurrency=concurrency, check=check
                     )
