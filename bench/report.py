@@ -69,3 +69,60 @@ def render(results: Sequence[ScenarioResult], machine: dict[str, Any]) -> str:
         lines += [f"   note: {note}" for note in result.notes]
         lines.append("")
     return "\n".join(lines)
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """A results file as Markdown: per scenario, its ratios first, then its checks."""
+    about = document["machine"]
+    options = document["options"]
+    lines = [
+        f"Run of {document['started_at'][:19]}Z: {document['seconds']:.0f} s, "
+        f"{about['cpus']} cores, load average (1, 5, 15 min) {about['load_before']} before and "
+        f"{about['load_after']} after; repeat {options['repeat']}; sizes "
+        + ", ".join(f"{name} {value:,}" for name, value in options["sizes"].items())
+        + ".",
+        "",
+    ]
+    for scenario in document["scenarios"]:
+        lines.append(f"**{scenario['name']}** ({scenario['seconds']:.0f} s)")
+        lines.append("")
+        if scenario["skipped"]:
+            lines += [f"skipped: {scenario['skipped'].splitlines()[0]}", ""]
+            continue
+        rows = [
+            (
+                c["metric"],
+                _number(c["ratio"]),
+                c["target"] or "",
+                _mark(c["met"]),
+                f"{_number(c['product'])} {c['unit']}",
+                f"{_number(c['baseline'])} {c['unit']}",
+            )
+            for c in scenario["comparisons"]
+        ]
+        rows += [
+            (
+                check["name"],
+                "",
+                check["expected"],
+                _mark(check["met"]),
+                check["actual"],
+                "",
+            )
+            for check in scenario["checks"]
+        ]
+        lines.append("| metric | ratio | target | met | product | baseline |")
+        lines.append("|---|---:|---|---|---:|---:|")
+        lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    import orjson
+
+    for name in sys.argv[1:]:
+        print(markdown(orjson.loads(Path(name).read_bytes())))
