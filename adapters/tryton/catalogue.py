@@ -65,6 +65,8 @@ CONTACT = EntityDef(
         FieldDef("sequence", Kind.INTEGER),
         FieldDef("active", Kind.BOOLEAN),
         *(FieldDef(kind, source="", write=SHAPED, search="") for kind in MECHANISM_TYPES),
+        # A mechanism with a name is a person's; one without is the party's own.
+        FieldDef("named", Kind.BOOLEAN, source="", write=RO, present="name"),
     ),
     shape=ContactShape(),
 )

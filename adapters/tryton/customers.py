@@ -8,7 +8,8 @@ same records, or create them, in the party's own write: one transaction, and the
 timestamp (its etag) moves with them.
 
 The contact entity is the contact mechanism itself: the people one reaches at a customer are
-its named mechanisms (`name` says who, `party` is the customer). A Tryton party may also be a
+its named mechanisms (`name` says who, `party` is the customer; `named` says whether a
+mechanism has a name, and filters on it). A Tryton party may also be a
 person, but without the party relationship module nothing links that person to a company, and
 the link is what a CRM contact needs. A CRM contact with both an e-mail and a phone maps to one
 mechanism per channel; the `email`, `phone` and `website` values of a contact are its `value`
@@ -173,7 +174,7 @@ async def _mechanism_operations(
 class ContactShape(Shape):
     """Contact mechanisms: `email`/`phone`/`website` are the value of a mechanism of that type."""
 
-    extra_reads = ("type", "value")
+    extra_reads = ("type", "value", "name")
 
     async def enrich(
         self,
@@ -184,6 +185,8 @@ class ContactShape(Shape):
         wanted: frozenset[str],
     ) -> None:
         for row, record_values in zip(rows, values, strict=True):
+            if "named" in wanted:
+                record_values["named"] = bool(row.get("name"))
             for kind in MECHANISM_TYPES:
                 if kind in wanted:
                     record_values[kind] = row.get("value") or None if row["type"] == kind else None

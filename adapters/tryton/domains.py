@@ -63,6 +63,8 @@ def _clause(  # noqa: PLR0911 - one branch per filter node
 
 def _leaf(entity: str, field: FieldDef, operator: str, value: Any, *, negate: bool) -> list[Any]:
     """One clause; `negate` asks for the opposite of a text match."""
+    if field.present is not None:
+        return _presence(entity, field, field.present, operator, value)
     if field.where is not None:
         relation, fixed, subfield = field.where
         inner = [list(clause) for clause in fixed]
@@ -73,8 +75,20 @@ def _leaf(entity: str, field: FieldDef, operator: str, value: Any, *, negate: bo
     return [path, f"not {operator}" if negate else operator, value]
 
 
+def _presence(entity: str, field: FieldDef, path: str, operator: str, value: Any) -> list[Any]:
+    """`named = true` → the field holds something; `named = false` → it is empty."""
+    if operator not in ("=", "!=") or not isinstance(value, bool):
+        raise ValidationError(
+            f"{entity}.{field.name}: only equal to true or false can be filtered on",
+            system="tryton",
+        )
+    if (operator == "=") == value:
+        return ["AND", [path, "!=", None], [path, "!=", ""]]
+    return ["OR", [path, "=", None], [path, "=", ""]]
+
+
 def _searchable(entity: str, field: FieldDef) -> FieldDef:
-    if field.where is None and field.search_path is None:
+    if field.where is None and field.present is None and field.search_path is None:
         raise ValidationError(f"{entity}.{field.name}: cannot be filtered on", system="tryton")
     return field
 

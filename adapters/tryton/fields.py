@@ -54,6 +54,8 @@ class FieldDef:
     choices: frozenset[str] | None = None
     # Filter through a One2Many: (relation, fixed clauses of the related record, its field).
     where: tuple[str, tuple[tuple[str, str, Any], ...], str] | None = None
+    # A boolean saying whether this Tryton field holds something (filters: set or empty).
+    present: str | None = None
 
     @property
     def tryton(self) -> str:

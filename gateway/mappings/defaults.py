@@ -373,7 +373,7 @@ def tryton_defaults() -> list[TableMapping]:
             crm_entity="contact",
             direction=BOTH,
             depends_on=("CUSTOMER",),
-            erp_filter={"type": "email"},
+            erp_filter={"type": "email", "named": True},
             description=(
                 "A party's named e-mail mechanisms ↔ contacts of its account: the name says "
                 "who, the mechanism holds the e-mail."

@@ -238,3 +238,49 @@ async def test_parties_and_accounts_are_synchronized_both_ways(
         assert (await mechanisms(tryton, party_id))["email"] == f"orders@contoso-{tag}.example"
     finally:
         store.erp = built
+
+
+@pytest.mark.tryton
+async def test_named_email_mechanisms_and_crm_contacts_are_synchronized_both_ways(
+    api: httpx.AsyncClient, store: Services, sandbox: SandboxHandle, tryton: LiveTryton
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    party = await tryton.connector.create(Entity.CUSTOMER, {"name": f"Analytical {tag}"})
+    ada = await tryton.connector.create(
+        Entity.CONTACT, {"party": party.id, "name": "Ada Lovelace", "email": f"ada@{tag}.example"}
+    )
+    crm = store.crm
+    assert crm is not None
+    account = await crm.create("account", {"name": f"Navy {tag}"})
+    grace = await crm.create(
+        "contact",
+        {
+            "firstname": "Grace",
+            "lastname": "Hopper",
+            "emailaddress1": f"grace@{tag}.example",
+            "_parentcustomerid_value": account.id,
+        },
+    )
+
+    run = await full_synchronization(api, ["CURRENCY", "CUSTOMER", "CONTACT"])
+    assert run["status"] == "SUCCEEDED", run
+    assert run["failed"] == 0, run
+
+    contacts = await store.couplings.by_ids("CONTACT", "erp", [ada.id])
+    customers = await store.couplings.by_ids("CUSTOMER", "erp", [party.id])
+    crm_ada = await Systems(sandbox).crm("GET", f"contacts({contacts[ada.id].crm.id})")
+    assert (crm_ada["firstname"], crm_ada["lastname"]) == ("Ada", "Lovelace")
+    assert crm_ada["emailaddress1"] == f"ada@{tag}.example"
+    assert crm_ada["_parentcustomerid_value"] == customers[party.id].crm.id
+
+    coupled = await store.couplings.by_ids("CONTACT", "crm", [grace.id])
+    navy = await store.couplings.by_ids("CUSTOMER", "crm", [account.id])
+    mechanism = (await tryton.connector.get_many(Entity.CONTACT, [coupled[grace.id].erp.id]))[
+        coupled[grace.id].erp.id
+    ]
+    assert mechanism.values["name"] == "Grace Hopper"
+    assert (mechanism.values["type"], mechanism.values["value"]) == (
+        "email",
+        f"grace@{tag}.example",
+    )
+    assert mechanism.values["party"] == navy[account.id].erp.id
