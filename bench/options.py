@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-# Defaults fit the whole run in under ten minutes on a 2-core machine. The named sizes
+# Defaults fit the whole run in under ten minutes on a 2-core machine. The target sizes
 # (`--size sync=10000`, `--size scale=100000`) are run on their own; see bench/README.md.
 DEFAULT_SIZES: dict[str, int] = {
     "page_accounts": 300,  # accounts (all coupled) behind the statistics page
@@ -18,10 +18,10 @@ DEFAULT_SIZES: dict[str, int] = {
     "page_requests": 32,  # requests per measurement at concurrency 16 (a quarter at 1)
     "overhead_rows": 100,  # rows of the in-process GraphQL page
     "overhead_iterations": 100,  # executions per measurement
-    "sync": 3_000,  # customers of the full synchronization (named size: 10,000)
-    "scale": 10_000,  # customers of the memory-under-scale run (named size: 100,000)
-    "changes": 5_000,  # records of the connector's change read (named size: 10,000)
-    "bulk": 500,  # records of the connector's bulk update (named size: 1,000)
+    "sync": 3_000,  # customers of the full synchronization (target size: 10,000)
+    "scale": 10_000,  # customers of the memory-under-scale run (target size: 100,000)
+    "changes": 5_000,  # records of the connector's change read (target size: 10,000)
+    "bulk": 500,  # records of the connector's bulk update (target size: 1,000)
     "latency_samples": 4,  # changes timed through the job scheduler (concurrently)
 }
 
