@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from tests.adapters.tryton_template import (
     tryton_bin,
     write_config,
 )
+from tests.support import eventually_sync
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +45,16 @@ class TrytonServer:
 
 def _wait_for_rpc(url: str, child: ChildProcess, timeout: float = 60.0) -> None:
     """trytond listens before it has loaded its modules: wait until it answers a call."""
-    deadline = time.monotonic() + timeout
     payload = {"id": 0, "method": "common.server.version", "params": []}
-    while True:
+
+    def answers() -> bool:
         if not child.running:
             raise ProcessFailedError(f"trytond exited early:\n{child.log_tail()}")
         with contextlib.suppress(httpx.TransportError):
-            if httpx.post(f"{url}/rpc/", json=payload, timeout=5).status_code < 500:
-                return
-        if time.monotonic() > deadline:
-            raise ProcessFailedError(f"trytond did not answer in {timeout}s")
-        time.sleep(0.1)
+            return httpx.post(f"{url}/rpc/", json=payload, timeout=5).status_code < 500
+        return False
+
+    eventually_sync(answers, timeout=timeout, what="trytond answering a call")
 
 
 @contextlib.contextmanager
