@@ -38,8 +38,9 @@ async def ping(ctx: JobContext) -> dict[str, str]:
 async def startup(ctx: JobContext) -> None:
     settings: Settings = ctx["settings"]
     services = build_services(settings)
-    await prepare_store(services)
+    # Kept in ctx before the first await: a worker stopped during start-up still closes it.
     ctx["services"] = services
+    await prepare_store(services)
     try:  # every enabled mapping gets its job queue entry (idempotent)
         await list_entries(services)
     except Exception:  # the scheduler's tick sets them up too
