@@ -1,4 +1,5 @@
-"""An arq worker, in burst mode against the real Redis, runs a job that reaches MongoDB."""
+"""An arq worker, in burst mode against the real Redis, runs a job that reaches MongoDB, and
+closes what it opened however it stops."""
 
 from __future__ import annotations
 
@@ -6,26 +7,16 @@ import asyncio
 import contextlib
 
 from arq.jobs import Job
-from arq.worker import Worker
 
 from gateway.services import Services
 from gateway.settings import Settings
-from jobs.worker import WorkerSettings, worker_options
+from tests.jobs.support import drain, make_worker
 
 
 async def test_a_worker_runs_a_job_against_mongodb_and_redis(services: Services) -> None:
     job = await services.redis.enqueue_job("ping")
     assert job is not None
-    worker = Worker(
-        functions=WorkerSettings.functions,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        **worker_options(services.settings, burst=True),
-    )
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
+    worker = await drain(services.settings)
     result = await Job(job.job_id, services.redis).result(timeout=5)
     assert result["mongo"][0].isdigit()
     assert result["redis"][0].isdigit()
@@ -48,12 +39,7 @@ async def test_a_worker_stopped_during_start_up_closes_its_database_connections(
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     stalled = settings.model_copy(update={"mongodb_url": f"mongodb://127.0.0.1:{port}/"})
-    worker = Worker(
-        functions=WorkerSettings.functions,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        **worker_options(stalled, burst=True),
-    )
+    worker = make_worker(stalled)
     async with server:
         task = asyncio.create_task(worker.main())
         await asyncio.wait_for(connected.wait(), timeout=10)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from arq.worker import Worker
 
 from gateway.services import Services
 from gateway.settings import Settings
-from jobs.worker import WorkerSettings, worker_options
 from tests.api.lifecycle_support import ok
+from tests.jobs.support import drain
 from tests.workflows.support import WRITE_IN_NUMBER, World, build_world
 
 
@@ -39,16 +38,7 @@ async def test_an_activated_quote_is_processed_by_the_worker(
     assert activated["erpQuote"] is None  # not yet: the worker does it
     assert await store.couplings.by_ids("SALESQUOTE", "crm", [quote.id]) == {}
 
-    worker = Worker(
-        functions=WorkerSettings.functions,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        **worker_options(api_settings, burst=True),
-    )
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
+    worker = await drain(api_settings)
     assert worker.jobs_complete == 1  # the process_quote job the mutation enqueued
 
     coupling = (await store.couplings.by_ids("SALESQUOTE", "crm", [quote.id]))[quote.id]

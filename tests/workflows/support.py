@@ -17,7 +17,7 @@ from adapters.base import Connector, Record
 from gateway.services import Services, connect_redis
 from gateway.settings import Settings
 from gateway.store.couplings import CoupledRecord
-from jobs.worker import WorkerSettings, worker_options
+from tests.jobs.support import drain
 from tests.support_sandbox import BC_SCOPE, DATAVERSE_SCOPE, SandboxHandle
 
 WRITE_IN_NUMBER = "WRITE-IN"
@@ -197,14 +197,4 @@ async def run_burst_worker(settings: Settings, *jobs: str) -> Worker:
             assert await redis.enqueue_job(job) is not None
     finally:
         await redis.aclose(close_connection_pool=True)
-    worker = Worker(
-        functions=WorkerSettings.functions,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        **worker_options(settings, burst=True),
-    )
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
-    return worker
+    return await drain(settings)
