@@ -306,7 +306,8 @@ def tryton_defaults() -> list[TableMapping]:
     Tryton references other records by id, so every lookup goes by id. Tryton has no
     salesperson on a party and its employees are read-only, so there is no SALESPEOPLE; units,
     currencies and products go to the CRM; a sale is a quote in draft, quotation or cancelled,
-    and a sales order from confirmation on; posted customer invoices go to the CRM.
+    and a sales order from confirmation on; posted customer invoices and projects go to the
+    CRM.
     """
     return [
         TableMapping(
@@ -480,6 +481,22 @@ def tryton_defaults() -> list[TableMapping]:
                     lookup=by_id("CURRENCY"),
                 ),
                 row("total_amount", "totalamount", TO_CRM),
+            ),
+        ),
+        # Tryton makes no project from a sale: projects are created in Tryton, so every one
+        # goes to the CRM (a project whose party is not coupled waits as a sync error).
+        TableMapping(
+            name="PROJECT",
+            erp_entity="project",
+            crm_entity="project",
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            depends_on=("CUSTOMER",),
+            description="Tryton projects → CRM projects of the coupled accounts.",
+            fields=(
+                row("name", "msdyn_subject", TO_CRM),
+                row("comment", "msdyn_description", TO_CRM),
+                row("party", "_msdyn_customer_value", TO_CRM, lookup=by_id("CUSTOMER")),
             ),
         ),
         TableMapping(

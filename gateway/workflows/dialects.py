@@ -147,7 +147,7 @@ class TrytonDialect(ErpDialect):
         {
             "transferQuoteToProject": (
                 "Tryton does not make a project from a sale; create the project (project.work) "
-                "in Tryton and couple it through the PROJECT mapping"
+                "in Tryton: the PROJECT mapping sends it to the CRM"
             ),
         }
     )

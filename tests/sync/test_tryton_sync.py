@@ -57,6 +57,7 @@ def test_the_tryton_defaults_validate_against_both_catalogues() -> None:
         "SALESQUOTE",
         "SALESORDER-ORDER",
         "POSTEDSALESINV-INV",
+        "PROJECT",
         "CUSTOMER-STATISTICS",
     ]
     customer = mappings[2]
@@ -284,3 +285,36 @@ async def test_named_email_mechanisms_and_crm_contacts_are_synchronized_both_way
         f"grace@{tag}.example",
     )
     assert mechanism.values["party"] == navy[account.id].erp.id
+
+
+@pytest.mark.tryton
+async def test_tryton_projects_reach_the_crm_with_their_account_and_renames_follow(
+    api: httpx.AsyncClient, store: Services, sandbox: SandboxHandle, tryton: LiveTryton
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    party = await tryton.connector.create(Entity.CUSTOMER, {"name": f"Fabrikam {tag}"})
+    project = await tryton.connector.create(
+        Entity.PROJECT, {"name": f"Rollout {tag}", "party": party.id, "comment": "Phase one"}
+    )
+
+    run = await full_synchronization(api, ["CURRENCY", "CUSTOMER", "PROJECT"])
+    assert run["status"] == "SUCCEEDED", run
+    assert run["failed"] == 0, run
+
+    projects = await store.couplings.by_ids("PROJECT", "erp", [project.id])
+    customers = await store.couplings.by_ids("CUSTOMER", "erp", [party.id])
+    path = f"msdyn_projects({projects[project.id].crm.id})"
+    crm_project = await Systems(sandbox).crm("GET", path)
+    assert crm_project["msdyn_subject"] == f"Rollout {tag}"
+    assert crm_project["msdyn_description"] == "Phase one"
+    assert crm_project["_msdyn_customer_value"] == customers[party.id].crm.id
+
+    # A project renamed in Tryton is renamed in the CRM by the next run, and only that.
+    await run_incremental(store, "PROJECT")  # the full run's own echoes
+    await tryton.connector.update(Entity.PROJECT, project.id, {"name": f"Rollout {tag} v2"})
+    await sandbox.reset_stats()
+    pushed = await run_incremental(store, "PROJECT")
+    assert (pushed.counters.inserted, pushed.counters.modified) == (0, 1), pushed.message
+    assert writes(await sandbox.stats()) == 1
+    crm_project = await Systems(sandbox).crm("GET", path)
+    assert crm_project["msdyn_subject"] == f"Rollout {tag} v2"
