@@ -115,9 +115,6 @@ class Settings(BaseSettings):
     write_in_product_type: Literal["item", "resource"] = "item"
     write_in_product_number: str | None = Field(default=None, max_length=20)
     workflow_lease_seconds: float = Field(default=60.0, gt=0)
-    # Tests only: kill the process at this point of a workflow ("<step>" once the step is
-    # recorded, "<step>:before-record" once its work is done but before it is recorded).
-    workflow_fault_point: str | None = None
     tryton_url: AnyHttpUrl | None = None
     tryton_database: str | None = None
     tryton_user: str | None = None

@@ -7,13 +7,13 @@ from typing import Any
 
 from arq.worker import Retry
 
+from gateway.refusals import RefusalCode, RefusalError
 from gateway.scheduling.clock import Clock, system_clock
 from gateway.scheduling.execution import backoff, execute_run
 from gateway.scheduling.retries import retry_mapping_errors
 from gateway.scheduling.scheduler import Scheduler
 from gateway.services import Services
 from gateway.sync.incremental import SCHEDULER
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.statistics import update_account_statistics
 
 JobContext = dict[str, Any]
@@ -64,7 +64,7 @@ async def retry_sync_errors(ctx: JobContext, mapping: str) -> dict[str, Any]:
     services = _services(ctx)
     try:
         report = await retry_mapping_errors(services, mapping, actor=SCHEDULER)
-    except SyncRefusedError as exc:
+    except RefusalError as exc:
         if exc.code is not RefusalCode.UPSTREAM_UNAVAILABLE:
             raise
         raise Retry(defer=backoff(services.settings, int(ctx.get("job_try", 1)))) from exc

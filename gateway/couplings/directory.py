@@ -21,7 +21,6 @@ from adapters.statistics import (
     ErpCustomerStatistics,
 )
 from gateway.couplings.listing import Listing, source_for
-from gateway.couplings.problems import plain_errors
 from gateway.couplings.views import (
     ACCOUNT_ENTITY,
     CONTACT_ENTITY,
@@ -36,6 +35,7 @@ from gateway.couplings.views import (
     UserView,
     customer_fields,
 )
+from gateway.refusals import plain_errors
 from gateway.services import NotConfiguredError, Services
 
 # Encoded length of one `<lookup> eq <guid> or ` clause, and what the rest of a URL takes.

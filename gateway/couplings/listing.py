@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from adapters.base import Connector, Page, Record
 from adapters.filters import Compare, Filter, all_of
-from gateway.couplings.problems import plain_errors
+from gateway.refusals import plain_errors
 from gateway.store.couplings import Coupling, CouplingRepository, SideName
 
 MAX_ROUNDS = 5  # reads of one system per page when a coupling filter drops rows

@@ -23,16 +23,16 @@ from adapters.errors import ConnectorError
 from adapters.filters import In, all_of
 from gateway.couplings.dependencies import missing_dependencies_of_many
 from gateway.couplings.listing import Listing, source_for
-from gateway.couplings.problems import (
-    CouplingRefusedError,
-    Problem,
-    ProblemCode,
-    connector_errors,
-    refuse,
-    upstream_problem,
-)
 from gateway.couplings.service import CouplingService, primary_direction
 from gateway.mappings.model import Direction, TableMapping
+from gateway.refusals import (
+    Problem,
+    RefusalCode,
+    RefusalError,
+    refusal_for,
+    refuse,
+    unwrapped_connector_errors,
+)
 from gateway.security.inputs import InputRejectedError, field_name
 from gateway.store.couplings import (
     AlreadyCoupledError,
@@ -78,7 +78,7 @@ class AmbiguousMatch:
 class SkippedMatch:
     erp_id: str
     crm_id: str
-    code: ProblemCode
+    code: RefusalCode
     message: str
 
 
@@ -135,7 +135,7 @@ class Matcher:
         erp, crm = self.service.connectors()
         limit = DEFAULT_MAX if max_pairs is None else max_pairs
         if not 1 <= limit <= MAX_PAIRS:
-            raise refuse(ProblemCode.INVALID_INPUT, f"max: must be 1 to {MAX_PAIRS}", "max")
+            raise refuse(RefusalCode.INVALID_INPUT, f"max: must be 1 to {MAX_PAIRS}", "max")
         run = _Run(
             couplings=self.service.couplings,
             mapping=mapping,
@@ -146,10 +146,10 @@ class Matcher:
             report=MatchReport(dry_run=dry_run),
         )
         try:
-            with connector_errors():
+            with unwrapped_connector_errors():
                 await run.scan()
         except ConnectorError as exc:
-            raise CouplingRefusedError(upstream_problem(exc, "match records")) from None
+            raise refusal_for(exc, "match records") from None
         return run.report
 
 
@@ -251,7 +251,7 @@ class _Run:
                     SkippedMatch(
                         erp_record.id,
                         crm_record.id,
-                        ProblemCode.DEPENDENCY_NOT_COUPLED,
+                        RefusalCode.DEPENDENCY_NOT_COUPLED,
                         problems[0].message,
                     )
                 )
@@ -268,7 +268,7 @@ class _Run:
                 except (AlreadyCoupledError, ConcurrentCouplingError) as exc:
                     report.skipped.append(
                         SkippedMatch(
-                            erp_record.id, crm_record.id, ProblemCode.ALREADY_COUPLED, str(exc)
+                            erp_record.id, crm_record.id, RefusalCode.ALREADY_COUPLED, str(exc)
                         )
                     )
                     continue
@@ -281,30 +281,30 @@ class _Run:
 def _side(connector: Connector, entity: str, names: list[str], label: str) -> _Side:
     """The side's entity and match fields, each checked to be a field of that entity."""
     if not names:
-        raise refuse(ProblemCode.INVALID_INPUT, "fields: give at least one pair", "fields")
+        raise refuse(RefusalCode.INVALID_INPUT, "fields: give at least one pair", "fields")
     if len(names) > MAX_FIELDS:
-        raise refuse(ProblemCode.INVALID_INPUT, f"fields: at most {MAX_FIELDS} pairs", "fields")
+        raise refuse(RefusalCode.INVALID_INPUT, f"fields: at most {MAX_FIELDS} pairs", "fields")
     spec = connector.entities().get(entity)
     if spec is None:
-        raise refuse(ProblemCode.NOT_FOUND, f"{connector.system} has no entity {entity!r}")
+        raise refuse(RefusalCode.NOT_FOUND, f"{connector.system} has no entity {entity!r}")
     problems: list[Problem] = []
     for index, name in enumerate(names):
         where = ("fields", str(index), label)
         try:
             field_name(name, label)
         except InputRejectedError as exc:
-            problems.append(Problem(ProblemCode.INVALID_INPUT, f"{label}: {exc.reason}", where))
+            problems.append(Problem(RefusalCode.INVALID_INPUT, f"{label}: {exc.reason}", where))
             continue
         if "." in name or (spec.fields and name not in spec.fields):
             problems.append(
                 Problem(
-                    ProblemCode.INVALID_INPUT,
+                    RefusalCode.INVALID_INPUT,
                     f"{label}: {entity} has no field {name!r}",
                     where,
                 )
             )
     if problems:
-        raise CouplingRefusedError(*problems)
+        raise RefusalError(*problems)
     return _Side(connector, spec, tuple(names))
 
 

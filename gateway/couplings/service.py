@@ -2,7 +2,7 @@
 
 Every operation checks everything it can before it writes (the mapping, the ids' shape, that
 both records exist, that the records they refer to are coupled first) and raises
-`CouplingRefusedError` naming the input field at fault. What it writes is whole or undone:
+`RefusalError` naming the input field at fault. What it writes is whole or undone:
 a synchronization after coupling that fails takes the new coupling back (and restores the
 couplings it replaced); a counterpart whose coupling cannot be stored is deleted again.
 """
@@ -16,18 +16,18 @@ from enum import StrEnum
 
 from adapters.base import Connector, Record
 from adapters.errors import ConnectorError
+from adapters.systems import system_label
 from gateway.couplings.dependencies import missing_dependencies
-from gateway.couplings.problems import (
-    CouplingRefusedError,
-    Problem,
-    ProblemCode,
-    connector_errors,
-    refuse,
-    system_name,
-    upstream_problem,
-)
 from gateway.couplings.views import CUSTOMER_MAPPING
 from gateway.mappings.model import Direction, TableMapping
+from gateway.refusals import (
+    Problem,
+    RefusalCode,
+    RefusalError,
+    refusal_for,
+    refuse,
+    unwrapped_connector_errors,
+)
 from gateway.security.inputs import InputRejectedError, record_id, require_plain_text
 from gateway.services import Services
 from gateway.store.couplings import (
@@ -98,20 +98,20 @@ class CouplingService:
         try:
             text = require_plain_text(name, "mapping", max_length=MAX_MAPPING_NAME)
         except InputRejectedError as exc:
-            raise refuse(ProblemCode.INVALID_INPUT, f"mapping: {exc.reason}", *field) from None
+            raise refuse(RefusalCode.INVALID_INPUT, f"mapping: {exc.reason}", *field) from None
         mapping = await self.services.mappings.get(text)
         if mapping is None:
-            raise refuse(ProblemCode.NOT_FOUND, f"no table mapping is named {text!r}", *field)
+            raise refuse(RefusalCode.NOT_FOUND, f"no table mapping is named {text!r}", *field)
         if mapping.coupled_through is not None:
             raise refuse(
-                ProblemCode.INVALID_INPUT,
+                RefusalCode.INVALID_INPUT,
                 f"{mapping.name} uses the couplings of {mapping.coupled_through}: "
                 f"couple the records through {mapping.coupled_through}",
                 *field,
             )
         if not mapping.enabled:
             raise refuse(
-                ProblemCode.INVALID_INPUT,
+                RefusalCode.INVALID_INPUT,
                 f"{mapping.name} is disabled: the connected systems do not offer its entities",
                 *field,
             )
@@ -122,7 +122,7 @@ class CouplingService:
         if erp is None or crm is None:
             missing = " and ".join(n for n, c in (("ERP", erp), ("CRM", crm)) if c is None)
             raise refuse(
-                ProblemCode.UPSTREAM_UNAVAILABLE, f"the {missing} connection is not configured"
+                RefusalCode.UPSTREAM_UNAVAILABLE, f"the {missing} connection is not configured"
             )
         return erp, crm
 
@@ -132,23 +132,23 @@ class CouplingService:
             return str(record_id(connector.system, value, field))
         except InputRejectedError as exc:
             raise refuse(
-                ProblemCode.INVALID_INPUT,
-                f"{field}: {exc.reason} (an id of {system_name(connector.system)})",
+                RefusalCode.INVALID_INPUT,
+                f"{field}: {exc.reason} (an id of {system_label(connector.system)})",
                 field,
             ) from None
 
     async def read(self, connector: Connector, entity: str, id: str, field: str) -> Record:
         doing = f"read {entity} {id}"
         try:
-            with connector_errors():
+            with unwrapped_connector_errors():
                 found = await connector.get_many(entity, [id])
         except ConnectorError as exc:
-            raise CouplingRefusedError(upstream_problem(exc, doing, field)) from None
+            raise refusal_for(exc, doing, field) from None
         record = found.get(id)
         if record is None:
             raise refuse(
-                ProblemCode.NOT_FOUND,
-                f"{field}: {system_name(connector.system)} has no {entity} {id}",
+                RefusalCode.NOT_FOUND,
+                f"{field}: {system_label(connector.system)} has no {entity} {id}",
                 field,
             )
         return record
@@ -163,12 +163,12 @@ class CouplingService:
         )
         problems: list[Problem] = []
         for result in results:
-            if isinstance(result, CouplingRefusedError):
+            if isinstance(result, RefusalError):
                 problems += result.problems
             elif isinstance(result, BaseException):
                 raise result
         if problems:
-            raise CouplingRefusedError(*problems)
+            raise RefusalError(*problems)
         erp_record, crm_record = results
         assert isinstance(erp_record, Record)
         assert isinstance(crm_record, Record)
@@ -179,9 +179,9 @@ class CouplingService:
     ) -> None:
         missing = await missing_dependencies(mapping, direction, source.values, self.couplings)
         if missing:
-            raise CouplingRefusedError(
+            raise RefusalError(
                 *(
-                    Problem(ProblemCode.DEPENDENCY_NOT_COUPLED, problem.message, (field,))
+                    Problem(RefusalCode.DEPENDENCY_NOT_COUPLED, problem.message, (field,))
                     for problem in missing
                 )
             )
@@ -202,7 +202,7 @@ class CouplingService:
         direction = sync.direction
         if direction is not None and not mapping.direction.allows(direction):
             raise refuse(
-                ProblemCode.INVALID_INPUT,
+                RefusalCode.INVALID_INPUT,
                 f"{mapping.name} only flows {mapping.direction.value}: {sync.value} would "
                 "synchronize the other way",
                 "syncAfterCoupling",
@@ -221,7 +221,7 @@ class CouplingService:
                 replace_existing=True,
             )
         except ConcurrentCouplingError as exc:
-            raise refuse(ProblemCode.CONFLICT, str(exc)) from None
+            raise refuse(RefusalCode.CONFLICT, str(exc)) from None
         outcome = CoupleOutcome(
             result.coupling, result.replaced, result.created, erp_record, crm_record
         )
@@ -247,7 +247,7 @@ class CouplingService:
     ) -> PairOutcome:
         """Synchronize a pair just coupled; on failure, take the coupling back."""
         try:
-            with connector_errors():
+            with unwrapped_connector_errors():
                 outcome = await synchronize_pair(
                     self.sync_context(),
                     mapping,
@@ -258,15 +258,13 @@ class CouplingService:
                 )
         except ConnectorError as exc:
             await self._undo(result)
-            raise CouplingRefusedError(
-                upstream_problem(exc, "synchronize after coupling")
-            ) from None
+            raise refusal_for(exc, "synchronize after coupling") from None
         if outcome.status == "failed":
             await self._undo(result)
             code = (
-                ProblemCode.DEPENDENCY_NOT_COUPLED
+                RefusalCode.DEPENDENCY_NOT_COUPLED
                 if any(problem.dependency for problem in outcome.problems)
-                else ProblemCode.INVALID_INPUT
+                else RefusalCode.INVALID_INPUT
             )
             raise refuse(code, f"synchronize after coupling: {outcome.message}")
         return outcome
@@ -291,7 +289,7 @@ class CouplingService:
     ) -> Coupling:
         mapping = await self.mapping(mapping_name, "mapping")
         if erp_id is None and crm_id is None:
-            raise refuse(ProblemCode.INVALID_INPUT, "give erpId, crmId or both", "erpId")
+            raise refuse(RefusalCode.INVALID_INPUT, "give erpId, crmId or both", "erpId")
         erp, crm = self.connectors()
         erp_key = self.record_id(erp, erp_id, "erpId") if erp_id is not None else None
         crm_key = self.record_id(crm, crm_id, "crmId") if crm_id is not None else None
@@ -303,7 +301,7 @@ class CouplingService:
                 f"{side} {key}" for side, key in (("ERP", erp_key), ("CRM", crm_key)) if key
             )
             raise refuse(
-                ProblemCode.NOT_COUPLED,
+                RefusalCode.NOT_COUPLED,
                 f"{which} {'is' if erp_key is None or crm_key is None else 'are'} not coupled "
                 f"in {mapping.name}",
                 "erpId" if erp_key is not None else "crmId",
@@ -324,7 +322,7 @@ class CouplingService:
         mapping = await self.mapping(CUSTOMER_MAPPING)
         if not mapping.direction.allows(direction):
             raise refuse(
-                ProblemCode.INVALID_INPUT,
+                RefusalCode.INVALID_INPUT,
                 f"{mapping.name} only flows {mapping.direction.value}: records cannot be "
                 f"created {direction.value}",
             )
@@ -334,19 +332,19 @@ class CouplingService:
         source = await self.read(source_connector, mapping.entity_of(direction.source), key, field)
         await self.check_dependencies(mapping, direction, source, field)
         try:
-            with connector_errors():
+            with unwrapped_connector_errors():
                 result, created = await create_counterpart(
                     self.sync_context(), mapping, source, direction, replace_existing=True
                 )
         except CounterpartError as exc:
             dependency = any(problem.dependency for problem in exc.problems)
-            code = ProblemCode.DEPENDENCY_NOT_COUPLED if dependency else ProblemCode.INVALID_INPUT
+            code = RefusalCode.DEPENDENCY_NOT_COUPLED if dependency else RefusalCode.INVALID_INPUT
             raise refuse(code, str(exc), field) from None
         except ConnectorError as exc:
             target = mapping.entity_of(direction.target)
-            raise CouplingRefusedError(upstream_problem(exc, f"create the {target}")) from None
+            raise refusal_for(exc, f"create the {target}") from None
         except ConcurrentCouplingError as exc:
-            raise refuse(ProblemCode.CONFLICT, str(exc), field) from None
+            raise refuse(RefusalCode.CONFLICT, str(exc), field) from None
         erp_record, crm_record = (
             (source, created) if direction is Direction.TO_CRM else (created, source)
         )

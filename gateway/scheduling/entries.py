@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from gateway.refusals import RefusalCode, refuse
 from gateway.scheduling.clock import Clock, system_clock
 from gateway.services import Services
 from gateway.store.job_queue import EntryDefaults, JobQueueEntries, JobQueueEntry, JobStatus
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import mapping_health
 
 MAX_MINUTES_BETWEEN_RUNS = 7 * 24 * 60
@@ -54,14 +54,14 @@ def check_change(change: EntryChange) -> None:
     """Refuse a change that cannot be applied, naming the field, before anything is written."""
     minutes = change.minutes_between_runs
     if minutes is not None and not 1 <= minutes <= MAX_MINUTES_BETWEEN_RUNS:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"minutesBetweenRuns must be between 1 and {MAX_MINUTES_BETWEEN_RUNS}",
             "minutesBetweenRuns",
         )
     timeout = change.inactivity_timeout_minutes
     if timeout is not None and not 0 <= timeout <= MAX_INACTIVITY_MINUTES:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"inactivityTimeoutMinutes must be between 0 (never) and {MAX_INACTIVITY_MINUTES}",
             "inactivityTimeoutMinutes",
@@ -79,11 +79,11 @@ async def update_entry(
     check_change(change)
     mapping = await services.mappings.get(mapping_name)
     if mapping is None:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.NOT_FOUND, f"no table mapping is named {mapping_name!r}", "mapping"
         )
     if not mapping.enabled:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"{mapping.name} is disabled: it has no job queue entry",
             "mapping",

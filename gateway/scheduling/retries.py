@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.refusals import RefusalCode, RefusalError
 from gateway.services import Services
 from gateway.store.sync_errors import SyncErrorRepository
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.retry import retry_sync_error
 
 _PAGE = 50
@@ -45,7 +45,7 @@ async def retry_mapping_errors(
             seen += 1
             try:
                 result = await retry_sync_error(services, error.id, actor=actor)
-            except SyncRefusedError as exc:
+            except RefusalError as exc:
                 if exc.code is RefusalCode.UPSTREAM_UNAVAILABLE:
                     raise
                 report.left.append(error.id)

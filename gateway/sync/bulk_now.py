@@ -18,15 +18,20 @@ from typing import Any
 
 from adapters.errors import RetriableError
 from gateway.mappings.model import Direction, TableMapping
+from gateway.refusals import (
+    RefusalCode,
+    RefusalError,
+    connector_error,
+    refusal_for,
+    refuse,
+)
 from gateway.services import Services
 from gateway.store.couplings import Coupling
 from gateway.store.sync_errors import RecordFailure, SyncErrorRepository
 from gateway.store.sync_runs import Counters, RunStatus, RunTrigger, SyncRun, SyncRunRepository
-from gateway.sync.now import known_mapping, refusal_for, refusal_of
+from gateway.sync.now import known_mapping, refusal_of
 from gateway.sync.pairs import SyncContext, synchronize_pair
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import SideName, expected_failure, failure_message, sync_context
-from gateway.sync.upstream import connector_error
 
 MAX_RECORDS = 1000
 _CHUNK = 100
@@ -46,7 +51,7 @@ async def plan_synchronize_records(
     """The run to store for the request, once everything about it has been checked."""
     mapping = await known_mapping(services, mapping_name)
     if not mapping.direction.allows(direction):
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"{mapping.name} synchronizes {mapping.direction.value}: it cannot {direction.value}",
             "direction",
@@ -54,9 +59,9 @@ async def plan_synchronize_records(
     sync_context(services, actor)
     erp, crm = list(dict.fromkeys(erp_ids)), list(dict.fromkeys(crm_ids))
     if not erp and not crm:
-        raise SyncRefusedError(RefusalCode.INVALID_INPUT, "give at least one id", "erpIds")
+        raise refuse(RefusalCode.INVALID_INPUT, "give at least one id", "erpIds")
     if len(erp) + len(crm) > MAX_RECORDS:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"at most {MAX_RECORDS} records at a time; split the list",
             "erpIds" if erp else "crmIds",
@@ -78,7 +83,7 @@ async def synchronize_records(
     runs = SyncRunRepository(services.db)
     run = await runs.get(run_id)
     if run is None:
-        raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
+        raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
     if run.status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):
         return run
     mapping = await known_mapping(services, run.mapping)
@@ -158,7 +163,7 @@ async def _synchronize_chunk(
     crm_records = await ctx.crm.get_many(mapping.crm_entity, [c.crm.id for c in pairs.values()])
     limit = asyncio.Semaphore(_PAIRS_AT_ONCE)
 
-    async def one(coupling: Coupling) -> SyncRefusedError | bool | None:
+    async def one(coupling: Coupling) -> RefusalError | bool | None:
         async with limit:
             try:
                 outcome = await synchronize_pair(
@@ -180,7 +185,7 @@ async def _synchronize_chunk(
     failures: list[RecordFailure] = []
     succeeded: list[Coupling] = []
     for coupling, outcome in zip(pairs.values(), outcomes, strict=True):
-        if isinstance(outcome, SyncRefusedError):
+        if isinstance(outcome, RefusalError):
             result.counters.failed += 1
             result.messages.append(f"{coupling.erp.id}: {outcome.message}")
             failures.append(_failure(mapping, direction, coupling, outcome))
@@ -201,7 +206,7 @@ async def _synchronize_chunk(
 
 
 def _failure(
-    mapping: TableMapping, direction: Direction, coupling: Coupling, refusal: SyncRefusedError
+    mapping: TableMapping, direction: Direction, coupling: Coupling, refusal: RefusalError
 ) -> RecordFailure:
     details: dict[str, Any] = {"synchronizeNow": True}
     return RecordFailure(

@@ -26,6 +26,7 @@ from typing import Any
 from adapters.base import Page
 from adapters.filters import Compare, all_of
 from gateway.mappings.model import MappingDirection, TableMapping
+from gateway.refusals import RefusalCode, RefusalError, connector_error, refuse
 from gateway.services import Services
 from gateway.store.job_queue import JobQueueTokens
 from gateway.store.sync_runs import (
@@ -37,7 +38,6 @@ from gateway.store.sync_runs import (
 )
 from gateway.sync.engine import SyncEngine
 from gateway.sync.pairs import SyncContext
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import (
     MappingLease,
     SideName,
@@ -47,7 +47,6 @@ from gateway.sync.running import (
     source_sides,
     sync_context,
 )
-from gateway.sync.upstream import connector_error
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ async def start_full_synchronization(
         for index, name in enumerate(names):
             mapping = known.get(name)
             if mapping is None:
-                raise SyncRefusedError(
+                raise refuse(
                     RefusalCode.NOT_FOUND,
                     f"no table mapping is named {name!r}",
                     "mappings",
@@ -73,7 +72,7 @@ async def start_full_synchronization(
                 )
             if not health.usable(mapping):
                 reason = "; ".join(health.problems.get(name, [])) or f"{name} is disabled"
-                raise SyncRefusedError(
+                raise refuse(
                     RefusalCode.INVALID_INPUT,
                     f"{name} cannot run: {reason}",
                     "mappings",
@@ -81,12 +80,12 @@ async def start_full_synchronization(
                 )
         chosen = [mapping for mapping in health.mappings if mapping.name in set(names)]
     if not chosen:
-        raise SyncRefusedError(RefusalCode.INVALID_INPUT, "no mapping can run", "mappings")
+        raise refuse(RefusalCode.INVALID_INPUT, "no mapping can run", "mappings")
     chosen_names = [mapping.name for mapping in chosen]
     runs = SyncRunRepository(services.db)
     busy = await runs.active(RunTrigger.FULL_SYNCHRONIZATION, chosen_names)
     if busy:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.CONFLICT,
             f"a full synchronization of {', '.join(busy[0].mappings)} is under way "
             f"(run {busy[0].id})",
@@ -125,7 +124,7 @@ async def run_full_synchronization(
     runs = SyncRunRepository(services.db)
     run = await runs.get(run_id)
     if run is None:
-        raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
+        raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
     if run.status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):
         return run  # a FAILED run (an outage, say) goes on from its checkpoint
     ctx = sync_context(services, run.actor)
@@ -135,9 +134,9 @@ async def run_full_synchronization(
     try:
         await full.run()
     except Exception as exc:
-        message = exc.message if isinstance(exc, SyncRefusedError) else failure_message(exc)
+        message = exc.message if isinstance(exc, RefusalError) else failure_message(exc)
         await runs.finish(run_id, RunStatus.FAILED, message=message)
-        if raise_failures or not (expected_failure(exc) or isinstance(exc, SyncRefusedError)):
+        if raise_failures or not (expected_failure(exc) or isinstance(exc, RefusalError)):
             raise
     else:
         await runs.finish(run_id, RunStatus.SUCCEEDED)
@@ -171,7 +170,7 @@ class _FullRun:
         for index in range(int(checkpoint["stage"]), len(stages)):
             mapping = mappings.get(stages[index]["mapping"])
             if mapping is None:
-                raise SyncRefusedError(
+                raise refuse(
                     RefusalCode.NOT_FOUND, f"{stages[index]['mapping']} was removed", "mappings"
                 )
             lease = self.lease or await self.enter(mapping)
@@ -185,7 +184,7 @@ class _FullRun:
     async def enter(self, mapping: TableMapping) -> MappingLease:
         lease = MappingLease(self.services, mapping.name, self.owner)
         if not await lease.wait():
-            raise SyncRefusedError(
+            raise refuse(
                 RefusalCode.CONFLICT, f"{mapping.name} stayed busy with another run", "mappings"
             )
         self.lease = lease

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from gateway.refusals import RefusalCode, refuse
 from gateway.services import Services
 from gateway.store.job_queue import JobQueueTokens
 from gateway.store.sync_runs import Counters, RunStatus, RunTrigger, SyncRun, SyncRunRepository
 from gateway.sync.engine import SyncEngine
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import (
     MappingLease,
     expected_failure,
@@ -44,7 +44,7 @@ async def run_incremental(
     job to decide on a retry."""
     mapping = await services.mappings.get(mapping_name)
     if mapping is None:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.NOT_FOUND, f"no table mapping is named {mapping_name!r}", "mapping"
         )
     ctx = sync_context(services, actor)
@@ -112,7 +112,7 @@ async def _begin(runs: SyncRunRepository, run_id: str | None, new: SyncRun) -> S
         return await runs.create(new)
     stored = await runs.start(run_id)
     if stored is None:
-        raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
+        raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
     return stored
 
 

@@ -11,22 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from adapters.errors import (
-    ConflictError,
-    ConnectorError,
-    NotFoundError,
-    RetriableError,
-    ValidationError,
-)
 from gateway.mappings.model import Direction, TableMapping
+from gateway.refusals import (
+    RefusalCode,
+    RefusalError,
+    connector_error,
+    refusal_for,
+    refuse,
+)
 from gateway.services import Services
 from gateway.store.couplings import Coupling
 from gateway.store.sync_errors import SyncErrorRepository
 from gateway.store.sync_runs import Counters, RunStatus, SyncRun, SyncRunRepository
 from gateway.sync.pairs import PairOutcome, SyncContext, synchronize_pair
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import sync_context
-from gateway.sync.upstream import connector_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +33,13 @@ class RecordRun:
 
     run: SyncRun
     outcome: PairOutcome | None = None
-    refusal: SyncRefusedError | None = None
+    refusal: RefusalError | None = None
 
 
 async def known_mapping(services: Services, name: str, *field: str) -> TableMapping:
     mapping = await services.mappings.get(name)
     if mapping is None:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.NOT_FOUND, f"no table mapping is named {name!r}", *(field or ("mapping",))
         )
     return mapping
@@ -51,21 +49,21 @@ async def find_coupling(
     services: Services, mapping: TableMapping, *, erp_id: str | None, crm_id: str | None
 ) -> Coupling:
     if erp_id is None and crm_id is None:
-        raise SyncRefusedError(RefusalCode.INVALID_INPUT, "give erpId or crmId", "erpId")
+        raise refuse(RefusalCode.INVALID_INPUT, "give erpId or crmId", "erpId")
     couplings = services.couplings
     name = mapping.coupling_mapping
     by_erp = (await couplings.by_ids(name, "erp", [erp_id])).get(erp_id) if erp_id else None
     by_crm = (await couplings.by_ids(name, "crm", [crm_id])).get(crm_id) if crm_id else None
     if erp_id is not None and by_erp is None:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.NOT_COUPLED, f"ERP record {erp_id} is not coupled in {name}", "erpId"
         )
     if crm_id is not None and by_crm is None:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.NOT_COUPLED, f"CRM record {crm_id} is not coupled in {name}", "crmId"
         )
     if by_erp is not None and by_crm is not None and by_erp.id != by_crm.id:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"ERP record {erp_id} and CRM record {crm_id} are not coupled to each other",
             "crmId",
@@ -75,29 +73,15 @@ async def find_coupling(
     return coupling
 
 
-def refusal_for(error: ConnectorError) -> SyncRefusedError:
-    if isinstance(error, RetriableError):
-        code = RefusalCode.UPSTREAM_UNAVAILABLE
-    elif isinstance(error, ConflictError):
-        code = RefusalCode.CONFLICT
-    elif isinstance(error, NotFoundError):
-        code = RefusalCode.NOT_FOUND
-    elif isinstance(error, ValidationError):
-        code = RefusalCode.INVALID_INPUT
-    else:
-        code = RefusalCode.UPSTREAM_UNAVAILABLE
-    return SyncRefusedError(code, str(error))
-
-
-def refusal_of(outcome: PairOutcome) -> SyncRefusedError | None:
+def refusal_of(outcome: PairOutcome) -> RefusalError | None:
     if outcome.status != "failed":
         return None
     dependencies = [p for p in outcome.problems if p.dependency]
     if dependencies:
-        return SyncRefusedError(RefusalCode.DEPENDENCY_NOT_COUPLED, dependencies[0].message)
+        return refuse(RefusalCode.DEPENDENCY_NOT_COUPLED, dependencies[0].message)
     if not outcome.problems:
-        return SyncRefusedError(RefusalCode.NOT_FOUND, outcome.message or "not found")
-    return SyncRefusedError(RefusalCode.INVALID_INPUT, outcome.message or "cannot be translated")
+        return refuse(RefusalCode.NOT_FOUND, outcome.message or "not found")
+    return refuse(RefusalCode.INVALID_INPUT, outcome.message or "cannot be translated")
 
 
 async def run_pair(
@@ -129,7 +113,7 @@ async def run_pair(
         error = connector_error(exc)
         if error is None:
             raise
-        refusal: SyncRefusedError | None = refusal_for(error)
+        refusal: RefusalError | None = refusal_for(error)
     else:
         refusal = refusal_of(outcome)
     counters = Counters()
@@ -162,11 +146,11 @@ async def synchronize_now(
     direction: Direction,
     actor: str,
 ) -> RecordRun:
-    """Validate everything, then synchronize the pair; a `SyncRefusedError` means nothing
+    """Validate everything, then synchronize the pair; a `RefusalError` means nothing
     was written and no run was stored."""
     mapping = await known_mapping(services, mapping_name)
     if not mapping.direction.allows(direction):
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"{mapping.name} synchronizes {mapping.direction.value}: it cannot {direction.value}",
             "direction",

@@ -13,6 +13,14 @@ from datetime import UTC, datetime
 
 from adapters.base import Record
 from gateway.mappings.model import Direction, TableMapping
+from gateway.refusals import (
+    RefusalCode,
+    RefusalError,
+    connector_error,
+    refusal_for,
+    refuse,
+    untranslatable,
+)
 from gateway.services import Services
 from gateway.store.couplings import AlreadyCoupledError, Coupling
 from gateway.store.sync_errors import SyncError, SyncErrorRepository
@@ -25,7 +33,7 @@ from gateway.store.sync_runs import (
 )
 from gateway.sync.batch import SideName, flow_from
 from gateway.sync.matching import chooses_ids, counterpart_id
-from gateway.sync.now import RecordRun, known_mapping, refusal_for, refusal_of, run_pair
+from gateway.sync.now import RecordRun, known_mapping, refusal_of, run_pair
 from gateway.sync.pairs import (
     CounterpartError,
     SyncContext,
@@ -33,22 +41,20 @@ from gateway.sync.pairs import (
     create_counterpart,
     synchronize_pair,
 )
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import sync_context
-from gateway.sync.upstream import connector_error
 
 
 async def retry_sync_error(services: Services, error_id: str, *, actor: str) -> RecordRun:
     errors = SyncErrorRepository(services.db)
     error = await errors.get(error_id)
     if error is None:
-        raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync error has the id {error_id}", "id")
+        raise refuse(RefusalCode.NOT_FOUND, f"no sync error has the id {error_id}", "id")
     mapping = await known_mapping(services, error.mapping, "id")
     ctx = sync_context(services, actor)
     coupling = await _coupling(services, mapping, error)
     if coupling is not None:
         if error.direction is None:
-            raise SyncRefusedError(
+            raise refuse(
                 RefusalCode.CONFLICT,
                 f"{error.message[:300]}: a person decides which side wins; "
                 "use synchronizeNow with the direction to keep",
@@ -85,7 +91,7 @@ async def _create(
     direction = flow_from(side)
     source_id = error.erp_id if side == "erp" else error.crm_id
     if source_id is None or not mapping.direction.allows(direction):
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT, f"{mapping.name} does not create records that way", "id"
         )
     runs = SyncRunRepository(services.db)
@@ -101,23 +107,25 @@ async def _create(
     )
     assert run.id is not None
     counters = Counters()
-    refusal: SyncRefusedError | None = None
+    refusal: RefusalError | None = None
     try:
         source = (await ctx.connector(side).get_many(mapping.entity_of(side), [source_id])).get(
             source_id
         )
         if source is None:
-            refusal = SyncRefusedError(
+            refusal = refuse(
                 RefusalCode.NOT_FOUND, f"the {side.upper()} record {source_id} no longer exists"
             )
         else:
             refusal = await _couple_or_create(ctx, mapping, (side, source), counters)
     except CounterpartError as exc:
-        dependency = any(p.dependency for p in exc.problems)
-        code = RefusalCode.DEPENDENCY_NOT_COUPLED if dependency else RefusalCode.INVALID_INPUT
-        refusal = SyncRefusedError(code, str(exc))
+        refusal = (
+            untranslatable(exc.problems)
+            if exc.problems
+            else refuse(RefusalCode.INVALID_INPUT, str(exc))
+        )
     except AlreadyCoupledError as exc:
-        refusal = SyncRefusedError(RefusalCode.CONFLICT, str(exc))
+        refusal = refuse(RefusalCode.CONFLICT, str(exc))
     except Exception as exc:
         failure = connector_error(exc)
         if failure is None:
@@ -140,7 +148,7 @@ async def _couple_or_create(
     mapping: TableMapping,
     read: tuple[SideName, Record],
     counters: Counters,
-) -> SyncRefusedError | None:
+) -> RefusalError | None:
     """Couple the counterpart an earlier attempt created, or create it now."""
     side, source = read
     direction = flow_from(side)

@@ -8,13 +8,12 @@ import time
 from typing import Literal
 
 from gateway.mappings.model import Direction, TableMapping
+from gateway.refusals import RefusalCode, connector_error, refuse
 from gateway.services import NotConfiguredError, Services
 from gateway.store.leases import LeaseRepository, sync_lease
 from gateway.sync.engine import BatchInterruptedError
 from gateway.sync.mapping_health import MappingHealth, check_mappings
 from gateway.sync.pairs import SyncContext
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
-from gateway.sync.upstream import connector_error
 
 SideName = Literal["erp", "crm"]
 _LEASE_POLL_SECONDS = 0.5
@@ -28,7 +27,7 @@ def sync_context(services: Services, actor: str) -> SyncContext:
     try:
         return services.sync_context(actor)
     except NotConfiguredError as exc:
-        raise SyncRefusedError(RefusalCode.UPSTREAM_UNAVAILABLE, str(exc)) from None
+        raise refuse(RefusalCode.UPSTREAM_UNAVAILABLE, str(exc)) from None
 
 
 async def mapping_health(services: Services) -> MappingHealth:

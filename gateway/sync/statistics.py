@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from adapters.base import Update
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import Lookups
+from gateway.refusals import RefusalCode, connector_error, refuse
 from gateway.services import Services
 from gateway.store.couplings import Coupling
 from gateway.store.integration_log import Target
@@ -27,9 +28,7 @@ from gateway.store.sync_runs import (
 )
 from gateway.sync.pairs import SyncContext, write_entry
 from gateway.sync.plan import plan_push
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import failure_message, sync_context
-from gateway.sync.upstream import connector_error
 from gateway.workflows.payments import INVOICE_MAPPING, update_payment_status
 
 STATISTICS_MAPPING = "CUSTOMER-STATISTICS"
@@ -41,16 +40,14 @@ async def update_account_statistics(
     mapping = await services.mappings.get(STATISTICS_MAPPING)
     if mapping is None or not mapping.enabled:
         state = "is missing" if mapping is None else "is disabled"
-        raise SyncRefusedError(
-            RefusalCode.NOT_FOUND, f"the table mapping {STATISTICS_MAPPING} {state}"
-        )
+        raise refuse(RefusalCode.NOT_FOUND, f"the table mapping {STATISTICS_MAPPING} {state}")
     ctx = sync_context(services, actor)
     single: Coupling | None = None
     if erp_id is not None:
         found = await services.couplings.by_ids(mapping.coupling_mapping, "erp", [erp_id])
         single = found.get(erp_id)
         if single is None:
-            raise SyncRefusedError(
+            raise refuse(
                 RefusalCode.NOT_COUPLED,
                 f"ERP customer {erp_id} is not coupled in {mapping.coupling_mapping}",
                 "erpId",
@@ -73,7 +70,7 @@ async def update_account_statistics(
             await runs.record_progress(run.id, counters)
             if counters.failed:
                 await runs.finish(run.id, RunStatus.FAILED, message="the customer was not found")
-                raise SyncRefusedError(RefusalCode.NOT_FOUND, f"ERP customer {erp_id} not found")
+                raise refuse(RefusalCode.NOT_FOUND, f"ERP customer {erp_id} not found")
         else:
             after: str | None = None
             while True:

@@ -24,10 +24,11 @@ from typing import Any
 
 from adapters.base import Record
 from adapters.filters import Filter, In, eq
+from gateway.refusals import RefusalCode, refuse
 from gateway.settings import ErpKind, Settings
 from gateway.workflows import states
 from gateway.workflows.documents import read_one, write_erp_lines
-from gateway.workflows.steps import Result, TransitionRefusedError, WorkflowContext
+from gateway.workflows.steps import Result, WorkflowContext
 
 Values = Mapping[str, Any] | None
 
@@ -83,8 +84,9 @@ class ErpDialect:
         """Refuse, before anything is read or written, what this ERP cannot do."""
         reason = self.unsupported.get(operation)
         if reason is not None:
-            raise TransitionRefusedError(
-                "INVALID_TRANSITION", f"{operation} is not available with {self.name}: {reason}"
+            raise refuse(
+                RefusalCode.INVALID_TRANSITION,
+                f"{operation} is not available with {self.name}: {reason}",
             )
 
     async def read_quote(self, ctx: WorkflowContext, erp_id: str) -> Record | None:
@@ -209,8 +211,8 @@ class TrytonDialect(ErpDialect):
         try:
             return self._actions[name]
         except KeyError:
-            raise TransitionRefusedError(
-                "INVALID_TRANSITION", f"{self.name} has no equivalent of {name!r}"
+            raise refuse(
+                RefusalCode.INVALID_TRANSITION, f"{self.name} has no equivalent of {name!r}"
             ) from None
 
     async def create_document(
@@ -265,8 +267,8 @@ class TrytonDialect(ErpDialect):
                 code = str(line.get("lineObjectNumber"))
                 product = products.get(code)
                 if product is None:
-                    raise TransitionRefusedError(
-                        "INVALID_INPUT",
+                    raise refuse(
+                        RefusalCode.INVALID_INPUT,
                         f"line {position}: Tryton has no product with code {code!r} "
                         "(WRITE_IN_PRODUCT_NUMBER names the product write-in lines are sold as)",
                         "lines",

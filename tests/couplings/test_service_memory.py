@@ -15,7 +15,6 @@ from adapters.errors import ConflictError, RetriableError
 from adapters.filters import Contains, Or
 from adapters.memory import MemoryConnector
 from gateway.couplings.listing import Listing, Source
-from gateway.couplings.problems import CouplingRefusedError, ProblemCode
 from gateway.couplings.service import CouplingService, SyncAfterCoupling
 from gateway.couplings.views import (
     CUSTOMER_FIELDS,
@@ -24,6 +23,7 @@ from gateway.couplings.views import (
 )
 from gateway.mappings.defaults import business_central_defaults, by_key, row
 from gateway.mappings.model import MappingDirection, TableMapping
+from gateway.refusals import RefusalCode, RefusalError
 from gateway.services import Services
 from gateway.store.couplings import CoupledRecord
 
@@ -62,12 +62,12 @@ def seed(connector: Any, entity: str, **values: Any) -> Record:
 @pytest.mark.parametrize(
     ("conflict", "code", "says"),
     [
-        (False, ProblemCode.UPSTREAM_UNAVAILABLE, "Dynamics 365 Sales did not answer (503)"),
-        (True, ProblemCode.CONFLICT, "the record changed in Dynamics 365 Sales meanwhile"),
+        (False, RefusalCode.UPSTREAM_UNAVAILABLE, "Dynamics 365 Sales did not answer (503)"),
+        (True, RefusalCode.CONFLICT, "the record changed in Dynamics 365 Sales meanwhile"),
     ],
 )
 async def test_a_failed_synchronization_takes_the_coupling_back_and_restores_the_old(
-    memory: Services, conflict: bool, code: ProblemCode, says: str
+    memory: Services, conflict: bool, code: RefusalCode, says: str
 ) -> None:
     assert isinstance(memory.crm, FailingCrm)
     memory.crm.conflict = conflict
@@ -77,7 +77,7 @@ async def test_a_failed_synchronization_takes_the_coupling_back_and_restores_the
     service = CouplingService(memory, "tester")
     await service.couple("CUSTOMER", old.id, account.id)
 
-    with pytest.raises(CouplingRefusedError) as refused:
+    with pytest.raises(RefusalError) as refused:
         await service.couple("CUSTOMER", new.id, account.id, SyncAfterCoupling.USE_ERP_DATA)
 
     (problem,) = refused.value.problems
@@ -110,10 +110,10 @@ async def test_any_lookup_row_is_a_dependency_not_only_salespeople(memory: Servi
     account = seed(memory.crm, "account", name="Pound")
     service = CouplingService(memory, "tester")
 
-    with pytest.raises(CouplingRefusedError) as refused:
+    with pytest.raises(RefusalError) as refused:
         await service.couple("PRICED", customer.id, account.id)
     (problem,) = refused.value.problems
-    assert problem.code is ProblemCode.DEPENDENCY_NOT_COUPLED
+    assert problem.code is RefusalCode.DEPENDENCY_NOT_COUPLED
     assert problem.field == ("erpId",)
     assert "currencyCode 'GBP'" in problem.message
     assert "couple CURRENCY first" in problem.message

@@ -15,11 +15,11 @@ from gateway.mappings.model import (
     MappingDirection,
     TableMapping,
 )
+from gateway.refusals import RefusalCode, RefusalError
 from gateway.store.couplings import CoupledRecord, CouplingState
 from gateway.store.sync_runs import RunStatus, SyncRunRepository
 from gateway.sync.mapping_health import log_stored_mapping_problems
 from gateway.sync.now import synchronize_now
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.retry import retry_sync_error
 from tests.sync.conftest import World, party, row
 
@@ -168,7 +168,7 @@ async def test_repeated_failures_mark_the_coupling_skipped_until_someone_retries
     left_alone = await world.run()
     assert (left_alone.counters.skipped, left_alone.counters.failed) == (1, 0)
 
-    with pytest.raises(SyncRefusedError) as refused:
+    with pytest.raises(RefusalError) as refused:
         await synchronize_now(
             world.services,
             "PARTY",
@@ -237,7 +237,7 @@ async def test_synchronize_now_refuses_bad_requests_before_writing(world: World)
         ("PARTY", "c", Direction.TO_CRM, RefusalCode.NOT_COUPLED, ("erpId",)),
     ]
     for mapping, erp_id, direction, code, field in cases:
-        with pytest.raises(SyncRefusedError) as refused:
+        with pytest.raises(RefusalError) as refused:
             await synchronize_now(
                 world.services,
                 mapping,
