@@ -29,7 +29,8 @@ from gateway.couplings.views import (
     UserView,
 )
 from gateway.services import NotConfiguredError, Services
-from gateway.store.couplings import Coupling, SideName
+from gateway.store.couplings import Coupling
+from gateway.types import SideName
 
 V = TypeVar("V")
 UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from adapters.base import Connector, Page, Record
 from adapters.filters import Compare, Filter, all_of
 from gateway.refusals import plain_errors
-from gateway.store.couplings import Coupling, CouplingRepository, SideName
+from gateway.store.couplings import Coupling, CouplingRepository
+from gateway.types import SideName
 
 MAX_ROUNDS = 5  # reads of one system per page when a coupling filter drops rows
 MAX_READ = 5000  # the largest page either Microsoft API serves

@@ -36,10 +36,10 @@ from gateway.store.couplings import (
     CoupleResult,
     Coupling,
 )
+from gateway.sync.context import SyncContext
 from gateway.sync.pairs import (
     CounterpartError,
     PairOutcome,
-    SyncContext,
     coupled_record,
     create_counterpart,
     synchronize_pair,

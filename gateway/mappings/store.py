@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -17,8 +16,8 @@ from gateway.mappings.validation import (
     dependency_order,
     validate_mapping,
 )
+from gateway.types import Document
 
-Document = dict[str, Any]
 COLLECTION = "table_mappings"
 
 

@@ -7,7 +7,7 @@ records in one query per lookup row, so translation itself is pure and synchrono
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,8 +16,7 @@ from typing import Any, Literal
 from gateway.mappings.model import Direction, FieldMapping, LookupBy, TableMapping
 from gateway.mappings.transforms import resolve_transform
 from gateway.store.couplings import Coupling, CouplingRepository
-
-Values = Mapping[str, Any]
+from gateway.types import Values
 
 
 @dataclass(frozen=True, slots=True)

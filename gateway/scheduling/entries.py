@@ -13,29 +13,17 @@ from datetime import timedelta
 from gateway.refusals import RefusalCode, refuse
 from gateway.scheduling.clock import Clock, system_clock
 from gateway.services import Services
-from gateway.store.job_queue import EntryDefaults, JobQueueEntries, JobQueueEntry, JobStatus
-from gateway.sync.running import mapping_health
+from gateway.store.job_queue import JobQueueEntry, JobStatus
 
 MAX_MINUTES_BETWEEN_RUNS = 7 * 24 * 60
 MAX_INACTIVITY_MINUTES = 365 * 24 * 60
 
 
-def entries_of(services: Services) -> JobQueueEntries:
-    settings = services.settings
-    return JobQueueEntries(
-        services.db,
-        EntryDefaults(
-            minutes_between_runs=settings.job_minutes_between_runs,
-            inactivity_timeout_minutes=settings.job_inactivity_timeout_minutes or None,
-        ),
-    )
-
-
 async def list_entries(services: Services, *, clock: Clock = system_clock) -> list[JobQueueEntry]:
     """The entry of every enabled mapping, in dependency order (set up if missing)."""
-    health = await mapping_health(services)
+    health = await services.mapping_health()
     names = [mapping.name for mapping in health.mappings if mapping.enabled]
-    entries = entries_of(services)
+    entries = services.job_queue
     await entries.ensure(names, clock())
     return await entries.all(names)
 
@@ -89,7 +77,7 @@ async def update_entry(
             "mapping",
         )
     now = clock()
-    entries = entries_of(services)
+    entries = services.job_queue
     await entries.ensure([mapping.name], now)
     current = await entries.get(mapping.name)
     assert current is not None

@@ -21,13 +21,12 @@ from redis.exceptions import RedisError
 from adapters.errors import RetriableError
 from gateway.refusals import RefusalCode, RefusalError, connector_error, refuse
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.entries import entries_of
 from gateway.scheduling.run_jobs import CarriedRun, RunJobs
 from gateway.scheduling.run_lease import RunLease
 from gateway.scheduling.settling import settle_entry
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun
 from gateway.sync.bulk_now import synchronize_records
 from gateway.sync.engine import BatchInterruptedError
 from gateway.sync.full import run_full_synchronization
@@ -140,14 +139,14 @@ async def _after_failure(
         note = f"{message}; try {job_try + 1} of {settings.job_max_tries} in {delay:.1f}s"
         await RunJobs(services.db).requeue(carried.id, carried.attempt, note)
         if scheduled:
-            await entries_of(services).note(carried.mapping, carried.id, note)
+            await services.job_queue.note(carried.mapping, carried.id, note)
         log.warning("run %s (%s): %s", carried.id, carried.mapping, note)
         return JobOutcome(carried.id, RunStatus.QUEUED.value, retry_in=delay, message=note)
     if retriable:
         message = f"{message} (gave up after {job_try} tries)"
     elif not (expected_failure(exc) or isinstance(exc, RefusalError)):
         log.error("run %s (%s) stopped", carried.id, carried.mapping, exc_info=exc)
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     failed = await runs.finish(carried.id, RunStatus.FAILED, message=message)
     if failed is not None and scheduled:
         await settle_entry(services, failed, failure=message, clock=clock)

@@ -10,7 +10,6 @@ from typing import Any
 
 from gateway.refusals import RefusalCode, RefusalError
 from gateway.services import Services
-from gateway.store.sync_errors import SyncErrorRepository
 from gateway.sync.retry import retry_sync_error
 
 _PAGE = 50
@@ -36,7 +35,7 @@ async def retry_mapping_errors(
     services: Services, mapping: str, *, actor: str, limit: int = 500
 ) -> RetryReport:
     report = RetryReport(mapping)
-    errors = SyncErrorRepository(services.db)
+    errors = services.sync_errors
     after: str | None = None
     seen = 0
     while seen < limit:

@@ -24,7 +24,6 @@ from typing import Any
 
 from gateway.mappings.model import TableMapping
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.entries import entries_of
 from gateway.scheduling.probe import changes_waiting
 from gateway.scheduling.queue import enqueue
 from gateway.scheduling.run_jobs import RunJobs
@@ -32,9 +31,8 @@ from gateway.scheduling.run_lease import RunLease
 from gateway.scheduling.settling import settle_entry
 from gateway.services import Services
 from gateway.store.job_queue import JobQueueEntry, JobStatus
-from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun
 from gateway.sync.incremental import SCHEDULER
-from gateway.sync.running import mapping_health
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +62,14 @@ class Scheduler:
     def __init__(self, services: Services, *, clock: Clock = system_clock) -> None:
         self.services = services
         self.clock = clock
-        self.entries = entries_of(services)
+        self.entries = services.job_queue
         self.run_jobs = RunJobs(services.db)
-        self.runs = SyncRunRepository(services.db)
+        self.runs = services.runs
 
     async def tick(self) -> TickReport:
         report = TickReport()
         now = self.clock()
-        health = await mapping_health(self.services)
+        health = await self.services.mapping_health()
         runnable = health.runnable
         report.created = await self.entries.ensure([m.name for m in runnable], now)
         await self._settle_orphans(now, report)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -20,8 +20,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-Document = dict[str, Any]
-SideName = Literal["erp", "crm"]
+from gateway.types import Document, SideName
 
 COLLECTION = "couplings"
 # How often `couple` retries when a concurrent call took one of the records in between.

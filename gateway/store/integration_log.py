@@ -20,7 +20,7 @@ from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-Document = dict[str, Any]
+from gateway.types import Document
 
 COLLECTION = "integration_log"
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")

@@ -19,7 +19,7 @@ from pymongo import DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-Document = dict[str, Any]
+from gateway.types import Document
 
 COLLECTION = "sync_errors"
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")

@@ -20,7 +20,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-Document = dict[str, Any]
+from gateway.types import Document
 
 COLLECTION = "sync_runs"
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")

@@ -5,7 +5,7 @@ changes, sync errors, integration log entries, counters)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from adapters.base import Record
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, RetriableError
@@ -17,8 +17,7 @@ from gateway.store.sync_errors import RecordFailure
 from gateway.store.sync_runs import Counters
 from gateway.sync.conflicts import MergePlan
 from gateway.sync.coupling_batch import CouplingChanges, Failed
-
-SideName = Literal["erp", "crm"]
+from gateway.types import SideName
 
 
 def other_side(side: SideName) -> SideName:

@@ -27,11 +27,13 @@ from gateway.refusals import (
 )
 from gateway.services import Services
 from gateway.store.couplings import Coupling
-from gateway.store.sync_errors import RecordFailure, SyncErrorRepository
-from gateway.store.sync_runs import Counters, RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.store.sync_errors import RecordFailure
+from gateway.store.sync_runs import Counters, RunStatus, RunTrigger, SyncRun
+from gateway.sync.context import SyncContext, sync_context
 from gateway.sync.now import known_mapping, refusal_of
-from gateway.sync.pairs import SyncContext, synchronize_pair
-from gateway.sync.running import SideName, expected_failure, failure_message, sync_context
+from gateway.sync.pairs import synchronize_pair
+from gateway.sync.running import expected_failure, failure_message
+from gateway.types import SideName
 
 MAX_RECORDS = 1000
 _CHUNK = 100
@@ -80,7 +82,7 @@ async def synchronize_records(
     services: Services, run_id: str, *, raise_failures: bool = False
 ) -> SyncRun:
     """Run a stored many-record Synchronize Now to its end, or on from its checkpoint."""
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await runs.get(run_id)
     if run is None:
         raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
@@ -195,7 +197,7 @@ async def _synchronize_chunk(
                 result.counters.modified += 1
             else:
                 result.counters.unchanged += 1
-    errors = SyncErrorRepository(services.db)
+    errors = services.sync_errors
     await errors.record_many(failures, run_id=run_id)
     await errors.clear(
         mapping.name,

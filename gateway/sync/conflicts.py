@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from gateway.mappings.model import ConflictPolicy, Direction, FieldMapping, TableMapping
 from gateway.mappings.translate import (
@@ -34,9 +34,7 @@ from gateway.mappings.translate import (
     values_equal,
 )
 from gateway.sync.plan import Baseline
-
-Values = Mapping[str, Any]
-SideName = Literal["erp", "crm"]
+from gateway.types import SideName, Values
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from gateway.store.couplings import COLLECTION, CoupledRecord, Coupling, CouplingState
+from gateway.types import Document
 
-Document = dict[str, Any]
 Baseline = Mapping[str, Mapping[str, Any]]
 _DUPLICATE_KEY = 11000
 

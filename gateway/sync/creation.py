@@ -20,12 +20,12 @@ from gateway.sync.backfill import agreed, backfill
 from gateway.sync.batch import (
     Batch,
     CreateWork,
-    SideName,
     error_code,
     flow_from,
     other_side,
     problem_code,
 )
+from gateway.sync.context import SyncContext
 from gateway.sync.coupling_batch import CouplingBatch, NewCoupling, Synced
 from gateway.sync.matching import (
     chooses_ids,
@@ -34,9 +34,10 @@ from gateway.sync.matching import (
     normal_key,
     records_by_key,
 )
-from gateway.sync.pairs import SyncContext, coupled_record
+from gateway.sync.pairs import coupled_record
 from gateway.sync.plan import plan_create
 from gateway.sync.writes import remove_orphans
+from gateway.types import SideName
 
 
 @dataclass(slots=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -35,18 +34,16 @@ from gateway.sync.batch import (
     Batch,
     DeleteWork,
     PairWork,
-    SideName,
     flow_from,
     other_side,
     problem_code,
 )
 from gateway.sync.conflicts import PairState, plan_merge
+from gateway.sync.context import SyncContext
 from gateway.sync.coupling_batch import CouplingBatch
 from gateway.sync.creation import Creation, Matches
-from gateway.sync.pairs import SyncContext
 from gateway.sync.writes import send_writes, settle_delete, settle_pair
-
-Document = dict[str, Any]
+from gateway.types import Document, SideName
 
 
 class BatchInterruptedError(Exception):

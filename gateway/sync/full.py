@@ -28,7 +28,6 @@ from adapters.filters import Compare, all_of
 from gateway.mappings.model import MappingDirection, TableMapping
 from gateway.refusals import RefusalCode, RefusalError, connector_error, refuse
 from gateway.services import Services
-from gateway.store.job_queue import JobQueueTokens
 from gateway.store.sync_runs import (
     Counters,
     RunStatus,
@@ -36,17 +35,15 @@ from gateway.store.sync_runs import (
     SyncRun,
     SyncRunRepository,
 )
+from gateway.sync.context import SyncContext, sync_context
 from gateway.sync.engine import SyncEngine
-from gateway.sync.pairs import SyncContext
 from gateway.sync.running import (
     MappingLease,
-    SideName,
     expected_failure,
     failure_message,
-    mapping_health,
     source_sides,
-    sync_context,
 )
+from gateway.types import SideName
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +53,7 @@ async def start_full_synchronization(
 ) -> SyncRun:
     """Check the request and store the run, QUEUED; nothing is synchronized yet."""
     sync_context(services, actor)
-    health = await mapping_health(services)
+    health = await services.mapping_health()
     known = {mapping.name: mapping for mapping in health.mappings}
     if names is None:
         chosen = health.runnable
@@ -82,7 +79,7 @@ async def start_full_synchronization(
     if not chosen:
         raise refuse(RefusalCode.INVALID_INPUT, "no mapping can run", "mappings")
     chosen_names = [mapping.name for mapping in chosen]
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     busy = await runs.active(RunTrigger.FULL_SYNCHRONIZATION, chosen_names)
     if busy:
         raise refuse(
@@ -121,7 +118,7 @@ async def run_full_synchronization(
     """Run a stored full synchronization to its end, or resume it from its checkpoint (after
     a crash left it RUNNING, or an outage made it FAILED). A failure is recorded on the run;
     with `raise_failures` it is raised afterwards too, for a job to decide on a retry."""
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await runs.get(run_id)
     if run is None:
         raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
@@ -178,7 +175,7 @@ class _FullRun:
             following = stages[index + 1]["mapping"] if index + 1 < len(stages) else None
             if following != mapping.name:
                 final = checkpoint["final_tokens"].get(mapping.name, {})
-                await JobQueueTokens(self.services.db).save_tokens(mapping.name, final)
+                await self.services.tokens.save_tokens(mapping.name, final)
                 await self.leave()
 
     async def enter(self, mapping: TableMapping) -> MappingLease:

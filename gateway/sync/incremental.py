@@ -13,16 +13,14 @@ from datetime import UTC, datetime
 
 from gateway.refusals import RefusalCode, refuse
 from gateway.services import Services
-from gateway.store.job_queue import JobQueueTokens
 from gateway.store.sync_runs import Counters, RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.sync.context import sync_context
 from gateway.sync.engine import SyncEngine
 from gateway.sync.running import (
     MappingLease,
     expected_failure,
     failure_message,
-    mapping_health,
     source_sides,
-    sync_context,
 )
 
 SCHEDULER = "scheduler"
@@ -48,10 +46,10 @@ async def run_incremental(
             RefusalCode.NOT_FOUND, f"no table mapping is named {mapping_name!r}", "mapping"
         )
     ctx = sync_context(services, actor)
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await _begin(runs, run_id, SyncRun(mapping.name, mapping.direction.value, trigger, actor))
     assert run.id is not None
-    health = await mapping_health(services)
+    health = await services.mapping_health()
     if not health.usable(mapping):
         reason = "; ".join(health.problems.get(mapping.name, [])) or "the mapping is disabled"
         return await _finish(runs, run.id, RunStatus.CANCELLED, f"not run: {reason}")
@@ -72,7 +70,7 @@ async def run_incremental(
         skip_after=services.settings.sync_skip_after_failures,
         run_id=run.id,
     )
-    tokens = JobQueueTokens(services.db)
+    tokens = services.tokens
     try:
         saved = await tokens.tokens(mapping.name)
         sides = source_sides(mapping)

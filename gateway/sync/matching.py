@@ -15,7 +15,7 @@ Two ways, each one query for a whole batch:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,7 @@ from adapters.concurrency import run_concurrently
 from adapters.filters import In
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import Lookups, source_field, target_field, translate_row
-
-Values = Mapping[str, Any]
+from gateway.types import Values
 
 # Systems whose create accepts the record's id (Dataverse and Business Central take a GUID).
 CALLER_ID_SYSTEMS = frozenset({"dataverse", "business_central", "memory"})

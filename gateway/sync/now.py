@@ -21,10 +21,9 @@ from gateway.refusals import (
 )
 from gateway.services import Services
 from gateway.store.couplings import Coupling
-from gateway.store.sync_errors import SyncErrorRepository
-from gateway.store.sync_runs import Counters, RunStatus, SyncRun, SyncRunRepository
-from gateway.sync.pairs import PairOutcome, SyncContext, synchronize_pair
-from gateway.sync.running import sync_context
+from gateway.store.sync_runs import Counters, RunStatus, SyncRun
+from gateway.sync.context import SyncContext, sync_context
+from gateway.sync.pairs import PairOutcome, synchronize_pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +93,7 @@ async def run_pair(
     trigger: str,
 ) -> RecordRun:
     """Synchronize one pair as a run of its own, recording how it went."""
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await runs.create(
         SyncRun(
             mapping=mapping.name,
@@ -125,7 +124,7 @@ async def run_pair(
         counters.unchanged = 1
     await runs.record_progress(run.id, counters)
     if refusal is None:
-        await SyncErrorRepository(services.db).clear(
+        await services.sync_errors.clear(
             mapping.name, erp_ids=[coupling.erp.id], crm_ids=[coupling.crm.id]
         )
     finished = await runs.finish(

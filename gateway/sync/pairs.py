@@ -11,42 +11,23 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from adapters.base import Connector, Record
+from adapters.base import Record
 from adapters.errors import ConnectorError
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import RowProblem, resolve_lookups
-from gateway.store.couplings import (
-    CoupledRecord,
-    CoupleResult,
-    Coupling,
-    CouplingRepository,
-    SideName,
-)
+from gateway.store.couplings import CoupledRecord, CoupleResult, Coupling
 from gateway.store.integration_log import (
     EntryKind,
-    IntegrationLog,
     LogEntry,
     Outcome,
     ResultStatus,
     Target,
 )
+from gateway.sync.context import SyncContext
 from gateway.sync.plan import plan_create, plan_push
+from gateway.types import SideName
 
 PairStatus = Literal["modified", "unchanged", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class SyncContext:
-    """What synchronizing needs: both systems, the couplings, the log, and who is acting."""
-
-    erp: Connector
-    crm: Connector
-    couplings: CouplingRepository
-    log: IntegrationLog
-    actor: str
-
-    def connector(self, side: SideName) -> Connector:
-        return self.erp if side == "erp" else self.crm
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,29 +23,28 @@ from gateway.refusals import (
 )
 from gateway.services import Services
 from gateway.store.couplings import AlreadyCoupledError, Coupling
-from gateway.store.sync_errors import SyncError, SyncErrorRepository
+from gateway.store.sync_errors import SyncError
 from gateway.store.sync_runs import (
     Counters,
     RunStatus,
     RunTrigger,
     SyncRun,
-    SyncRunRepository,
 )
-from gateway.sync.batch import SideName, flow_from
+from gateway.sync.batch import flow_from
+from gateway.sync.context import SyncContext, sync_context
 from gateway.sync.matching import chooses_ids, counterpart_id
 from gateway.sync.now import RecordRun, known_mapping, refusal_of, run_pair
 from gateway.sync.pairs import (
     CounterpartError,
-    SyncContext,
     coupled_record,
     create_counterpart,
     synchronize_pair,
 )
-from gateway.sync.running import sync_context
+from gateway.types import SideName
 
 
 async def retry_sync_error(services: Services, error_id: str, *, actor: str) -> RecordRun:
-    errors = SyncErrorRepository(services.db)
+    errors = services.sync_errors
     error = await errors.get(error_id)
     if error is None:
         raise refuse(RefusalCode.NOT_FOUND, f"no sync error has the id {error_id}", "id")
@@ -94,7 +93,7 @@ async def _create(
         raise refuse(
             RefusalCode.INVALID_INPUT, f"{mapping.name} does not create records that way", "id"
         )
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await runs.create(
         SyncRun(
             mapping=mapping.name,

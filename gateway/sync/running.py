@@ -5,33 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Literal
 
 from gateway.mappings.model import Direction, TableMapping
-from gateway.refusals import RefusalCode, connector_error, refuse
-from gateway.services import NotConfiguredError, Services
-from gateway.store.leases import LeaseRepository, sync_lease
+from gateway.refusals import connector_error
+from gateway.services import Services
+from gateway.store.leases import sync_lease
 from gateway.sync.engine import BatchInterruptedError
-from gateway.sync.mapping_health import MappingHealth, check_mappings
-from gateway.sync.pairs import SyncContext
+from gateway.types import SideName
 
-SideName = Literal["erp", "crm"]
 _LEASE_POLL_SECONDS = 0.5
 
 
 class LeaseLostError(Exception):
     """Another run took the mapping's lease (ours expired): stop before writing more."""
-
-
-def sync_context(services: Services, actor: str) -> SyncContext:
-    try:
-        return services.sync_context(actor)
-    except NotConfiguredError as exc:
-        raise refuse(RefusalCode.UPSTREAM_UNAVAILABLE, str(exc)) from None
-
-
-async def mapping_health(services: Services) -> MappingHealth:
-    return check_mappings(await services.mappings.all(), erp=services.erp, crm=services.crm)
 
 
 def source_sides(mapping: TableMapping) -> list[SideName]:
@@ -66,7 +52,7 @@ class MappingLease:
     """The lease that lets one run at a time synchronize a mapping."""
 
     def __init__(self, services: Services, mapping: str, owner: str) -> None:
-        self._leases = LeaseRepository(services.db)
+        self._leases = services.leases
         self._name = sync_lease(mapping)
         self._owner = owner
         self._seconds = services.settings.sync_lease_seconds

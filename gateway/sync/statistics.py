@@ -24,11 +24,11 @@ from gateway.store.sync_runs import (
     RunStatus,
     RunTrigger,
     SyncRun,
-    SyncRunRepository,
 )
-from gateway.sync.pairs import SyncContext, write_entry
+from gateway.sync.context import SyncContext, sync_context
+from gateway.sync.pairs import write_entry
 from gateway.sync.plan import plan_push
-from gateway.sync.running import failure_message, sync_context
+from gateway.sync.running import failure_message
 from gateway.workflows.payments import INVOICE_MAPPING, update_payment_status
 
 STATISTICS_MAPPING = "CUSTOMER-STATISTICS"
@@ -52,7 +52,7 @@ async def update_account_statistics(
                 f"ERP customer {erp_id} is not coupled in {mapping.coupling_mapping}",
                 "erpId",
             )
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await runs.create(
         SyncRun(
             mapping=mapping.name,

@@ -16,15 +16,16 @@ from gateway.sync.batch import (
     CreateWork,
     DeleteWork,
     PairWork,
-    SideName,
     Work,
     error_code,
     flow_from,
     other_side,
 )
 from gateway.sync.conflicts import settle_baseline
+from gateway.sync.context import SyncContext
 from gateway.sync.coupling_batch import Synced, needs_update
-from gateway.sync.pairs import SyncContext, coupled_record, write_entry
+from gateway.sync.pairs import coupled_record, write_entry
+from gateway.types import SideName
 
 
 def _operations(batch: Batch) -> dict[SideName, list[tuple[Operation, Work]]]:

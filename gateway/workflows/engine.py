@@ -27,8 +27,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.errors import RetriableError
-from gateway.refusals import RefusalCode, RefusalError, connector_error, refusal_for, refuse
-from gateway.services import NotConfiguredError, Services
+from gateway.refusals import RefusalError, connector_error, refusal_for
+from gateway.services import Services
+from gateway.sync.context import sync_context
 from gateway.workflows.instances import (
     StepRecord,
     StepStatus,
@@ -89,11 +90,7 @@ class Engine:
         return self.services.settings.workflow_lease_seconds
 
     def context(self, actor: str | None = None) -> WorkflowContext:
-        try:
-            sync = self.services.sync_context(actor or self.actor)
-        except NotConfiguredError as exc:
-            raise refuse(RefusalCode.UPSTREAM_UNAVAILABLE, str(exc)) from None
-        return WorkflowContext(self.services, sync)
+        return WorkflowContext(self.services, sync_context(self.services, actor or self.actor))
 
     async def start(self, definition: Definition, raw_input: Input) -> Outcome:
         try:

@@ -17,7 +17,8 @@ from gateway.mappings.model import Direction, TableMapping
 from gateway.store.couplings import Coupling
 from gateway.store.integration_log import Target
 from gateway.store.sync_runs import Counters
-from gateway.sync.pairs import SyncContext, write_entry
+from gateway.sync.context import SyncContext
+from gateway.sync.pairs import write_entry
 from gateway.workflows import states
 from gateway.workflows.dialects import ErpDialect, dialect_of
 

@@ -21,7 +21,7 @@ from adapters.base import Connector
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.store.couplings import CouplingRepository
-from gateway.sync.pairs import SyncContext
+from gateway.sync.context import SyncContext
 from gateway.workflows.instances import StepStatus, WorkflowInstance, WorkflowStore
 
 Result = dict[str, Any]

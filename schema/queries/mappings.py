@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from gateway.mappings.health import check_mappings
 from gateway.security.inputs import InputRejectedError, require_plain_text
-from gateway.sync.mapping_health import check_mappings
 from schema.context import Info
 from schema.errors import InvalidArgumentError
 from schema.types.mappings import TableMapping

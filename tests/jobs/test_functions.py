@@ -6,7 +6,6 @@ from __future__ import annotations
 from arq.jobs import Job
 
 from gateway.services import Services
-from gateway.store.sync_errors import SyncErrorRepository
 from gateway.store.sync_runs import RunStatus
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
 from tests.jobs.support import drain
@@ -27,7 +26,7 @@ async def test_retry_sync_errors_resolves_what_failed_for_a_missing_dependency(
     services = job_services
     await sandbox.seed(accounts=12, **PARTIES_ONLY)
     await full(services, "CURRENCY", "CUSTOMER")  # salespeople not coupled yet
-    errors = SyncErrorRepository(services.db)
+    errors = services.sync_errors
     failed = await errors.count("CUSTOMER")
     assert failed > 0
     await full(services, "SALESPEOPLE")

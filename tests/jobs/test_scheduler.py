@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.scheduling.entries import EntryChange, entries_of, update_entry
+from gateway.scheduling.entries import EntryChange, update_entry
 from gateway.scheduling.scheduler import Scheduler
 from gateway.services import Services
 from gateway.store.job_queue import JobQueueEntry, JobStatus
-from gateway.store.sync_runs import RunStatus, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, SyncRun
 from tests.jobs.conftest import only
 from tests.jobs.support import MovableClock, drain
 from tests.support_sandbox import SandboxHandle
@@ -18,13 +18,13 @@ from tests.sync.support import Systems
 
 
 async def entry(services: Services, name: str = "CUSTOMER") -> JobQueueEntry:
-    found = await entries_of(services).get(name)
+    found = await services.job_queue.get(name)
     assert found is not None
     return found
 
 
 async def run_of(services: Services, run_id: str) -> SyncRun:
-    run = await SyncRunRepository(services.db).get(run_id)
+    run = await services.runs.get(run_id)
     assert run is not None
     return run
 

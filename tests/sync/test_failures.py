@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from gateway.mappings.health import log_stored_mapping_problems
 from gateway.mappings.model import (
     DeletionPolicy,
     Direction,
@@ -18,7 +19,6 @@ from gateway.mappings.model import (
 from gateway.refusals import RefusalCode, RefusalError
 from gateway.store.couplings import CoupledRecord, CouplingState
 from gateway.store.sync_runs import RunStatus, SyncRunRepository
-from gateway.sync.mapping_health import log_stored_mapping_problems
 from gateway.sync.now import synchronize_now
 from gateway.sync.retry import retry_sync_error
 from tests.sync.conftest import World, party, row
@@ -286,7 +286,7 @@ async def test_stored_mappings_with_problems_are_logged_at_start_up(
     broken = party(fields=(row("displayName", "name", transform="shout"),))
     await world.store(broken)
 
-    with caplog.at_level("WARNING", logger="gateway.sync.mapping_health"):
+    with caplog.at_level("WARNING", logger="gateway.mappings.health"):
         health = await log_stored_mapping_problems(
             world.services.mappings, erp=world.erp, crm=world.crm
         )

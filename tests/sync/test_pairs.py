@@ -12,9 +12,9 @@ from gateway.mappings.model import Direction, TableMapping
 from gateway.services import Services
 from gateway.store.couplings import AlreadyCoupledError, CoupledRecord, CouplingRepository
 from gateway.store.integration_log import IntegrationLog
+from gateway.sync.context import SyncContext
 from gateway.sync.pairs import (
     CounterpartError,
-    SyncContext,
     create_counterpart,
     synchronize_pair,
 )
