@@ -7,6 +7,7 @@ from typing import Any
 
 from arq.worker import Retry
 
+from gateway.account_statistics import update_account_statistics
 from gateway.refusals import RefusalCode, RefusalError
 from gateway.scheduling.clock import Clock, system_clock
 from gateway.scheduling.execution import backoff, execute_run
@@ -14,7 +15,6 @@ from gateway.scheduling.retries import retry_mapping_errors
 from gateway.scheduling.scheduler import Scheduler
 from gateway.services import Services
 from gateway.sync.incremental import SCHEDULER
-from gateway.sync.statistics import update_account_statistics
 
 JobContext = dict[str, Any]
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from adapters.base import Connector, Record
 from adapters.errors import ConnectorError
@@ -37,13 +38,9 @@ from gateway.store.couplings import (
     Coupling,
 )
 from gateway.sync.context import SyncContext
-from gateway.sync.pairs import (
-    CounterpartError,
-    PairOutcome,
-    coupled_record,
-    create_counterpart,
-    synchronize_pair,
-)
+from gateway.sync.engine import BatchInterruptedError, SyncEngine
+from gateway.sync.now import refusal_of
+from gateway.sync.pairs import CounterpartError, coupled_record, create_counterpart
 
 MAX_MAPPING_NAME = 64
 
@@ -63,13 +60,22 @@ class SyncAfterCoupling(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Synchronized:
+    """What synchronizing right after coupling wrote: the target fields, in `direction`."""
+
+    direction: Direction
+    changes: dict[str, Any]
+    coupling: Coupling
+
+
+@dataclass(frozen=True, slots=True)
 class CoupleOutcome:
     coupling: Coupling
     replaced: list[Coupling]
     created: bool  # False: the two records were coupled already
     erp_record: Record
     crm_record: Record
-    synchronized: PairOutcome | None = None
+    synchronized: Synchronized | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,30 +250,42 @@ class CouplingService:
         direction: Direction,
         erp_record: Record,
         crm_record: Record,
-    ) -> PairOutcome:
-        """Synchronize a pair just coupled; on failure, take the coupling back."""
+    ) -> Synchronized:
+        """Synchronize a pair just coupled, through the engine; on failure, take the
+        coupling back (and the sync error the failure left)."""
+        coupling = result.coupling
+        engine = SyncEngine(
+            self.sync_context(),
+            self.services.sync_errors,
+            mapping,
+            create=False,
+            skip_after=self.services.settings.sync_skip_after_failures,
+            run_id=None,
+        )
+        doing = "synchronize after coupling"
         try:
             with unwrapped_connector_errors():
-                outcome = await synchronize_pair(
-                    self.sync_context(),
-                    mapping,
-                    result.coupling,
+                applied = await engine.push(
                     direction,
-                    erp_record=erp_record,
-                    crm_record=crm_record,
+                    [coupling],
+                    read=({erp_record.id: erp_record}, {crm_record.id: crm_record}),
                 )
-        except ConnectorError as exc:
+        except (ConnectorError, BatchInterruptedError) as exc:
             await self._undo(result)
-            raise refusal_for(exc, "synchronize after coupling") from None
-        if outcome.status == "failed":
+            error = exc.error if isinstance(exc, BatchInterruptedError) else exc
+            raise refusal_for(error, doing) from None
+        failure = applied.failure_of(coupling.erp.id)
+        if failure is not None:
             await self._undo(result)
-            code = (
-                RefusalCode.DEPENDENCY_NOT_COUPLED
-                if any(problem.dependency for problem in outcome.problems)
-                else RefusalCode.INVALID_INPUT
+            await self.services.sync_errors.clear(
+                mapping.name, erp_ids=[coupling.erp.id], crm_ids=[coupling.crm.id]
             )
-            raise refuse(code, f"synchronize after coupling: {outcome.message}")
-        return outcome
+            refused = applied.write_errors.get(coupling.erp.id)
+            if refused is not None:
+                raise refusal_for(refused, doing)
+            raise refuse(refusal_of(failure).code, f"{doing}: {failure.message}")
+        after = await self.couplings.get(coupling.id)
+        return Synchronized(direction, applied.changes.get(coupling.erp.id, {}), after or coupling)
 
     async def _undo(self, result: CoupleResult) -> None:
         if not result.created:

@@ -30,7 +30,8 @@ class MappingRepository:
         return [TableMapping.from_doc(doc) async for doc in cursor]
 
     async def get(self, name: str) -> TableMapping | None:
-        doc = await self._collection.find_one({"name": name})
+        """The mapping named `name`; names are upper case, so "customer" finds CUSTOMER."""
+        doc = await self._collection.find_one({"name": name.strip().upper()})
         return TableMapping.from_doc(doc) if doc else None
 
     async def save(self, mapping: TableMapping, *, erp: Catalogue, crm: Catalogue) -> TableMapping:

@@ -199,7 +199,7 @@ class _FullRun:
         token: str | None = checkpoint["token"] if index == checkpoint["stage"] else None
         engine = SyncEngine(
             self.ctx,
-            self.services.db,
+            self.services.sync_errors,
             mapping,
             create=True,
             skip_after=self.services.settings.sync_skip_after_failures,
@@ -209,7 +209,7 @@ class _FullRun:
             mapping.entity_of(side), token, page_size=self.services.settings.sync_page_size
         )
         async for batch in changes:
-            counters = await engine.apply(side, batch.upserts, batch.deleted_ids)
+            counters = (await engine.apply(side, batch.upserts, batch.deleted_ids)).counters
             token = batch.token
             checkpoint["processed"][index] += len(batch.upserts)
             checkpoint.update(stage=index, token=token, pages=int(checkpoint["pages"]) + 1)

@@ -64,7 +64,7 @@ async def run_incremental(
         )
     engine = SyncEngine(
         ctx,
-        services.db,
+        services.sync_errors,
         mapping,
         create=not mapping.sync_only_coupled,
         skip_after=services.settings.sync_skip_after_failures,
@@ -82,7 +82,8 @@ async def run_incremental(
             async for batch in changes:
                 counters = Counters()
                 if batch.upserts or batch.deleted_ids:
-                    counters = await engine.apply(side, batch.upserts, batch.deleted_ids)
+                    applied = await engine.apply(side, batch.upserts, batch.deleted_ids)
+                    counters = applied.counters
                 if batch.token != saved[side]:
                     await tokens.save_token(mapping.name, side, batch.token)
                     saved[side] = batch.token

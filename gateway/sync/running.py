@@ -1,15 +1,20 @@
-"""What every kind of run shares: the synchronization context, the sides a mapping reads
-changes from, the mapping's lease, and turning a failure into a run status and message."""
+"""What every kind of run shares: the one check that a mapping may run, the sides it reads
+changes from, its lease, and a stored run carried out from RUNNING to its end with one
+failure policy."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from gateway.mappings.model import Direction, TableMapping
-from gateway.refusals import connector_error
+from gateway.refusals import RefusalCode, RefusalError, connector_error, refuse
 from gateway.services import Services
 from gateway.store.leases import sync_lease
+from gateway.store.sync_runs import Counters, RunStatus, SyncRun, SyncRunRepository
 from gateway.sync.engine import BatchInterruptedError
 from gateway.types import SideName
 
@@ -18,6 +23,80 @@ _LEASE_POLL_SECONDS = 0.5
 
 class LeaseLostError(Exception):
     """Another run took the mapping's lease (ours expired): stop before writing more."""
+
+
+async def usable_mapping(services: Services, name: str, *field: str) -> TableMapping:
+    """The stored mapping named `name`, if it may synchronize now: every entry point asks
+    here, so that a disabled mapping, or one kept out as unhealthy, runs by none of them."""
+    where = field or ("mapping",)
+    health = await services.mapping_health()
+    wanted = name.strip().upper()
+    mapping = next((m for m in health.mappings if m.name == wanted), None)
+    if mapping is None:
+        raise refuse(RefusalCode.NOT_FOUND, f"no table mapping is named {name!r}", *where)
+    if not health.usable(mapping):
+        reason = "; ".join(health.problems.get(mapping.name, [])) or "it is disabled"
+        raise refuse(RefusalCode.INVALID_INPUT, f"{mapping.name} cannot run: {reason}", *where)
+    return mapping
+
+
+class RecordedRun:
+    """A stored run being carried out: what it does is recorded as it goes, and it ends
+    SUCCEEDED unless the work says otherwise (`end`) or fails."""
+
+    def __init__(self, runs: SyncRunRepository, run: SyncRun, run_id: str) -> None:
+        self.runs = runs
+        self.run = run
+        self.id = run_id
+        self.ending: tuple[RunStatus, str | None] = (RunStatus.SUCCEEDED, None)
+        self.finished: SyncRun = run
+        self.error: Exception | None = None  # what stopped it, when something did
+
+    async def record(
+        self,
+        counters: Counters,
+        *,
+        progress: float | None = None,
+        checkpoint: dict[str, object] | None = None,
+    ) -> None:
+        await self.runs.record_progress(self.id, counters, progress=progress, checkpoint=checkpoint)
+
+    def end(self, status: RunStatus, message: str | None = None) -> None:
+        """How the run ends when the work returns normally."""
+        self.ending = (status, message)
+
+
+@contextlib.asynccontextmanager
+async def recorded_run(
+    services: Services, run: SyncRun | str, *, raise_failures: bool = False
+) -> AsyncIterator[RecordedRun]:
+    """Carry out `run` (a new one, stored RUNNING now; or the id of a stored one, started).
+    A failure ends it FAILED with a one-line message; an expected one (an outage, a
+    refusal) is then swallowed unless `raise_failures` (a job decides on a retry), anything
+    else is raised. Afterwards, `.finished` is the run as stored."""
+    runs = services.runs
+    if isinstance(run, str):
+        stored = await runs.start(run)
+        if stored is None:
+            raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run!r}", "id")
+    else:
+        run.status, run.started_at = RunStatus.RUNNING, datetime.now(UTC)
+        stored = await runs.create(run)
+    assert stored.id is not None  # a stored run has its id
+    recorded = RecordedRun(runs, stored, stored.id)
+    try:
+        yield recorded
+    except Exception as exc:
+        recorded.error = exc
+        message = exc.message if isinstance(exc, RefusalError) else failure_message(exc)
+        finished = await runs.finish(recorded.id, RunStatus.FAILED, message=message)
+        recorded.finished = finished or stored
+        if raise_failures or not (expected_failure(exc) or isinstance(exc, RefusalError)):
+            raise
+    else:
+        status, note = recorded.ending
+        finished = await runs.finish(recorded.id, status, message=note)
+        recorded.finished = finished or stored
 
 
 def source_sides(mapping: TableMapping) -> list[SideName]:

@@ -8,6 +8,7 @@ from typing import Literal
 
 import strawberry
 
+from gateway.account_statistics import update_account_statistics
 from gateway.auth.roles import Role
 from gateway.mappings.model import Direction as CoreDirection
 from gateway.refusals import RefusalCode, RefusalError, refuse
@@ -16,7 +17,6 @@ from gateway.security.inputs import InputRejectedError, require_plain_text
 from gateway.sync.bulk_now import MAX_RECORDS
 from gateway.sync.now import synchronize_now
 from gateway.sync.retry import retry_sync_error
-from gateway.sync.statistics import update_account_statistics
 from schema.context import Info
 from schema.errors import UserError, user_errors
 from schema.inputs import side_record_id
@@ -163,7 +163,7 @@ class SyncMutation:
             return SynchronizeNowPayload(
                 sync_run=None, changed_fields=[], user_errors=user_errors(exc)
             )
-        changed = list(result.outcome.changes) if result.outcome is not None else []
+        changed = list(result.changes)
         return SynchronizeNowPayload(
             sync_run=SyncRun.from_run(result.run),
             changed_fields=changed if result.refusal is None else [],

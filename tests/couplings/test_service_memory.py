@@ -5,13 +5,13 @@ listing that must read several pages to fill one."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 
-from adapters.base import Record, Side
-from adapters.errors import ConflictError, RetriableError
+from adapters.base import Operation, OperationResult, Record, Side
+from adapters.errors import ConflictError, ConnectorError, RetriableError
 from adapters.filters import Contains, Or
 from adapters.memory import MemoryConnector
 from gateway.couplings.listing import Listing, Source
@@ -34,12 +34,20 @@ class FailingCrm(MemoryConnector):
 
     conflict = False
 
+    def _failure(self) -> ConnectorError:
+        if self.conflict:
+            return ConflictError("changed meanwhile", system=self.system, status=412)
+        return RetriableError("update failed", system=self.system, status=503)
+
     async def update(
         self, entity: str, id: str, values: Mapping[str, Any], etag: str | None = None
     ) -> Record:
-        if self.conflict:
-            raise ConflictError("changed meanwhile", system=self.system, status=412)
-        raise RetriableError("update failed", system=self.system, status=503)
+        raise self._failure()
+
+    async def write_many(
+        self, operations: Sequence[Operation], *, atomic: bool = False
+    ) -> list[OperationResult]:
+        return [OperationResult(operation, error=self._failure()) for operation in operations]
 
 
 def guid() -> str:
