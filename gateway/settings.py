@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     # lease on its mapping lasts without being renewed (a crashed run frees it after that).
     sync_page_size: int = Field(default=500, ge=1, le=5000)
     sync_skip_after_failures: int = Field(default=3, ge=1)
+    # A record that failed is tried again by its mapping's scheduled runs after this delay,
+    # doubling with each try up to the maximum (at once when what it waited for is coupled).
+    sync_retry_base_seconds: float = Field(default=60.0, gt=0)
+    sync_retry_max_seconds: float = Field(default=3600.0, gt=0)
     sync_lease_seconds: float = Field(default=300.0, gt=0)
     # Job queue: each mapping's entry runs every `job_minutes_between_runs` minutes and goes on
     # hold after `job_inactivity_timeout_minutes` without changes (0: never); a run stopped by

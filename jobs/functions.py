@@ -8,10 +8,8 @@ from typing import Any
 from arq.worker import Retry
 
 from gateway.account_statistics import update_account_statistics
-from gateway.refusals import RefusalCode, RefusalError
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.execution import backoff, execute_run
-from gateway.scheduling.retries import retry_mapping_errors
+from gateway.scheduling.execution import execute_run
 from gateway.scheduling.scheduler import Scheduler
 from gateway.services import Services
 from gateway.sync.incremental import SCHEDULER
@@ -57,18 +55,6 @@ async def update_statistics(ctx: JobContext, erp_id: str | None = None) -> dict[
     """The ERP's figures of one coupled customer, or of all, onto their CRM accounts."""
     run = await update_account_statistics(_services(ctx), erp_id, actor=SCHEDULER)
     return {"run": run.id, "status": run.status.value, "message": run.message}
-
-
-async def retry_sync_errors(ctx: JobContext, mapping: str) -> dict[str, Any]:
-    """Synchronize again the records of a mapping that failed, where no person must decide."""
-    services = _services(ctx)
-    try:
-        report = await retry_mapping_errors(services, mapping, actor=SCHEDULER)
-    except RefusalError as exc:
-        if exc.code is not RefusalCode.UPSTREAM_UNAVAILABLE:
-            raise
-        raise Retry(defer=backoff(services.settings, int(ctx.get("job_try", 1)))) from exc
-    return report.summary()
 
 
 async def scheduler_tick(ctx: JobContext) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from gateway.settings import Settings
 from gateway.system import describe_system
 from jobs.functions import (
     full_synchronization,
-    retry_sync_errors,
     scheduler_tick,
     sync_mapping,
     synchronize_records,
@@ -60,7 +59,6 @@ class WorkerSettings:
         full_synchronization,
         synchronize_records,
         update_statistics,
-        retry_sync_errors,
         scheduler_tick,
         lifecycle_tick,
         resume_workflows,

@@ -28,7 +28,6 @@ SYNC_MAPPING = "sync_mapping"
 FULL_SYNCHRONIZATION = "full_synchronization"
 SYNCHRONIZE_RECORDS = "synchronize_records"
 UPDATE_STATISTICS = "update_statistics"
-RETRY_SYNC_ERRORS = "retry_sync_errors"
 SCHEDULER_TICK = "scheduler_tick"
 
 JOB_OF_TRIGGER: dict[str, str] = {

@@ -9,7 +9,9 @@ One tick
    checkpoint);
 4. starts each due entry, in dependency order: claims it with a conditional update on its
    `next_run_at` (one scheduler wins, however many tick at once), stores its run QUEUED and
-   enqueues it; an entry on hold for inactivity is probed instead and woken by a change.
+   enqueues it; an entry on hold for inactivity is probed instead and woken by a change. An
+   entry whose dependencies are running, or have never run, waits for a later tick (units
+   are coupled before the items that name them).
 
 The clock is injected, so tests move time instead of waiting for it.
 """
@@ -51,6 +53,7 @@ class TickReport:
     woken: list[str] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)
     taken_over: list[str] = field(default_factory=list)
+    waiting: dict[str, list[str]] = field(default_factory=dict)  # mapping -> what it waits for
     abandoned: list[str] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)
 
@@ -127,10 +130,15 @@ class Scheduler:
         self, runnable: list[TableMapping], now: datetime, report: TickReport
     ) -> None:
         due = {entry.mapping: entry for entry in await self.entries.due(now)}
+        entries = {e.mapping: e for e in await self.entries.all([m.name for m in runnable])}
         asleep: list[tuple[TableMapping, JobQueueEntry]] = []
         for mapping in runnable:  # dependency order
             entry = due.get(mapping.name)
             if entry is None:
+                continue
+            waiting = _waiting_for(mapping, entries, report)
+            if waiting:
+                report.waiting[mapping.name] = waiting
                 continue
             if entry.status is JobStatus.ON_HOLD:
                 if await self.entries.claim_probe(entry, now):
@@ -174,6 +182,26 @@ class Scheduler:
         await self.entries.attach_run(mapping.name, claimed_at, run.id)
         await enqueue(self.services.redis, run.id, run.trigger, 1)
         return run.id
+
+
+def _waiting_for(
+    mapping: TableMapping, entries: dict[str, JobQueueEntry], report: TickReport
+) -> list[str]:
+    """The mappings `mapping` depends on whose run it must wait for: one started in this
+    tick or still in process, or one that has never run (on a first start every entry is due
+    at once, and units must be coupled before items)."""
+    waiting = []
+    for name in mapping.depends_on:
+        dependency = entries.get(name)
+        if dependency is None:
+            continue  # not runnable: nothing to wait for
+        if (
+            name in report.started
+            or dependency.status is JobStatus.IN_PROCESS
+            or (dependency.last_run_at is None and not dependency.on_hold)
+        ):
+            waiting.append(name)
+    return waiting
 
 
 def _missing_run(entry: JobQueueEntry) -> SyncRun:

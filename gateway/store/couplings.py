@@ -445,6 +445,13 @@ class CouplingRepository:
         ids = [doc[side]["id"] async for doc in cursor]
         return ids[:size], len(ids) > size
 
+    async def last_coupled_at(self, mapping: str) -> datetime | None:
+        """When the newest coupling of `mapping` was made (None: it has none)."""
+        doc = await self._collection.find_one(
+            {"mapping": mapping}, projection={"created_at": 1}, sort=[("created_at", -1)]
+        )
+        return doc.get("created_at") if doc is not None else None
+
     async def count(self, mapping: str, *, state: CouplingState | None = None) -> int:
         query: Document = {"mapping": mapping}
         if state is not None:
