@@ -15,11 +15,11 @@ from redis.asyncio import ConnectionPool
 
 from adapters.base import Connector
 from gateway.connectors import build_crm, build_erp
-from gateway.mappings.defaults import business_central_defaults, defaults_for, tryton_defaults
+from gateway.mappings.defaults import defaults_for, defaults_of
 from gateway.mappings.health import MappingHealth, check_mappings, log_problems
 from gateway.mappings.model import TableMapping
 from gateway.mappings.store import MappingRepository
-from gateway.settings import ErpKind, Settings
+from gateway.settings import Settings
 from gateway.store import connect_mongo, ensure_indexes, ping_mongo
 from gateway.store.couplings import CouplingRepository
 from gateway.store.integration_log import IntegrationLog
@@ -111,13 +111,8 @@ def default_mappings(services: Services) -> list[TableMapping]:
     """The default mappings for the configured systems (none until both are configured)."""
     if services.erp is None or services.crm is None:
         return []
-    defaults = (
-        tryton_defaults()
-        if services.settings.erp is ErpKind.TRYTON
-        else business_central_defaults()
-    )
     return defaults_for(
-        defaults,
+        defaults_of(services.erp.system),
         erp_entities=set(services.erp.entities()),
         crm_entities=set(services.crm.entities()),
     )

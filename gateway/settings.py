@@ -6,6 +6,7 @@ instance (or the values it needs) as an argument.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from adapters import systems
+
 
 class Environment(StrEnum):
     DEV = "dev"
@@ -28,8 +31,10 @@ class Environment(StrEnum):
 
 
 class ErpKind(StrEnum):
-    BUSINESS_CENTRAL = "business_central"
-    TRYTON = "tryton"
+    """Which ERP `ERP` names: the system id of its connector."""
+
+    BUSINESS_CENTRAL = systems.BUSINESS_CENTRAL
+    TRYTON = systems.TRYTON
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -123,6 +128,8 @@ class Settings(BaseSettings):
     tryton_database: str | None = None
     tryton_user: str | None = None
     tryton_password: SecretStr | None = None
+    # Requests in flight to trytond at once (its default server runs a handful of workers).
+    tryton_max_concurrency: int = Field(default=4, ge=1, le=64)
 
     # API security: limits every GraphQL request must stay within, GraphiQL and introspection
     # (None: on in dev, off in production), a rate limit per API key (0: off) and CORS.
@@ -147,6 +154,50 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def crm(self) -> OAuthSystem | None:
+        """The CRM connection (Dataverse), or None when `CRM_URL` is not set."""
+        if self.crm_url is None:
+            return None
+        return OAuthSystem(
+            "CRM",
+            str(self.crm_url),
+            _text(self.crm_token_url),
+            self.crm_client_id,
+            self.crm_client_secret,
+            self.crm_scope,
+            self.crm_max_concurrency,
+        )
+
+    @property
+    def bc(self) -> OAuthSystem | None:
+        """The Business Central connection, when it is the ERP and `BC_URL` is set."""
+        if self.erp is not ErpKind.BUSINESS_CENTRAL or self.bc_url is None:
+            return None
+        return OAuthSystem(
+            "BC",
+            str(self.bc_url),
+            _text(self.bc_token_url),
+            self.bc_client_id,
+            self.bc_client_secret,
+            self.bc_scope,
+            self.bc_max_concurrency,
+            company_id=self.bc_company_id,
+        )
+
+    @property
+    def tryton(self) -> TrytonSystem | None:
+        """The Tryton connection, when it is the ERP and `TRYTON_URL` is set."""
+        if self.erp is not ErpKind.TRYTON or self.tryton_url is None:
+            return None
+        return TrytonSystem(
+            str(self.tryton_url),
+            self.tryton_database,
+            self.tryton_user,
+            self.tryton_password,
+            self.tryton_max_concurrency,
+        )
+
+    @property
     def is_dev(self) -> bool:
         return self.gateway_env is Environment.DEV
 
@@ -165,6 +216,54 @@ class Settings(BaseSettings):
                 raise ConfigurationError(
                     f"{name.upper()} is required: set it in the environment or in .env"
                 )
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSystem:
+    """One system reached with OAuth 2.0 client credentials, as its `<PREFIX>_*` settings
+    give it; `require` names the first missing variable."""
+
+    prefix: str
+    url: str
+    token_url: str | None
+    client_id: str | None
+    client_secret: SecretStr | None = field(repr=False)
+    scope: str | None
+    max_concurrency: int
+    company_id: str | None = None
+
+    def require(self) -> None:
+        for name, value in (
+            ("TOKEN_URL", self.token_url),
+            ("CLIENT_ID", self.client_id),
+            ("CLIENT_SECRET", self.client_secret),
+        ):
+            if value is None:
+                raise ConfigurationError(
+                    f"{self.prefix}_{name} is required when {self.prefix}_URL is set"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class TrytonSystem:
+    url: str
+    database: str | None
+    user: str | None
+    password: SecretStr | None = field(repr=False)
+    max_concurrency: int
+
+    def require(self) -> None:
+        for name, value in (
+            ("DATABASE", self.database),
+            ("USER", self.user),
+            ("PASSWORD", self.password),
+        ):
+            if value is None:
+                raise ConfigurationError(f"TRYTON_{name} is required when TRYTON_URL is set")
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 class ConfigurationError(Exception):

@@ -27,28 +27,15 @@ def _clock(ctx: JobContext) -> Clock:
     return clock
 
 
-async def _carry_out(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
+async def carry_out_run(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
+    """One attempt of a stored run: a scheduled incremental run, a full synchronization or
+    a many-record Synchronize Now (the run says which), started or resumed."""
     outcome = await execute_run(
         _services(ctx), run_id, attempt, job_try=int(ctx.get("job_try", 1)), clock=_clock(ctx)
     )
     if outcome.retry_in is not None:
         raise Retry(defer=outcome.retry_in)
     return outcome.summary()
-
-
-async def sync_mapping(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
-    """A scheduled incremental run of one mapping."""
-    return await _carry_out(ctx, run_id, attempt)
-
-
-async def full_synchronization(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
-    """A full synchronization, started or resumed from its checkpoint."""
-    return await _carry_out(ctx, run_id, attempt)
-
-
-async def synchronize_records(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
-    """Synchronize Now for a list of records."""
-    return await _carry_out(ctx, run_id, attempt)
 
 
 async def update_statistics(ctx: JobContext, erp_id: str | None = None) -> dict[str, Any]:

@@ -13,11 +13,11 @@ import strawberry
 from graphql import GraphQLError
 
 from gateway.refusals import RefusalCode, RefusalError
+from schema.types import enums as _registered  # noqa: F401 - registers UserErrorCode
 
-# The services' refusal codes are the API's: one enum, so that none can go missing between.
-UserErrorCode = strawberry.enum(
-    RefusalCode, name="UserErrorCode", description="Why a mutation could not do what it was asked."
-)
+# The services' refusal codes are the API's `UserErrorCode` (registered in `schema.types.enums`):
+# one enum, so that none can go missing between.
+UserErrorCode = RefusalCode
 
 
 @strawberry.type(description="An expected failure of a mutation; nothing was half done.")

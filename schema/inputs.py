@@ -23,6 +23,6 @@ def side_record_id(
             RefusalCode.UPSTREAM_UNAVAILABLE, f"the {side.upper()} connection is not configured"
         )
     try:
-        return str(record_id(connector.system, value, field))
+        return str(record_id(connector.capabilities.id_kind, value, field))
     except InputRejectedError as exc:
         raise refuse(RefusalCode.INVALID_INPUT, str(exc), *exc.field) from None

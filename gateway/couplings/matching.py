@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from adapters.base import Connector, EntitySpec, Page, Record
 from adapters.errors import ConnectorError
@@ -47,8 +46,6 @@ DEFAULT_MAX = 1000
 MAX_PAIRS = 10_000
 SCAN_PAGE = 100  # ERP records per step
 READ_PAGE = 5000
-_DEFAULT_URL_LENGTH = 2048
-_URL_OVERHEAD = 800
 
 Key = tuple[str, ...]
 
@@ -286,7 +283,9 @@ def _side(connector: Connector, entity: str, names: list[str], label: str) -> _S
         raise refuse(RefusalCode.INVALID_INPUT, f"fields: at most {MAX_FIELDS} pairs", "fields")
     spec = connector.entities().get(entity)
     if spec is None:
-        raise refuse(RefusalCode.NOT_FOUND, f"{connector.system} has no entity {entity!r}")
+        raise refuse(
+            RefusalCode.NOT_FOUND, f"{connector.capabilities.label} has no entity {entity!r}"
+        )
     problems: list[Problem] = []
     for index, name in enumerate(names):
         where = ("fields", str(index), label)
@@ -342,25 +341,11 @@ def _spellings(values: Iterable[str], case_sensitive: bool) -> tuple[str, ...]:
 
 
 def _chunks(keys: list[Key], side: _Side, spellings: int) -> list[list[Key]]:
-    limits = getattr(side.connector, "limits", None)
-    length = getattr(limits, "max_url_length", None)
-    budget = (length if isinstance(length, int) else _DEFAULT_URL_LENGTH) - _URL_OVERHEAD
-    chunks: list[list[Key]] = []
-    current: list[Key] = []
-    used = 0
-    for key in keys:
-        cost = spellings * sum(
-            len(quote(value, safe="")) + len(name) + 16
-            for name, value in zip(side.fields, key, strict=True)
-        )
-        if current and used + cost > max(budget, 200):
-            chunks.append(current)
-            current, used = [], 0
-        current.append(key)
-        used += cost
-    if current:
-        chunks.append(current)
-    return chunks
+    """Keys per request: each key costs one comparison per field and spelling, and the
+    connector says how many comparisons one request may carry."""
+    per_key = max(1, len(side.fields) * spellings)
+    size = max(1, side.connector.capabilities.max_ids_per_request // per_key)
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
 __all__ = [

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from adapters.base import Connector, Record
 from adapters.errors import ConnectorError
-from adapters.systems import system_label
 from gateway.couplings.dependencies import missing_dependencies
 from gateway.couplings.views import CUSTOMER_MAPPING
 from gateway.mappings.model import Direction, TableMapping
@@ -27,6 +28,7 @@ from gateway.refusals import (
     RefusalError,
     refusal_for,
     refuse,
+    untranslatable,
     unwrapped_connector_errors,
 )
 from gateway.security.inputs import InputRejectedError, record_id, require_plain_text
@@ -37,12 +39,16 @@ from gateway.store.couplings import (
     CoupleResult,
     Coupling,
 )
-from gateway.sync.context import SyncContext
+from gateway.sync.context import SyncContext, sync_context
 from gateway.sync.engine import BatchInterruptedError, SyncEngine
+from gateway.sync.matching import counterpart_id
 from gateway.sync.now import refusal_of
 from gateway.sync.pairs import CounterpartError, coupled_record, create_counterpart
 
 MAX_MAPPING_NAME = 64
+# How long a creation's claim on its source record lasts, and how often a waiting call looks.
+_CREATE_CLAIM_SECONDS = 60.0
+_CLAIM_POLL_SECONDS = 0.05
 
 
 class SyncAfterCoupling(StrEnum):
@@ -135,11 +141,11 @@ class CouplingService:
     def record_id(self, connector: Connector, value: object, field: str) -> str:
         """`value` as an id of `connector`'s records (a GUID, a Tryton integer), or refused."""
         try:
-            return str(record_id(connector.system, value, field))
+            return str(record_id(connector.capabilities.id_kind, value, field))
         except InputRejectedError as exc:
             raise refuse(
                 RefusalCode.INVALID_INPUT,
-                f"{field}: {exc.reason} (an id of {system_label(connector.system)})",
+                f"{field}: {exc.reason} (an id of {connector.capabilities.label})",
                 field,
             ) from None
 
@@ -154,7 +160,7 @@ class CouplingService:
         if record is None:
             raise refuse(
                 RefusalCode.NOT_FOUND,
-                f"{field}: {system_label(connector.system)} has no {entity} {id}",
+                f"{field}: {connector.capabilities.label} has no {entity} {id}",
                 field,
             )
         return record
@@ -346,28 +352,69 @@ class CouplingService:
             )
         erp, crm = self.connectors()
         source_connector = erp if direction is Direction.TO_CRM else crm
+        target = crm if direction is Direction.TO_CRM else erp
         key = self.record_id(source_connector, source_id, field)
         source = await self.read(source_connector, mapping.entity_of(direction.source), key, field)
         await self.check_dependencies(mapping, direction, source, field)
+        # One creation per source record, however many calls arrive at once: the first claims
+        # the record, the others wait for it and find it coupled.
+        claim = f"create:{mapping.coupling_mapping}:{direction.source}:{key}"
+        owner = f"{self.actor}:{uuid.uuid4().hex}"
+        await self._refuse_if_coupled(mapping, direction, key, field)
+        leases = self.services.leases
+        deadline = time.monotonic() + _CREATE_CLAIM_SECONDS
+        while not await leases.acquire(claim, owner, seconds=_CREATE_CLAIM_SECONDS):
+            if time.monotonic() > deadline:
+                raise refuse(
+                    RefusalCode.CONFLICT, f"{field} {key} is being created by another call", field
+                )
+            await asyncio.sleep(_CLAIM_POLL_SECONDS)
         try:
+            await self._refuse_if_coupled(mapping, direction, key, field)
+            made_id = (
+                counterpart_id(mapping, direction, key) if target.capabilities.caller_ids else None
+            )
             with unwrapped_connector_errors():
                 result, created = await create_counterpart(
-                    self.sync_context(), mapping, source, direction, replace_existing=True
+                    self.sync_context(),
+                    mapping,
+                    source,
+                    direction,
+                    replace_existing=False,
+                    record_id=made_id,
                 )
         except CounterpartError as exc:
-            dependency = any(problem.dependency for problem in exc.problems)
-            code = RefusalCode.DEPENDENCY_NOT_COUPLED if dependency else RefusalCode.INVALID_INPUT
-            raise refuse(code, str(exc), field) from None
+            raise (
+                untranslatable(exc.problems, field)
+                if exc.problems
+                else refuse(RefusalCode.INVALID_INPUT, str(exc), field)
+            ) from None
         except ConnectorError as exc:
-            target = mapping.entity_of(direction.target)
-            raise refusal_for(exc, f"create the {target}") from None
-        except ConcurrentCouplingError as exc:
-            raise refuse(RefusalCode.CONFLICT, str(exc), field) from None
+            raise refusal_for(exc, f"create the {mapping.entity_of(direction.target)}") from None
+        except (AlreadyCoupledError, ConcurrentCouplingError) as exc:
+            raise refuse(RefusalCode.ALREADY_COUPLED, str(exc), field) from None
+        finally:
+            await leases.release(claim, owner)
         erp_record, crm_record = (
             (source, created) if direction is Direction.TO_CRM else (created, source)
         )
         return CounterpartOutcome(result.coupling, result.replaced, erp_record, crm_record)
 
+    async def _refuse_if_coupled(
+        self, mapping: TableMapping, direction: Direction, key: str, field: str
+    ) -> None:
+        found = await self.couplings.by_ids(mapping.coupling_mapping, direction.source, [key])
+        coupling = found.get(key)
+        if coupling is not None:
+            other = coupling.side(direction.target)
+            raise refuse(
+                RefusalCode.ALREADY_COUPLED,
+                f"{field} {key} is already coupled to the {direction.target.upper()} "
+                f"{other.entity} {other.key or other.id} in {mapping.name}: uncouple it first "
+                "to create another, or synchronize the pair with synchronizeNow",
+                field,
+            )
+
     def sync_context(self) -> SyncContext:
-        erp, crm = self.connectors()
-        return SyncContext(erp, crm, self.couplings, self.services.integration_log, self.actor)
+        self.connectors()  # refused, naming what is missing, when a system is not configured
+        return sync_context(self.services, self.actor)

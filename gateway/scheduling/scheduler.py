@@ -109,7 +109,7 @@ class Scheduler:
         max_tries = self.services.settings.job_max_tries
         for carried in await self.run_jobs.unfinished():
             if carried.status is RunStatus.QUEUED:
-                if await enqueue(redis, carried.id, carried.trigger, carried.attempt):
+                if await enqueue(redis, carried.id, carried.attempt):
                     report.requeued.append(carried.id)
                 continue
             if not await RunLease(self.services, carried.id).free():
@@ -123,7 +123,7 @@ class Scheduler:
                 continue
             message = "its worker stopped; taken over from its checkpoint"
             if await self.run_jobs.take_over(carried.id, carried.attempt, message):
-                await enqueue(redis, carried.id, carried.trigger, carried.attempt + 1)
+                await enqueue(redis, carried.id, carried.attempt + 1)
                 report.taken_over.append(carried.id)
 
     async def _start_due(
@@ -180,7 +180,7 @@ class Scheduler:
         )
         assert run.id is not None
         await self.entries.attach_run(mapping.name, claimed_at, run.id)
-        await enqueue(self.services.redis, run.id, run.trigger, 1)
+        await enqueue(self.services.redis, run.id, 1)
         return run.id
 
 

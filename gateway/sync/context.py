@@ -21,6 +21,9 @@ class SyncContext:
     couplings: CouplingRepository
     log: IntegrationLog
     actor: str
+    # The ERP record write-in products are sold as ((entity, number)): never coupled to a
+    # product, so that nobody picks it from the CRM's catalogue.
+    write_in: tuple[str, str] | None = None
 
     def connector(self, side: SideName) -> Connector:
         return self.erp if side == "erp" else self.crm
@@ -34,4 +37,10 @@ def sync_context(services: Services, actor: str) -> SyncContext:
         raise refuse(
             RefusalCode.UPSTREAM_UNAVAILABLE, f"the {missing} connection is not configured"
         )
-    return SyncContext(erp, crm, services.couplings, services.integration_log, actor)
+    settings = services.settings
+    write_in = (
+        (settings.write_in_product_type, settings.write_in_product_number)
+        if settings.write_in_product_number
+        else None
+    )
+    return SyncContext(erp, crm, services.couplings, services.integration_log, actor, write_in)

@@ -214,6 +214,7 @@ class Creation:
                 continue
             kept.append((create, coupling))
             batch.counters.inserted += 1
+            batch.counters.coupled += 1  # coupled counts every new pair, created or found
             if create.direction.source == "erp":
                 batch.succeeded(create.source.id, None)
             else:

@@ -89,15 +89,20 @@ class SyncEngine:
         skip_after: int,
         run_id: str | None,
         retrying: bool = False,
+        couple_existing: bool = False,
     ) -> None:
-        """`retrying`: a person (or the retry of failed records) asks for these records, so
-        those whose creation failed too often are tried again too."""
+        """`create`: uncoupled records get a counterpart, found (by key or derived id) or
+        created; `couple_existing` alone: found and coupled, never created (a full run of a
+        mapping that synchronizes coupled records only). `retrying`: a person (or the retry
+        of failed records) asks for these records, so those whose creation failed too often
+        are tried again too."""
         self.ctx = ctx
         self.mapping = mapping
         self.run_id = run_id
         self.skip_after = skip_after
         self.errors = errors
         self.create = create and mapping.coupled_through is None
+        self.couple_existing = (create or couple_existing) and mapping.coupled_through is None
         self.creation = Creation(ctx, mapping, errors, skip_after=None if retrying else skip_after)
         # Records that failed earlier in this run: a pair changed on both sides comes in both
         # sides' changes, and must fail (and count) once per run, not once per side.
@@ -226,7 +231,12 @@ class SyncEngine:
         )
 
     def _included(self, side: SideName, record: Record) -> bool:
-        wanted = self.mapping.erp_filter if side == "erp" else self.mapping.crm_filter
+        mapping, write_in = self.mapping, self.ctx.write_in
+        if side == "erp" and write_in is not None and mapping.erp_entity == write_in[0]:
+            key = record.get(mapping.erp_key_field) if mapping.erp_key_field else None
+            if values_equal(key, write_in[1]):
+                return False
+        wanted = mapping.erp_filter if side == "erp" else mapping.crm_filter
         return all(values_equal(record.get(name), value) for name, value in wanted.items())
 
     async def _plan_records(self, batch: Batch, side: SideName, records: list[Record]) -> None:
@@ -249,8 +259,11 @@ class SyncEngine:
                 mapping.entity_of(target_side), [c.side(target_side).id for _, c in pairs]
             )
         matches = Matches()
-        if uncoupled and self.create and mapping.direction.allows(flow_from(side)):
+        if uncoupled and self.couple_existing and mapping.direction.allows(flow_from(side)):
             matches = await self.creation.match(batch, side, uncoupled)
+            if not self.create:  # found ones are coupled; the others wait to be coupled
+                batch.counters.skipped += len(matches.to_create)
+                matches.to_create = []
         elif uncoupled:
             batch.counters.skipped += len(uncoupled)
         known = [

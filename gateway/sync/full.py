@@ -1,6 +1,8 @@
-"""Full synchronization: every record of the chosen mappings, in dependency order, with
-counterparts created for uncoupled records in each mapping's direction(s) whatever
-`sync_only_coupled` says (that is what "full" means).
+"""Full synchronization: every record of the chosen mappings, in dependency order. An
+uncoupled record is coupled to the counterpart it already has (by key, or by the id the
+gateway gave it), and gets one created in the mapping's direction(s) unless the mapping
+synchronizes coupled records only (documents that their lifecycles create, salespeople that
+only users may become).
 
 A run is planned as stages, one per mapping and side it reads (`checkpoint.stages`), and
 streams each side's records page by page (`changes(entity, None)`). After each applied page
@@ -26,23 +28,18 @@ from typing import Any
 from adapters.base import Page
 from adapters.filters import Compare, all_of
 from gateway.mappings.model import MappingDirection, TableMapping
-from gateway.refusals import RefusalCode, RefusalError, connector_error, refuse
+from gateway.refusals import RefusalCode, connector_error, refuse
 from gateway.services import Services
 from gateway.store.sync_runs import (
     Counters,
     RunStatus,
     RunTrigger,
     SyncRun,
-    SyncRunRepository,
 )
 from gateway.sync.context import SyncContext, sync_context
+from gateway.sync.currency import couple_local_currency
 from gateway.sync.engine import SyncEngine
-from gateway.sync.running import (
-    MappingLease,
-    expected_failure,
-    failure_message,
-    source_sides,
-)
+from gateway.sync.running import MappingLease, RecordedRun, recorded_run, source_sides
 from gateway.types import SideName
 
 log = logging.getLogger(__name__)
@@ -125,37 +122,21 @@ async def run_full_synchronization(
     if run.status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):
         return run  # a FAILED run (an outage, say) goes on from its checkpoint
     ctx = sync_context(services, run.actor)
-    started = await runs.start(run_id)
-    assert started is not None
-    full = _FullRun(services, ctx, runs, run_id, started.checkpoint)
-    try:
-        await full.run()
-    except Exception as exc:
-        message = exc.message if isinstance(exc, RefusalError) else failure_message(exc)
-        await runs.finish(run_id, RunStatus.FAILED, message=message)
-        if raise_failures or not (expected_failure(exc) or isinstance(exc, RefusalError)):
-            raise
-    else:
-        await runs.finish(run_id, RunStatus.SUCCEEDED)
-    finally:
-        await full.leave()
-    finished = await runs.get(run_id)
-    assert finished is not None
-    return finished
+    async with recorded_run(services, run_id, raise_failures=raise_failures) as recorded:
+        full = _FullRun(services, ctx, recorded)
+        try:
+            await full.run()
+        finally:
+            await full.leave()
+    return recorded.finished
 
 
 class _FullRun:
-    def __init__(
-        self,
-        services: Services,
-        ctx: SyncContext,
-        runs: SyncRunRepository,
-        run_id: str,
-        checkpoint: dict[str, Any],
-    ) -> None:
-        self.services, self.ctx, self.runs, self.run_id = services, ctx, runs, run_id
-        self.checkpoint = checkpoint
-        self.owner = f"{run_id}:{uuid.uuid4().hex[:8]}"  # this attempt, not the run
+    def __init__(self, services: Services, ctx: SyncContext, recorded: RecordedRun) -> None:
+        self.services, self.ctx, self.recorded = services, ctx, recorded
+        self.run_id = recorded.id
+        self.checkpoint = recorded.run.checkpoint
+        self.owner = f"{self.run_id}:{uuid.uuid4().hex[:8]}"  # this attempt, not the run
         self.lease: MappingLease | None = None
 
     async def run(self) -> None:
@@ -194,6 +175,7 @@ class _FullRun:
                 await lease.release()
 
     async def stage(self, mapping: TableMapping, index: int, lease: MappingLease) -> None:
+        await couple_local_currency(self.ctx, mapping)
         checkpoint = self.checkpoint
         side: SideName = checkpoint["stages"][index]["side"]
         token: str | None = checkpoint["token"] if index == checkpoint["stage"] else None
@@ -201,7 +183,8 @@ class _FullRun:
             self.ctx,
             self.services.sync_errors,
             mapping,
-            create=True,
+            create=not mapping.sync_only_coupled,
+            couple_existing=True,
             skip_after=self.services.settings.sync_skip_after_failures,
             run_id=self.run_id,
         )
@@ -213,15 +196,13 @@ class _FullRun:
             token = batch.token
             checkpoint["processed"][index] += len(batch.upserts)
             checkpoint.update(stage=index, token=token, pages=int(checkpoint["pages"]) + 1)
-            await self.runs.record_progress(
-                self.run_id, counters, progress=progress(checkpoint), checkpoint=checkpoint
+            await self.recorded.record(
+                counters, progress=progress(checkpoint), checkpoint=checkpoint, mapping=mapping.name
             )
             await lease.renew()
         checkpoint["final_tokens"].setdefault(mapping.name, {})[side] = token
         checkpoint.update(stage=index + 1, token=None)
-        await self.runs.record_progress(
-            self.run_id, Counters(), progress=progress(checkpoint), checkpoint=checkpoint
-        )
+        await self.recorded.record(Counters(), progress=progress(checkpoint), checkpoint=checkpoint)
 
 
 def progress(checkpoint: dict[str, Any]) -> float:

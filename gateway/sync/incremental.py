@@ -15,6 +15,7 @@ from gateway.refusals import RefusalCode, refuse
 from gateway.services import Services
 from gateway.store.sync_runs import Counters, RunStatus, RunTrigger, SyncRun
 from gateway.sync.context import SyncContext, sync_context
+from gateway.sync.currency import couple_local_currency
 from gateway.sync.engine import SyncEngine
 from gateway.sync.retrying import retry_failed
 from gateway.sync.running import MappingLease, RecordedRun, recorded_run, source_sides
@@ -66,6 +67,7 @@ async def _carry_out(
         )
         return
     try:
+        await couple_local_currency(ctx, mapping)
         engine = SyncEngine(
             ctx,
             services.sync_errors,

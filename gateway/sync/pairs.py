@@ -88,7 +88,8 @@ async def create_counterpart(
     """Create `source`'s counterpart on the other side through the mapping's fields and
     template, then couple the two. Both happen or neither: a coupling that cannot be stored
     removes the record just created. `record_id` chooses the new record's id (where the
-    system lets the caller choose), so that a repeated creation is detectable."""
+    system lets the caller choose): a record that already has it (an earlier attempt created
+    it and then stopped) is coupled instead of created again."""
     lookups = await resolve_lookups(mapping, direction, [source.values], ctx.couplings)
     plan = plan_create(mapping, direction, source.values, lookups)
     if not plan.ok:
@@ -97,10 +98,12 @@ async def create_counterpart(
     connector = ctx.connector(target_side)
     target_entity = mapping.entity_of(target_side)
     values = dict(plan.values)
+    earlier: Record | None = None
     if record_id is not None:
         spec = connector.entities().get(target_entity)
         values[spec.key_field if spec is not None else "id"] = record_id
-    created = await connector.create(target_entity, values)
+        earlier = (await connector.get_many(target_entity, [record_id])).get(record_id)
+    created = earlier or await connector.create(target_entity, values)
     source_side: SideName = direction.source
     sides = {
         source_side: coupled_record(mapping, source_side, source),
@@ -115,12 +118,14 @@ async def create_counterpart(
             synced_values=plan.baseline,
         )
     except BaseException:
-        with contextlib.suppress(ConnectorError):
-            await connector.delete(target_entity, created.id, etag=created.etag)
+        if earlier is None:
+            with contextlib.suppress(ConnectorError):
+                await connector.delete(target_entity, created.id, etag=created.etag)
         raise
-    await ctx.log.append(
-        write_entry(
-            ctx, "create", created, mapping=mapping, direction=direction, changes=plan.values
+    if earlier is None:
+        await ctx.log.append(
+            write_entry(
+                ctx, "create", created, mapping=mapping, direction=direction, changes=plan.values
+            )
         )
-    )
     return result, created

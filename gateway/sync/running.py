@@ -25,6 +25,10 @@ class LeaseLostError(Exception):
     """Another run took the mapping's lease (ours expired): stop before writing more."""
 
 
+class RunCancelledError(Exception):
+    """A person cancelled the run: it stops after the batch it was writing."""
+
+
 async def usable_mapping(services: Services, name: str, *field: str) -> TableMapping:
     """The stored mapping named `name`, if it may synchronize now: every entry point asks
     here, so that a disabled mapping, or one kept out as unhealthy, runs by none of them."""
@@ -58,8 +62,14 @@ class RecordedRun:
         *,
         progress: float | None = None,
         checkpoint: dict[str, object] | None = None,
+        mapping: str | None = None,
     ) -> None:
-        await self.runs.record_progress(self.id, counters, progress=progress, checkpoint=checkpoint)
+        """Add what a batch did; a run cancelled meanwhile stops here."""
+        status = await self.runs.record_progress(
+            self.id, counters, progress=progress, checkpoint=checkpoint, mapping=mapping
+        )
+        if status is RunStatus.CANCELLED:
+            raise RunCancelledError(f"run {self.id} was cancelled")
 
     def end(self, status: RunStatus, message: str | None = None) -> None:
         """How the run ends when the work returns normally."""
@@ -78,6 +88,8 @@ async def recorded_run(
     if isinstance(run, str):
         stored = await runs.start(run)
         if stored is None:
+            if await runs.get(run) is not None:
+                raise RunCancelledError(f"run {run} was cancelled before it started")
             raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run!r}", "id")
     else:
         run.status, run.started_at = RunStatus.RUNNING, datetime.now(UTC)
@@ -99,6 +111,17 @@ async def recorded_run(
         recorded.finished = finished or stored
 
 
+async def cancel_run(services: Services, run_id: str, *, actor: str) -> SyncRun:
+    """Cancel a queued or running run; its worker stops after the batch it is writing."""
+    cancelled = await services.runs.cancel(run_id, f"cancelled by {actor}")
+    if cancelled is not None:
+        return cancelled
+    run = await services.runs.get(run_id)
+    if run is None:
+        raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
+    raise refuse(RefusalCode.INVALID_INPUT, f"run {run_id} has finished ({run.status.value})", "id")
+
+
 def source_sides(mapping: TableMapping) -> list[SideName]:
     """The sides whose changes may flow somewhere: the ERP's first, then the CRM's."""
     sides: list[SideName] = []
@@ -116,14 +139,15 @@ def failure_message(exc: BaseException) -> str:
     error = connector_error(exc)
     if error is not None:
         return f"stopped: {error}"
-    if isinstance(exc, LeaseLostError):
+    if isinstance(exc, LeaseLostError | RunCancelledError):
         return f"stopped: {exc}"
     return f"stopped by an internal error ({type(exc).__name__})"
 
 
 def expected_failure(exc: BaseException) -> bool:
     return (
-        isinstance(exc, BatchInterruptedError | LeaseLostError) or connector_error(exc) is not None
+        isinstance(exc, BatchInterruptedError | LeaseLostError | RunCancelledError)
+        or connector_error(exc) is not None
     )
 
 

@@ -5,8 +5,8 @@ The lifecycles use Business Central's words for the ERP side (a quote is Open, P
 Approval, Approved, Rejected or Accepted; an order Draft, Open or Shipped; an invoice Draft,
 Open, Paid or Canceled) and common action names (approve, reject, reopen, release, confirm,
 archive). A dialect translates both for one ERP, and writes documents the way that ERP
-takes them. `ErpDialect` is Business Central's, `TrytonDialect` Tryton's; `dialect_for`
-picks one from the settings (`ERP`).
+takes them. `ErpDialect` is Business Central's, `TrytonDialect` Tryton's; `dialect_of`
+picks one by the ERP connector's system.
 
 Tryton, as `docs/lifecycles.md` tells in full: a sale in draft is an Open quote, in quotation
 an Approved one (issued to the customer), cancelled a Rejected one, and from confirmation on
@@ -24,8 +24,8 @@ from typing import Any
 
 from adapters.base import Record
 from adapters.filters import Filter, In, eq
+from adapters.systems import BUSINESS_CENTRAL, TRYTON
 from gateway.refusals import RefusalCode, refuse
-from gateway.settings import ErpKind, Settings
 from gateway.workflows import states
 from gateway.workflows.documents import read_one, write_erp_lines
 from gateway.workflows.steps import Result, WorkflowContext
@@ -298,19 +298,16 @@ class TrytonDialect(ErpDialect):
         return {"lines": len(planned)}
 
 
-_DIALECTS: Mapping[ErpKind, ErpDialect] = MappingProxyType(
-    {ErpKind.BUSINESS_CENTRAL: ErpDialect(), ErpKind.TRYTON: TrytonDialect()}
+# The one place a new ERP is named in the lifecycles: its connector's system and its dialect.
+_DIALECTS: Mapping[str, ErpDialect] = MappingProxyType(
+    {BUSINESS_CENTRAL: ErpDialect(), TRYTON: TrytonDialect()}
 )
 
 
-def dialect_for(settings: Settings) -> ErpDialect:
-    return _DIALECTS[settings.erp]
-
-
 def dialect_of(system: str) -> ErpDialect:
-    """The dialect of a connector's system, where no settings are at hand."""
-    return _DIALECTS[ErpKind.TRYTON if system == "tryton" else ErpKind.BUSINESS_CENTRAL]
+    """The dialect of an ERP connector's system (the lifecycles' own words by default)."""
+    return _DIALECTS.get(system, _DIALECTS[BUSINESS_CENTRAL])
 
 
 def dialect(ctx: WorkflowContext) -> ErpDialect:
-    return dialect_for(ctx.settings)
+    return dialect_of(ctx.erp.system)

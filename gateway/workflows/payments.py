@@ -31,7 +31,7 @@ _PAGE = 200
 
 def paid_status(erp: Mapping[str, Any], erp_dialect: ErpDialect | None = None) -> int | None:
     """The CRM status reason an ERP invoice's payments call for (None: not paid at all)."""
-    paid, total, remaining = (erp_dialect or dialect_of("")).invoice_figures(erp)
+    paid, total, remaining = (erp_dialect or ErpDialect()).invoice_figures(erp)
     if paid or (total > 0 and remaining <= 0):
         return states.PAID_COMPLETE
     if 0 < remaining < total:

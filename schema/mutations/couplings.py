@@ -44,8 +44,8 @@ def replaced_message(replaced: list[StoredCoupling]) -> str:
 
 def customer_of(info: Info, record: Record, coupling: StoredCoupling) -> Customer:
     erp = info.context.services.erp
-    fields = customer_fields(erp.system if erp is not None else record.system)
-    return Customer.of(CustomerView.of(record, fields), coupling)
+    assert erp is not None  # the record was just read from it
+    return Customer.of(CustomerView.of(record, customer_fields(erp)), coupling)
 
 
 @strawberry.input(description="Couple an ERP record and a CRM record through a table mapping.")

@@ -17,6 +17,7 @@ from gateway.security.inputs import InputRejectedError, require_plain_text
 from gateway.sync.bulk_now import MAX_RECORDS
 from gateway.sync.now import synchronize_now
 from gateway.sync.retry import retry_sync_error
+from gateway.sync.running import cancel_run
 from schema.context import Info
 from schema.errors import UserError, user_errors
 from schema.inputs import side_record_id
@@ -31,7 +32,7 @@ class SynchronizeNowInput:
     mapping: str
     erp_id: strawberry.ID | None = None
     crm_id: strawberry.ID | None = None
-    direction: Direction  # type: ignore[valid-type]
+    direction: Direction
     erp_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="Many coupled records at once (with crmIds, up to 1,000 in all): the run "
@@ -50,6 +51,11 @@ class RunFullSynchronizationInput:
     mappings: list[str] | None = strawberry.field(
         default=None, description="None: every mapping that can run, in dependency order."
     )
+
+
+@strawberry.input
+class CancelSyncRunInput:
+    id: strawberry.ID
 
 
 @strawberry.input
@@ -84,6 +90,11 @@ class RunFullSynchronizationPayload(SyncRunPayload):
 
 @strawberry.type
 class UpdateAccountStatisticsPayload(SyncRunPayload):
+    pass
+
+
+@strawberry.type
+class CancelSyncRunPayload(SyncRunPayload):
     pass
 
 
@@ -224,3 +235,16 @@ class SyncMutation:
         except RefusalError as exc:
             return UpdateAccountStatisticsPayload(sync_run=None, user_errors=user_errors(exc))
         return UpdateAccountStatisticsPayload(sync_run=SyncRun.from_run(run), user_errors=[])
+
+    @strawberry.mutation(
+        permission_classes=requires(Role.INTEGRATOR),
+        description="Stop a queued or running synchronization: it ends CANCELLED after the "
+        "batch it is writing; what it wrote stays, and a new run takes up the rest.",
+    )
+    async def cancel_sync_run(self, info: Info, input: CancelSyncRunInput) -> CancelSyncRunPayload:
+        try:
+            run_id = own_id(_text(input.id, "id", max_length=200), "SyncRun")
+            run = await cancel_run(info.context.services, run_id, actor=_actor(info))
+        except RefusalError as exc:
+            return CancelSyncRunPayload(sync_run=None, user_errors=user_errors(exc))
+        return CancelSyncRunPayload(sync_run=SyncRun.from_run(run), user_errors=[])

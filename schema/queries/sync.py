@@ -49,7 +49,7 @@ class SyncQuery:
         self,
         info: Info,
         mapping: str | None = None,
-        status: RunStatus | None = None,  # type: ignore[valid-type]
+        status: RunStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> SyncRunConnection:

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from adapters.base import Operation, OperationResult, Record, Side
+from adapters.business_central import BusinessCentralConnector
 from adapters.errors import ConflictError, ConnectorError, RetriableError
 from adapters.filters import Contains, Or
 from adapters.memory import MemoryConnector
+from adapters.tryton import TrytonConnector
 from gateway.couplings.listing import Listing, Source
 from gateway.couplings.service import CouplingService, SyncAfterCoupling
 from gateway.couplings.views import (
-    CUSTOMER_FIELDS,
     CustomerView,
     customer_search,
 )
@@ -184,7 +185,7 @@ def test_customers_read_through_the_erps_field_table() -> None:
         id="42",
         values={"code": "P42", "name": "Party", "email": "a@b.example", "phone": "", "city": None},
     )
-    view = CustomerView.of(tryton, CUSTOMER_FIELDS["tryton"])
+    view = CustomerView.of(tryton, TrytonConnector.capabilities.customer_fields)
     assert (view.id, view.number, view.name, view.email, view.phone, view.city) == (
         "42",
         "P42",
@@ -194,7 +195,7 @@ def test_customers_read_through_the_erps_field_table() -> None:
         None,
     )
     assert view.salesperson_code is None
-    assert isinstance(customer_search(CUSTOMER_FIELDS["tryton"], "x"), Or)
+    assert isinstance(customer_search(TrytonConnector.capabilities.customer_fields, "x"), Or)
 
 
 @pytest.mark.parametrize(
@@ -202,4 +203,4 @@ def test_customers_read_through_the_erps_field_table() -> None:
     [("info@contoso.example", "email"), ("C00010", "number"), ("Contoso Ltd", "displayName")],
 )
 def test_business_central_searches_one_field_chosen_by_the_text(text: str, field: str) -> None:
-    assert customer_search(CUSTOMER_FIELDS["business_central"], text) == Contains(field, text)
+    assert customer_search(BusinessCentralConnector.customer_fields, text) == Contains(field, text)

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import pytest
 
+from adapters import systems
 from gateway.refusals import RefusalError
-from gateway.settings import ErpKind, Settings
 from gateway.workflows import states
-from gateway.workflows.dialects import ErpDialect, TrytonDialect, dialect_for, dialect_of
+from gateway.workflows.dialects import ErpDialect, TrytonDialect, dialect_of
 from gateway.workflows.payments import paid_status
 
 TRYTON = TrytonDialect()
 
 
-def test_the_dialect_follows_the_erp_setting() -> None:
-    assert isinstance(dialect_for(Settings(erp=ErpKind.TRYTON)), TrytonDialect)
-    bc = dialect_for(Settings(erp=ErpKind.BUSINESS_CENTRAL))
-    assert type(bc) is ErpDialect
-    assert isinstance(dialect_of("tryton"), TrytonDialect)
-    assert type(dialect_of("business_central")) is ErpDialect
+def test_the_dialect_follows_the_erp_connector() -> None:
+    assert isinstance(dialect_of(systems.TRYTON), TrytonDialect)
+    assert type(dialect_of(systems.BUSINESS_CENTRAL)) is ErpDialect
 
 
 @pytest.mark.parametrize(
