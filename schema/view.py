@@ -32,7 +32,6 @@ from gateway.auth.roles import Caller
 from gateway.security.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response
 from gateway.settings import Settings
 from schema.context import Context
-
 from schema.preflight import PlannedOperation, Refusal, preflight
 
 _CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}
