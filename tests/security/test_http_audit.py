@@ -105,3 +105,19 @@ async def test_application_json_stays_the_default(http: httpx.AsyncClient) -> No
         assert answer.status_code == 200, accept
         assert answer.headers["content-type"].startswith("application/json")
         assert answer.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+@pytest.mark.parametrize(
+    "body", ['"x"', "123", "null", "[1,2]", '[{"query": "{ __typename }"}, 1]']
+)
+async def test_a_body_that_is_not_an_object_is_a_bad_request(
+    http: httpx.AsyncClient, body: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    assert "Expected a JSON object" in answer["errors"][0]["message"]
+    assert "Traceback" not in caplog.text
