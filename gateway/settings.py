@@ -38,6 +38,10 @@ class ErpKind(StrEnum):
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+# A dev key is an admin key on a machine that may be reachable from others: long enough that
+# guessing it is out of the question.
+MIN_DEV_API_KEY_LENGTH = 24
 
 
 class Settings(BaseSettings):
@@ -56,7 +60,7 @@ class Settings(BaseSettings):
     gateway_port: Port = 8000
     gateway_data_dir: Path = Path(".gateway-data")
     gateway_dev_api_key: SecretStr | None = None
-    gateway_log_level: str = "info"
+    gateway_log_level: LogLevel = "info"
 
     # MongoDB holds every durable fact of the gateway; Redis only carries background work.
     mongodb_url: MongoDsn | None = None
@@ -137,13 +141,32 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=0)
     graphql_max_tokens: int = Field(default=5_000, ge=100)
     graphql_max_page_size: int = Field(default=200, ge=1)
+    # Fields of one operation with its fragments written out: what validating and executing
+    # it may cost, whatever the document's size.
+    graphql_max_fields: int = Field(default=10_000, ge=100)
+    # Objects one request's answers may hold (page sizes x hops x aliases x operations).
+    graphql_max_cost: int = Field(default=50_000, ge=1)
     graphql_max_batch_operations: int = Field(default=10, ge=1)
     graphql_max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     graphql_ide: bool | None = None
     graphql_introspection: bool | None = None
     api_rate_limit: int = Field(default=1_200, ge=0)
     api_rate_window_seconds: int = Field(default=60, ge=1)
+    # Unknown keys from one client address per window before it is answered 429 (0: off).
+    api_auth_failure_limit: int = Field(default=20, ge=0)
     api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("gateway_log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("gateway_dev_api_key")
+    @classmethod
+    def _long_dev_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_DEV_API_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_DEV_API_KEY_LENGTH} characters")
+        return value
 
     @field_validator("api_cors_origins", mode="before")
     @classmethod
@@ -282,5 +305,5 @@ def describe_validation_error(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         variable = ".".join(str(part) for part in error["loc"]).upper() or "configuration"
-        problems.append(f"{variable}: {error['msg']}")
+        problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}")
     return "; ".join(problems)
