@@ -114,8 +114,9 @@ class Scheduler:
                 continue
             if not await RunLease(self.services, carried.id).free():
                 continue  # its worker is alive
-            if carried.attempt >= max_tries:
-                message = f"its worker stopped {carried.attempt} times; gave up"
+            stalls = await self.run_jobs.stalled(carried.id, carried.progress_mark)
+            if stalls >= max_tries:
+                message = f"its worker stopped {stalls} times without getting further; gave up"
                 failed = await self.runs.finish(carried.id, RunStatus.FAILED, message=message)
                 if failed is not None:
                     await settle_entry(self.services, failed, failure=message, clock=self.clock)

@@ -240,6 +240,12 @@ class SyncRunRepository:
         )
         return RunStatus(doc["status"]) if doc is not None else None
 
+    async def delete(self, run_id: str) -> None:
+        """Remove a run that never started (a request that withdrew)."""
+        oid = parse_run_id(run_id)
+        if oid is not None:
+            await self._collection.delete_one({"_id": oid, "status": RunStatus.QUEUED.value})
+
     async def cancel(self, run_id: str, message: str) -> SyncRun | None:
         """Stop a queued or running run: it ends CANCELLED; None if it had finished."""
         oid = parse_run_id(run_id)
