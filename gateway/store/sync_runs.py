@@ -40,10 +40,15 @@ class RunStatus(StrEnum):
 
 class RunTrigger(StrEnum):
     SCHEDULED = "scheduled"
+    RESUMED = "resumed"  # a scheduled run started at once because a person resumed the entry
     SYNCHRONIZE_NOW = "synchronizeNow"
     FULL_SYNCHRONIZATION = "fullSynchronization"
     UPDATE_ACCOUNT_STATISTICS = "updateAccountStatistics"
     RETRY_SYNC_ERROR = "retrySyncError"
+
+
+# The runs a job queue entry starts and settles.
+ENTRY_TRIGGERS = frozenset({RunTrigger.SCHEDULED, RunTrigger.RESUMED})
 
 
 @dataclass(slots=True)
