@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.base import Connector
+from adapters.budget import UNLIMITED, RequestBudget
 from adapters.business_central import API_PATH as BC_API_PATH
 from adapters.business_central import MAX_BATCH, BusinessCentralConnector
 from adapters.dataverse import API_PATH as DATAVERSE_API_PATH
@@ -82,6 +83,7 @@ def odata_client(
     default_scope: str,
     http: httpx.AsyncClient | None,
     sleep: Sleep = asyncio.sleep,
+    budget: RequestBudget = UNLIMITED,
 ) -> tuple[ODataClient, bool]:
     """The client for `config` and whether it owns (must close) its HTTP client."""
     config.check()
@@ -111,17 +113,28 @@ def odata_client(
         max_concurrency=concurrency,
         retry=RetryPolicy(max_attempts=config.max_attempts),
         sleep=sleep,
+        budget=budget,
     )
     return client, owns
 
 
 def build_dataverse(
-    config: ConnectionConfig, *, http: httpx.AsyncClient | None = None, sleep: Sleep = asyncio.sleep
+    config: ConnectionConfig,
+    *,
+    http: httpx.AsyncClient | None = None,
+    sleep: Sleep = asyncio.sleep,
+    budget: RequestBudget = UNLIMITED,
 ) -> DataverseConnector:
     parts = urlsplit(config.base_url)
     scope = f"{parts.scheme}://{parts.netloc}/.default"
     client, owns = odata_client(
-        DATAVERSE, config, DATAVERSE_API_PATH, default_scope=scope, http=http, sleep=sleep
+        DATAVERSE,
+        config,
+        DATAVERSE_API_PATH,
+        default_scope=scope,
+        http=http,
+        sleep=sleep,
+        budget=budget,
     )
     limits = ConnectorLimits(
         max_url_length=config.max_url_length,
@@ -131,10 +144,20 @@ def build_dataverse(
 
 
 def build_business_central(
-    config: ConnectionConfig, *, http: httpx.AsyncClient | None = None, sleep: Sleep = asyncio.sleep
+    config: ConnectionConfig,
+    *,
+    http: httpx.AsyncClient | None = None,
+    sleep: Sleep = asyncio.sleep,
+    budget: RequestBudget = UNLIMITED,
 ) -> BusinessCentralConnector:
     client, owns = odata_client(
-        BUSINESS_CENTRAL, config, BC_API_PATH, default_scope=BC_SCOPE, http=http, sleep=sleep
+        BUSINESS_CENTRAL,
+        config,
+        BC_API_PATH,
+        default_scope=BC_SCOPE,
+        http=http,
+        sleep=sleep,
+        budget=budget,
     )
     limits = ConnectorLimits(
         max_url_length=config.max_url_length,
@@ -156,10 +179,15 @@ BUILDERS: dict[str, Callable[..., Connector]] = {
 
 
 def build_connector(
-    kind: str, config: ConnectionConfig, *, http: httpx.AsyncClient | None = None
+    kind: str,
+    config: ConnectionConfig,
+    *,
+    http: httpx.AsyncClient | None = None,
+    budget: RequestBudget = UNLIMITED,
 ) -> Connector:
-    """A connector of `kind` for `config`; with `http`, that client is used and not closed."""
+    """A connector of `kind` for `config`; with `http`, that client is used and not closed;
+    `budget` is the system's request budget shared with other processes."""
     builder = BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"unknown connector kind {kind!r}; known: {', '.join(sorted(BUILDERS))}")
-    return builder(config, http=http)
+    return builder(config, http=http, budget=budget)

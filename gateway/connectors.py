@@ -9,9 +9,14 @@ is unset, are fetched on first use.
 
 from __future__ import annotations
 
+from redis.asyncio import Redis
+
 from adapters.base import Connector
+from adapters.budget import UNLIMITED, RequestBudget
 from adapters.registry import BUSINESS_CENTRAL, DATAVERSE, ConnectionConfig, build_connector
+from adapters.systems import TRYTON
 from adapters.tryton import TrytonConfig, TrytonConnector
+from gateway.budget import BudgetLimits, RedisBudget
 from gateway.settings import ConfigurationError, OAuthSystem, Settings
 
 
@@ -26,9 +31,11 @@ def erp_connection(settings: Settings) -> ConnectionConfig | None:
     return _connection(settings, settings.bc)
 
 
-def build_crm(settings: Settings) -> Connector | None:
+def build_crm(settings: Settings, redis: Redis | None = None) -> Connector | None:
     config = crm_connection(settings)
-    return _build(DATAVERSE, config, "CRM") if config else None
+    if config is None:
+        return None
+    return _build(DATAVERSE, config, "CRM", _budget(settings, redis, settings.crm, DATAVERSE))
 
 
 def tryton_connection(settings: Settings) -> TrytonConfig | None:
@@ -51,12 +58,36 @@ def tryton_connection(settings: Settings) -> TrytonConfig | None:
         raise ConfigurationError(f"TRYTON_* settings: {exc}") from None
 
 
-def build_erp(settings: Settings) -> Connector | None:
+def build_erp(settings: Settings, redis: Redis | None = None) -> Connector | None:
     tryton = tryton_connection(settings)
     if tryton is not None:
-        return TrytonConnector(tryton)
+        limits = (settings.tryton_budget_concurrency, 0, 1.0)
+        name = f"{TRYTON}:{tryton.database}:{tryton.user}"
+        return TrytonConnector(tryton, budget=_shared(settings, redis, name, limits))
     config = erp_connection(settings)
-    return _build(BUSINESS_CENTRAL, config, "BC") if config else None
+    if config is None:
+        return None
+    budget = _budget(settings, redis, settings.bc, BUSINESS_CENTRAL)
+    return _build(BUSINESS_CENTRAL, config, "BC", budget)
+
+
+def _budget(
+    settings: Settings, redis: Redis | None, system: OAuthSystem | None, kind: str
+) -> RequestBudget:
+    """The budget of one system and credential, shared by every process through Redis."""
+    if system is None:
+        return UNLIMITED
+    return _shared(settings, redis, f"{kind}:{system.client_id}", system.budget)
+
+
+def _shared(
+    settings: Settings, redis: Redis | None, name: str, limits: tuple[int, int, float]
+) -> RequestBudget:
+    if redis is None or not settings.request_budget_shared:
+        return UNLIMITED
+    concurrency, requests, window = limits
+    lease = settings.connector_timeout_seconds * settings.connector_max_attempts + 5
+    return RedisBudget(redis, name, BudgetLimits(concurrency, requests, window, lease))
 
 
 def _connection(settings: Settings, system: OAuthSystem | None) -> ConnectionConfig | None:
@@ -78,8 +109,10 @@ def _connection(settings: Settings, system: OAuthSystem | None) -> ConnectionCon
     )
 
 
-def _build(kind: str, config: ConnectionConfig, prefix: str) -> Connector:
+def _build(
+    kind: str, config: ConnectionConfig, prefix: str, budget: RequestBudget = UNLIMITED
+) -> Connector:
     try:
-        return build_connector(kind, config)
+        return build_connector(kind, config, budget=budget)
     except ValueError as exc:  # the message names the field; say which variables it came from
         raise ConfigurationError(f"{prefix}_* settings: {exc}") from None

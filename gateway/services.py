@@ -120,13 +120,15 @@ def default_mappings(services: Services) -> list[TableMapping]:
 
 def build_services(settings: Settings) -> Services:
     settings.require("mongodb_url", "redis_url")
-    crm, erp = build_crm(settings), build_erp(settings)  # configuration errors before any client
+    redis = connect_redis(str(settings.redis_url))  # connects on first use, not here
+    # Configuration errors before any other client; each system's budget shared in Redis.
+    crm, erp = build_crm(settings, redis), build_erp(settings, redis)
     mongo = connect_mongo(str(settings.mongodb_url))
     return Services(
         settings=settings,
         mongo=mongo,
         db=mongo[settings.mongodb_database],
-        redis=connect_redis(str(settings.redis_url)),
+        redis=redis,
         crm=crm,
         erp=erp,
     )

@@ -91,6 +91,17 @@ class Settings(BaseSettings):
     # requests per user; Business Central: 5 processed at a time per user, the rest queued).
     crm_max_concurrency: int = Field(default=16, ge=1, le=52)
     bc_max_concurrency: int = Field(default=5, ge=1, le=100)
+    # Each system's budget for all processes together, shared through Redis (per credential):
+    # requests in flight, and requests per window (0: no window), as the services publish
+    # them. A 429 with Retry-After seen by any process pauses every process.
+    request_budget_shared: bool = True
+    crm_budget_concurrency: int = Field(default=52, ge=1)
+    crm_budget_requests: int = Field(default=6000, ge=0)
+    crm_budget_window_seconds: float = Field(default=300.0, gt=0)
+    bc_budget_concurrency: int = Field(default=5, ge=1)
+    bc_budget_requests: int = Field(default=6000, ge=0)
+    bc_budget_window_seconds: float = Field(default=300.0, gt=0)
+    tryton_budget_concurrency: int = Field(default=8, ge=1)
     connector_timeout_seconds: float = Field(default=30.0, gt=0)
     connector_max_attempts: int = Field(default=5, ge=1, le=20)
     # Longest URL a connector sends; a batch of ids is split into as many requests as this
@@ -189,6 +200,11 @@ class Settings(BaseSettings):
             self.crm_client_secret,
             self.crm_scope,
             self.crm_max_concurrency,
+            budget=(
+                self.crm_budget_concurrency,
+                self.crm_budget_requests,
+                self.crm_budget_window_seconds,
+            ),
         )
 
     @property
@@ -205,6 +221,11 @@ class Settings(BaseSettings):
             self.bc_scope,
             self.bc_max_concurrency,
             company_id=self.bc_company_id,
+            budget=(
+                self.bc_budget_concurrency,
+                self.bc_budget_requests,
+                self.bc_budget_window_seconds,
+            ),
         )
 
     @property
@@ -254,6 +275,8 @@ class OAuthSystem:
     scope: str | None
     max_concurrency: int
     company_id: str | None = None
+    # For all processes together: requests in flight, per window, the window in seconds.
+    budget: tuple[int, int, float] = (1, 0, 1.0)
 
     def require(self) -> None:
         for name, value in (

@@ -37,6 +37,16 @@ class Pipeline:
     stats: RequestStats
 
     async def serve(self, api: ApiFlavour, request: Request) -> Response:
+        arrived = self.stats.started(api.name)
+        status = 500
+        try:
+            response = await self._serve(api, request)
+            status = response.status_code
+            return response
+        finally:
+            self.stats.finished(api.name, arrived, status)
+
+    async def _serve(self, api: ApiFlavour, request: Request) -> Response:
         delay = self.faults.latency(api.name)
         if delay:
             await asyncio.sleep(delay)

@@ -25,10 +25,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import orjson
 
+from adapters.budget import UNLIMITED, RequestBudget
 from adapters.errors import ConnectorError, FatalError, RetriableError
 from adapters.odata.auth import TokenProvider
 from adapters.odata.errors import error_for_status, redact
-from adapters.retry import NOT_PROCESSED_STATUSES, RetryPolicy
+from adapters.retry import NOT_PROCESSED_STATUSES, RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class ODataClient:
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Sleep = asyncio.sleep,
+        budget: RequestBudget = UNLIMITED,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -65,6 +67,7 @@ class ODataClient:
         self.retry = retry or RetryPolicy()
         self.max_concurrency = max_concurrency
         self._slots = asyncio.Semaphore(max_concurrency)
+        self.budget = budget
         self._headers = {**ODATA_HEADERS, **(headers or {})}
         self._sleep = sleep
         origin = urlsplit(self.base_url)
@@ -186,9 +189,14 @@ class ODataClient:
     ) -> httpx.Response:
         if token is not None:
             headers = {**headers, "Authorization": f"Bearer {token}"}
-        async with self._slots:
+        async with self._slots, self.budget.slot():
             self.requests_sent += 1
-            return await self.http.request(method, self.url(url), headers=headers, content=body)
+            response = await self.http.request(method, self.url(url), headers=headers, content=body)
+        if response.status_code == 429:
+            asked = parse_retry_after(response.headers.get("Retry-After"))
+            if asked:
+                await self.budget.pause(asked)  # every process waits, not only this one
+        return response
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:
