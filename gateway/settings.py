@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     sync_retry_base_seconds: float = Field(default=60.0, gt=0)
     sync_retry_max_seconds: float = Field(default=3600.0, gt=0)
     sync_lease_seconds: float = Field(default=60.0, gt=0)
+    # Pages of a full synchronization applied at once by whichever workers are free (the run
+    # reads them and applies what no worker has taken); 1: the run applies each in turn.
+    sync_parallel_pages: int = Field(default=4, ge=1, le=64)
     # Job queue: each mapping's entry runs every `job_minutes_between_runs` minutes and goes on
     # hold after `job_inactivity_timeout_minutes` without changes (0: never); a run stopped by
     # an outage is tried up to `job_max_tries` times with exponential backoff; the scheduler
