@@ -51,6 +51,7 @@ def build_image(
         base, base_source = ensure_debian_base(DebianBase(mirror=mirror))
     based = time.monotonic()
     pip = read_pip_settings()
+    previous = podman("image", "inspect", "--format={{.Id}}", tag, check=False)
     with tempfile.TemporaryDirectory(prefix="gateway-build-secrets-") as secrets:
         pip_conf = Path(secrets) / "pip.conf"
         pip_conf.write_text(pip.conf, encoding="utf-8")
@@ -75,6 +76,10 @@ def build_image(
             stderr=subprocess.STDOUT if output is not None else None,
         )
     built = time.monotonic()
+    if previous and previous != podman("image", "inspect", "--format={{.Id}}", tag):
+        # The image this tag named before, unless something else still uses it: its final
+        # layers (the whole environment) would otherwise pile up with every rebuild.
+        podman("rmi", previous, check=False)
     size = int(podman("image", "inspect", "--format={{.Size}}", tag))
     return BuiltImage(tag, base, base_source, pip, based - started, built - based, size)
 
