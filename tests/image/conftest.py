@@ -1,11 +1,11 @@
 """The image built once per test session with `deploy.image` (Podman, the Debian base made
-from Debian's packages unless BASE_IMAGE names one), and an environment file that points its
-containers at the session's MongoDB, Valkey and sandbox."""
+from Debian's packages unless BASE_IMAGE names one), an environment file that points its
+containers at the session's MongoDB, Valkey and sandbox, and the containers a test started."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,10 @@ import pytest
 from deploy.image import BuiltImage, build_image
 from gateway.processes import free_port
 from gateway.settings import Settings
+from tests.image.support import Container, Deployment
 from tests.support_sandbox import SandboxHandle
 
-# Tags of their own, so that the tests never replace an image someone built with `make image`.
+# A tag of its own, so that the tests never replace the image `make image` built.
 TEST_IMAGE = "localhost/erp-crm-gateway:test"
 
 
@@ -28,12 +29,6 @@ def built_image(tmp_path_factory: pytest.TempPathFactory) -> BuiltImage:
         except Exception as exc:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
             pytest.fail(f"the image did not build: {exc}\n{tail}")
-
-
-@dataclass(frozen=True)
-class Deployment:
-    env_file: Path
-    url: str  # where the API container listens
 
 
 @pytest.fixture
@@ -62,3 +57,14 @@ def deployment(settings: Settings, sandbox: SandboxHandle, tmp_path: Path) -> De
     env_file = tmp_path / "gateway.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
     return Deployment(env_file, f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture
+def containers() -> Iterator[list[Container]]:
+    """Containers the test starts; their logs are printed (shown if the test fails) and they
+    are removed afterwards."""
+    started: list[Container] = []
+    yield started
+    for container in started:
+        print(f"--- {container.name}\n{container.logs()}")
+        container.remove()

@@ -16,6 +16,12 @@ from tests.support import eventually
 
 
 @dataclass(frozen=True)
+class Deployment:
+    env_file: Path  # the production settings the containers get
+    url: str  # where the API container listens
+
+
+@dataclass(frozen=True)
 class Container:
     name: str
 

@@ -5,7 +5,6 @@ and keeps nothing of what its build was handed (pip's settings, the CA bundle)."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,15 @@ import pytest
 from deploy.image import BuiltImage
 from deploy.pip_settings import PIP_CONF_ID, SECRETS_DIR
 from deploy.podman import podman
-from tests.image.conftest import Deployment
-from tests.image.support import Container, ready, run_detached, run_once, saved_layers, uids
+from tests.image.support import (
+    Container,
+    Deployment,
+    ready,
+    run_detached,
+    run_once,
+    saved_layers,
+    uids,
+)
 from tests.support_sandbox import SandboxHandle
 from tests.sync.support import PARTIES_ONLY, Systems, gql, wait_for_run
 
@@ -65,17 +71,6 @@ def test_no_build_secret_is_left_in_any_layer(built_image: BuiltImage, tmp_path:
     environment = inspect(built_image.tag, "Config.Env")
     assert isinstance(environment, list)
     assert [value for value in environment if value.startswith("PIP_")] == []
-
-
-@pytest.fixture
-def containers() -> Iterator[list[Container]]:
-    """Containers the test starts; their logs are printed (shown if the test fails) and they
-    are removed afterwards."""
-    started: list[Container] = []
-    yield started
-    for container in started:
-        print(f"--- {container.name}\n{container.logs()}")
-        container.remove()
 
 
 async def test_the_image_serves_the_api_and_a_worker_synchronizes_as_a_user_not_root(
