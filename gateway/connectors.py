@@ -12,7 +12,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from adapters.base import Connector
-from adapters.budget import UNLIMITED, RequestBudget
+from adapters.budget import UNLIMITED, BudgetOf, RequestBudget, unlimited
 from adapters.registry import BUSINESS_CENTRAL, DATAVERSE, ConnectionConfig, build_connector
 from adapters.systems import TRYTON
 from adapters.tryton import TrytonConfig, TrytonConnector
@@ -35,7 +35,7 @@ def build_crm(settings: Settings, redis: Redis | None = None) -> Connector | Non
     config = crm_connection(settings)
     if config is None:
         return None
-    return _build(DATAVERSE, config, "CRM", _budget(settings, redis, settings.crm, DATAVERSE))
+    return _build(DATAVERSE, config, "CRM", _budgets(settings, redis, settings.crm, DATAVERSE))
 
 
 def tryton_connection(settings: Settings) -> TrytonConfig | None:
@@ -67,17 +67,22 @@ def build_erp(settings: Settings, redis: Redis | None = None) -> Connector | Non
     config = erp_connection(settings)
     if config is None:
         return None
-    budget = _budget(settings, redis, settings.bc, BUSINESS_CENTRAL)
-    return _build(BUSINESS_CENTRAL, config, "BC", budget)
+    budgets = _budgets(settings, redis, settings.bc, BUSINESS_CENTRAL)
+    return _build(BUSINESS_CENTRAL, config, "BC", budgets)
 
 
-def _budget(
+def _budgets(
     settings: Settings, redis: Redis | None, system: OAuthSystem | None, kind: str
-) -> RequestBudget:
-    """The budget of one system and credential, shared by every process through Redis."""
+) -> BudgetOf:
+    """The budget of each credential of one system, shared by every process through Redis."""
     if system is None:
-        return UNLIMITED
-    return _shared(settings, redis, f"{kind}:{system.client_id}", system.budget)
+        return unlimited
+    limits = system.budget
+
+    def budget_of(client_id: str) -> RequestBudget:
+        return _shared(settings, redis, f"{kind}:{client_id}", limits)
+
+    return budget_of
 
 
 def _shared(
@@ -106,13 +111,14 @@ def _connection(settings: Settings, system: OAuthSystem | None) -> ConnectionCon
         timeout=settings.connector_timeout_seconds,
         max_attempts=settings.connector_max_attempts,
         max_url_length=settings.connector_max_url_length,
+        more_credentials=tuple(
+            (client_id, secret.get_secret_value()) for client_id, secret in system.more_credentials
+        ),
     )
 
 
-def _build(
-    kind: str, config: ConnectionConfig, prefix: str, budget: RequestBudget = UNLIMITED
-) -> Connector:
+def _build(kind: str, config: ConnectionConfig, prefix: str, budgets: BudgetOf) -> Connector:
     try:
-        return build_connector(kind, config, budget=budget)
+        return build_connector(kind, config, budget_of=budgets)
     except ValueError as exc:  # the message names the field; say which variables it came from
         raise ConfigurationError(f"{prefix}_* settings: {exc}") from None

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     crm_client_id: str | None = None
     crm_client_secret: SecretStr | None = None
     crm_scope: str | None = None
+    # More application users, as a JSON object of client id to secret: the service limits hold
+    # per user, so requests are spread over all of them, each with its own budget.
+    crm_more_credentials: dict[str, SecretStr] = Field(default_factory=dict)
 
     # ERP: Business Central (API v2.0) or Tryton (JSON-RPC).
     erp: ErpKind = ErpKind.BUSINESS_CENTRAL
@@ -86,6 +89,7 @@ class Settings(BaseSettings):
     bc_client_id: str | None = None
     bc_client_secret: SecretStr | None = None
     bc_scope: str | None = None
+    bc_more_credentials: dict[str, SecretStr] = Field(default_factory=dict)
     bc_company_id: str | None = None
     # Connector limits, within Microsoft's service protection limits (Dataverse: 52 concurrent
     # requests per user; Business Central: 5 processed at a time per user, the rest queued).
@@ -203,6 +207,7 @@ class Settings(BaseSettings):
             self.crm_client_secret,
             self.crm_scope,
             self.crm_max_concurrency,
+            more_credentials=tuple(self.crm_more_credentials.items()),
             budget=(
                 self.crm_budget_concurrency,
                 self.crm_budget_requests,
@@ -224,6 +229,7 @@ class Settings(BaseSettings):
             self.bc_scope,
             self.bc_max_concurrency,
             company_id=self.bc_company_id,
+            more_credentials=tuple(self.bc_more_credentials.items()),
             budget=(
                 self.bc_budget_concurrency,
                 self.bc_budget_requests,
@@ -278,6 +284,7 @@ class OAuthSystem:
     scope: str | None
     max_concurrency: int
     company_id: str | None = None
+    more_credentials: tuple[tuple[str, SecretStr], ...] = field(default=(), repr=False)
     # For all processes together: requests in flight, per window, the window in seconds.
     budget: tuple[int, int, float] = (1, 0, 1.0)
 
