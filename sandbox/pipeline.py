@@ -79,6 +79,7 @@ class Pipeline:
             body=await request.body(),
             root=base + api.prefix,
             client_id=client,
+            operation_delay=self.faults.operation_latency(api.name),
         )
         return to_starlette(await api.handle(api_request))
 
