@@ -6,8 +6,8 @@
 - `error_rate` / `error_status`: that fraction of requests fails at random (`seed` fixes the
   sequence).
 - `latency_ms`: every request waits that long first.
-- `apis`: which APIs the faults apply to (default both `dataverse` and `bc`; `token` may be
-  added).
+- `apis`: which APIs the faults apply to (default `dataverse`, `bc` and `projectserver`;
+  `token` may be added).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-APIS = frozenset({"dataverse", "bc", "token"})
+APIS = frozenset({"dataverse", "bc", "projectserver", "token"})
 
 
 class FaultSettingsError(ValueError):
@@ -35,7 +35,9 @@ class FaultSettings:
     error_rate: float = 0.0
     error_status: int = 503
     latency_ms: int = 0
-    apis: frozenset[str] = field(default_factory=lambda: frozenset({"dataverse", "bc"}))
+    apis: frozenset[str] = field(
+        default_factory=lambda: frozenset({"dataverse", "bc", "projectserver"})
+    )
     seed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
