@@ -62,7 +62,7 @@ class SandboxHandle:
     async def check_in_as_person(self, project_id: str) -> Any:
         return await self._control("POST", f"projectserver/projects/{project_id}/checkin")
 
-    async def pause_projectserver_queue(self, paused: bool) -> Any:  # noqa: FBT001
+    async def pause_projectserver_queue(self, paused: bool) -> Any:
         return await self._control("PUT", "projectserver/queue", {"paused": paused})
 
     async def seed_projectserver(self, **sizes: int) -> dict[str, Any]:

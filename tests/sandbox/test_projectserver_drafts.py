@@ -96,7 +96,8 @@ async def test_draft_changes_are_published_only_by_publish(
     # Re-parent "Hold" directly under the phase.
     await projectserver.ok("PATCH", f"{base}('{ids['Hold']}')", {"ParentId": ids["Design"]})
     published = {t["Name"] for t in await projectserver.tasks(project_id)}
-    assert "Prepare" in published and "Prepare room" not in published
+    assert "Prepare" in published
+    assert "Prepare room" not in published
     draft = {t["Name"]: t for t in await projectserver.tasks(project_id, draft=True)}
     assert draft["Prepare room"]["PercentComplete"] == 50
     assert draft["Hold"]["OutlinePosition"] == "1.2"
@@ -210,13 +211,15 @@ async def test_custom_field_values_on_draft_project_and_task(
         f"{base}/Tasks('{task['Id']}')/SetCustomFieldValue",
         {"FieldName": company, "Value": "x"},
     )
-    assert wrong.status_code == 400 and "belongs to Project" in wrong.text
+    assert wrong.status_code == 400
+    assert "belongs to Project" in wrong.text
     bad = await projectserver.write(
         "POST",
         f"{base}/Tasks('{task['Id']}')/SetCustomFieldValue",
         {"FieldName": cost, "Value": "lots"},
     )
-    assert bad.status_code == 400 and "ERP Actual Cost" in bad.text
+    assert bad.status_code == 400
+    assert "ERP Actual Cost" in bad.text
     await projectserver.publish(project_id)
     project = (await projectserver.get(f"ProjectServer/Projects('{project_id}')")).json()
     assert project[company] == "CRONUS"
