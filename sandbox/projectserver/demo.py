@@ -136,53 +136,52 @@ async def _tree(
     rng: random.Random,
 ) -> int:
     """Phases, each with work packages, each with tasks: `size` tasks in all (at least 3)."""
-    written = 0
     day = start
-    phases = max(1, size // 8)
-    for phase_number in range(phases):
-        phase = await _add(state, project_id, {"Id": new_id(), "Name": _PHASES[phase_number % 5]})
-        written += 1
-        for package_number in range(max(1, (size // phases - 1) // 4)):
-            package = await _add(
+    phases = [
+        await _add(state, project_id, {"Id": new_id(), "Name": _PHASES[number % len(_PHASES)]})
+        for number in range(max(1, min(size // 8, size - 2)))
+    ]
+    written, packages = len(phases), 0
+    while written < size:
+        package = await _add(
+            state,
+            project_id,
+            {
+                "Id": new_id(),
+                "Name": _PACKAGES[packages % len(_PACKAGES)],
+                "ParentId": phases[packages % len(phases)]["Id"],
+            },
+        )
+        written, packages = written + 1, packages + 1
+        for name in _TASKS[: min(3, size - written)]:
+            task = await _add(
                 state,
                 project_id,
                 {
                     "Id": new_id(),
-                    "Name": _PACKAGES[(phase_number + package_number) % 6],
-                    "ParentId": phase["Id"],
+                    "Name": f"{name} {package['Name'].lower()}",
+                    "ParentId": package["Id"],
+                    "Start": day.isoformat(),
+                    "Duration": "2d",
                 },
             )
             written += 1
-            for name in _TASKS[:3]:
-                if written >= size:
-                    return written
-                task = await _add(
+            day += dt.timedelta(days=2)
+            if resources:
+                resource = rng.choice(resources)
+                await drafts.add_assignment(
                     state,
                     project_id,
+                    DEMO_USER,
                     {
-                        "Id": new_id(),
-                        "Name": f"{name} {package['Name'].lower()}",
-                        "ParentId": package["Id"],
-                        "Start": day.isoformat(),
-                        "Duration": "2d",
+                        "parameters": {
+                            "Id": new_id(),
+                            "TaskId": task["Id"],
+                            "ResourceId": resource["Id"],
+                            "Work": "16h",
+                        }
                     },
                 )
-                written += 1
-                day += dt.timedelta(days=2)
-                if resources:
-                    await drafts.add_assignment(
-                        state,
-                        project_id,
-                        DEMO_USER,
-                        {
-                            "parameters": {
-                                "Id": new_id(),
-                                "TaskId": task["Id"],
-                                "ResourceId": rng.choice(resources)["Id"],
-                                "Work": "16h",
-                            }
-                        },
-                    )
     return written
 
 
