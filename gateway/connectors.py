@@ -1,7 +1,8 @@
 """The connectors of this process, built from the settings.
 
-`CRM_URL` is the Dataverse organization root (the connector appends `api/data/v9.2/`) and
-`BC_URL` the Business Central environment root (it appends `api/v2.0/`). Each connector gets
+`CRM_URL` is the Dataverse organization root (the connector appends `api/data/v9.2/`),
+`BC_URL` the Business Central environment root (it appends `api/v2.0/`) and
+`PROJECTSERVER_URL` the Project Web App site (it appends `_api/`). Each connector gets
 its own `httpx.AsyncClient`, sized to its concurrency limit, and closes it in `aclose`.
 Building touches no network: tokens, and the Business Central company when `BC_COMPANY_ID`
 is unset, are fetched on first use.
@@ -10,7 +11,13 @@ is unset, are fetched on first use.
 from __future__ import annotations
 
 from adapters.base import Connector
-from adapters.registry import BUSINESS_CENTRAL, DATAVERSE, ConnectionConfig, build_connector
+from adapters.registry import (
+    BUSINESS_CENTRAL,
+    DATAVERSE,
+    PROJECT_SERVER,
+    ConnectionConfig,
+    build_connector,
+)
 from adapters.tryton import TrytonConfig, TrytonConnector
 from gateway.settings import ConfigurationError, ErpKind, Settings
 
@@ -40,6 +47,22 @@ def erp_connection(settings: Settings) -> ConnectionConfig | None:
 def build_crm(settings: Settings) -> Connector | None:
     config = crm_connection(settings)
     return _build(DATAVERSE, config, "CRM") if config else None
+
+
+def project_server_connection(settings: Settings) -> ConnectionConfig | None:
+    """The Project Server connection, or None when `PROJECTSERVER_URL` is not set."""
+    if settings.projectserver_url is None:
+        return None
+    _require(settings, "projectserver", "token_url", "client_id", "client_secret")
+    return _connection(
+        settings, "projectserver", max_concurrency=settings.projectserver_max_concurrency
+    )
+
+
+def build_project_management(settings: Settings) -> Connector | None:
+    """The project-management system's connector, if one is configured."""
+    config = project_server_connection(settings)
+    return _build(PROJECT_SERVER, config, "PROJECTSERVER") if config else None
 
 
 def tryton_connection(settings: Settings) -> TrytonConfig | None:

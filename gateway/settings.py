@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     bc_client_secret: SecretStr | None = None
     bc_scope: str | None = None
     bc_company_id: str | None = None
+    # Project management: Project Server / Project Online (the Project Web App site's REST API).
+    projectserver_url: AnyHttpUrl | None = None
+    projectserver_token_url: AnyHttpUrl | None = None
+    projectserver_client_id: str | None = None
+    projectserver_client_secret: SecretStr | None = None
+    projectserver_scope: str | None = None
+    projectserver_max_concurrency: int = Field(default=6, ge=1, le=50)
     # Connector limits, within Microsoft's service protection limits (Dataverse: 52 concurrent
     # requests per user; Business Central: 5 processed at a time per user, the rest queued).
     crm_max_concurrency: int = Field(default=16, ge=1, le=52)
