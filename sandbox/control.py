@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.bc.context import DEFAULT_COMPANY_ID
+from sandbox.bc import projects as bc_projects
+from sandbox.bc.context import DEFAULT_COMPANY_ID, BusinessCentral
 from sandbox.errors import ErrorKind, SandboxError
 from sandbox.faults import FaultSettingsError, parse_settings
 from sandbox.projectserver.demo import DemoPlan
@@ -123,6 +124,31 @@ async def stats_reset(request: Request) -> Response:
     return _json(200, sandbox.stats.snapshot())
 
 
+async def bc_project_journal(request: Request) -> Response:
+    """Post a project journal in Business Central: hours and expenses become ledger entries."""
+    body = await _body(request)
+    company = DEFAULT_COMPANY_ID
+    if isinstance(body, dict) and body.get("companyId"):
+        company = str(body.pop("companyId"))
+    entries = await bc_projects.post_journal(
+        BusinessCentral(_sandbox(request).bc_db), company, body
+    )
+    return _json(
+        200,
+        {
+            "posted": [
+                {
+                    k: v
+                    for k, v in entry.items()
+                    if not k.startswith("_") and k != "lastModifiedDateTime"
+                }
+                | {"id": entry["_id"]}
+                for entry in entries
+            ]
+        },
+    )
+
+
 async def projectserver_seed(request: Request) -> Response:
     body = await _body(request)
     known = {"projects", "tasks", "resources", "seed"}
@@ -177,6 +203,7 @@ routes = [
     Route("/tokens", _guarded(tokens), methods=["GET", "PUT"]),
     Route("/stats", _guarded(stats), methods=["GET"]),
     Route("/stats/reset", _guarded(stats_reset), methods=["POST"]),
+    Route("/bc/projectJournal", _guarded(bc_project_journal), methods=["POST"]),
     Route("/projectserver/seed", _guarded(projectserver_seed), methods=["POST"]),
     Route(
         "/projectserver/projects/{project_id}/checkout",

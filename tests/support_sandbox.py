@@ -65,6 +65,11 @@ class SandboxHandle:
     async def pause_projectserver_queue(self, paused: bool) -> Any:
         return await self._control("PUT", "projectserver/queue", {"paused": paused})
 
+    async def post_project_journal(self, **body: Any) -> list[dict[str, Any]]:
+        """Business Central: post project journal lines (see sandbox/README.md)."""
+        result = await self._control("POST", "bc/projectJournal", body)
+        return list(result["posted"])
+
     async def seed_projectserver(self, **sizes: int) -> dict[str, Any]:
         result: dict[str, Any] = await self._control("POST", "projectserver/seed", sizes)
         return result
