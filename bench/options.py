@@ -23,6 +23,8 @@ DEFAULT_SIZES: dict[str, int] = {
     "changes": 5_000,  # records of the connector's change read (target size: 10,000)
     "bulk": 500,  # records of the connector's bulk update (target size: 1,000)
     "latency_samples": 4,  # changes timed through the job scheduler (concurrently)
+    "ps_projects": 20,  # Project Server projects written (target size: 200)
+    "ps_tasks": 50,  # tasks per Project Server project
 }
 
 QUICK_SIZES: dict[str, int] = {
@@ -36,6 +38,8 @@ QUICK_SIZES: dict[str, int] = {
     "changes": 2_000,
     "bulk": 200,
     "latency_samples": 2,
+    "ps_projects": 4,
+    "ps_tasks": 50,
 }
 
 
@@ -55,6 +59,8 @@ class Sizes:
     changes: int
     bulk: int
     latency_samples: int
+    ps_projects: int
+    ps_tasks: int
 
     @classmethod
     def parse(cls, given: list[str], *, quick: bool) -> Sizes:

@@ -136,6 +136,8 @@ class ProjectServerConnector:
         results: dict[int, OperationResult] = {}
         by_project: dict[str, list[Item]] = defaultdict(list)
         unplaced: list[Item] = []
+        creations: list[tuple[int, Create]] = []
+        resources: list[tuple[int, Operation]] = []
         for index, operation in enumerate(operations):
             try:
                 self._check(operation)
@@ -144,20 +146,24 @@ class ProjectServerConnector:
                 continue
             item = Item(index, operation)
             if operation.entity == RESOURCE:
-                results[index] = await self._resource(operation)
+                resources.append((index, operation))
             elif operation.entity == PROJECT and isinstance(operation, Create):
-                record, header = await self._create_project(operation)
-                results[index] = record
-                if header is not None and record.ok:
-                    by_project[record.record.id if record.record else ""].append(
-                        Item(index, header)
-                    )
+                creations.append((index, operation))
             elif operation.entity == PROJECT:
                 by_project[operation.id.lower()].append(item)  # type: ignore[union-attr]
             elif isinstance(operation, Create | Update) and operation.values.get("ProjectId"):
                 by_project[str(operation.values["ProjectId"]).lower()].append(item)
             else:
                 unplaced.append(item)
+        # Resources and new projects need no check-out: written concurrently, up to the
+        # client's concurrency limit.
+        written = await asyncio.gather(*(self._resource(op) for _, op in resources))
+        results.update({index: r for (index, _), r in zip(resources, written, strict=True)})
+        created = await asyncio.gather(*(self._create_project(op) for _, op in creations))
+        for (index, _), (record, header) in zip(creations, created, strict=True):
+            results[index] = record
+            if header is not None and record.record is not None:
+                by_project[record.record.id].append(Item(index, header))
         await self._place(unplaced, by_project, results)
         fields = await self.session.custom_fields() if by_project else {}
 
@@ -234,7 +240,9 @@ class ProjectServerConnector:
         except ValidationError as error:
             if "AlreadyExists" not in error.message:
                 return OperationResult(operation, error=error), None
-        header = Update(PROJECT, project_id, {k: v for k, v in values.items() if k != "Id"})
+        # Custom field values are set in the draft; a project with none needs no check-out.
+        custom = {k: v for k, v in values.items() if k not in WRITABLE[PROJECT]}
+        header = Update(PROJECT, project_id, custom) if custom else None
         record = Record(self.system, PROJECT, project_id, {**values, "Id": project_id})
         return OperationResult(operation, record=record), header
 

@@ -105,27 +105,34 @@ async def add_task(state: ProjectServerState, project_id: str, user: User, body:
     params = bodies.parameters(body, CREATION["Tasks"], "TaskCreationInformation")
     if not params.get("Name"):
         raise SandboxError(ErrorKind.BAD_PAYLOAD, "The parameter 'Name' is required.")
-    tasks = await state.records("tasks", project_id, SESSION)
-    by_id = {task["Id"]: task for task in tasks}
     parent = params.get("ParentId")
     after = params.get("AddAfterId")
+    found: dict[str, Doc] = {}
     for name, value in (("ParentId", parent), ("AddAfterId", after)):
-        if value is not None and value not in by_id:
+        if value is None:
+            continue
+        task = await state["tasks"].find_one({"_id": key(SESSION, value), PROJECT: project_id})
+        if task is None:
             raise refusal(
                 "TaskNotFound" if name == "ParentId" else "TaskInvalidAddAfter",
                 f"{name} '{value}' is not a task of this project.",
                 ErrorKind.REFERENCE_NOT_FOUND,
             )
+        found[name] = task
     if after is not None:
-        parent = by_id[after].get("ParentId")
-        siblings = sorted(
-            (t.get(ORDER, 0.0) for t in tasks if t.get("ParentId") == parent), reverse=False
-        )
-        mark = by_id[after].get(ORDER, 0.0)
-        following = [order for order in siblings if order > mark]
+        parent = found["AddAfterId"].get("ParentId")
+    # Only the new task's siblings matter for its place: read them, not the whole project.
+    siblings = (
+        await state["tasks"]
+        .find({PROJECT: project_id, LAYER: SESSION, "ParentId": parent}, {ORDER: 1})
+        .to_list()
+    )
+    if after is not None:
+        mark = found["AddAfterId"].get(ORDER, 0.0)
+        following = sorted(o for t in siblings if (o := t.get(ORDER, 0.0)) > mark)
         order = (mark + following[0]) / 2 if following else mark + 1.0
     else:
-        order = _last_order(tasks, parent) + 1.0
+        order = _last_order(siblings, parent) + 1.0
     header = await state.header(project_id, SESSION)
     doc = {
         "Id": bodies.new_id(params.get("Id")),
