@@ -12,6 +12,7 @@ import pytest
 from adapters.base import Create, Delete, Operation, Update
 from adapters.errors import LockedError, RetriableError
 from adapters.project_server import ProjectServerConnector
+from adapters.project_server.drafts import task_id
 from tests.adapters.live import project_server
 from tests.sandbox.projectserver import projectserver_client
 from tests.support_sandbox import SandboxHandle
@@ -58,8 +59,6 @@ def tree(project_id: str, prefix: str = "A") -> list[Operation]:
 
 
 def _id(project_id: str, activity: str) -> str:
-    from adapters.project_server.drafts import task_id
-
     return task_id(project_id, {"ERP Activity Number": activity})
 
 
