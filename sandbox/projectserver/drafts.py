@@ -132,7 +132,7 @@ async def add_task(state: ProjectServerState, project_id: str, user: User, body:
         following = sorted(o for t in siblings if (o := t.get(ORDER, 0.0)) > mark)
         order = (mark + following[0]) / 2 if following else mark + 1.0
     else:
-        order = _last_order(siblings, parent) + 1.0
+        order = max((t.get(ORDER, 0.0) for t in siblings), default=0.0) + 1.0
     header = await state.header(project_id, SESSION)
     doc = {
         "Id": bodies.new_id(params.get("Id")),
