@@ -245,6 +245,64 @@ RESOURCES: dict[str, EntitySpec] = {
             "customerPriceGroups",
             ["code", "displayName", "allowInvoiceDiscount", "priceIncludesTax"],
         ),
+        # Project accounting: sandbox extension pages (a real tenant publishes them with an
+        # extension), see sandbox/README.md.
+        resource(
+            Entity.ACTIVITY,
+            "projectTasks",
+            [
+                "projectId",
+                "projectNumber",
+                "taskNumber",
+                "description",
+                "taskType",
+                "indentation",
+                "parentTaskNumber",
+                "totaling",
+                "startDate",
+                "endDate",
+                "percentComplete",
+            ],
+            lookups={"projectId": Entity.PROJECT},
+        ),
+        *(
+            resource(
+                name,
+                "resources",
+                [
+                    "number",
+                    "displayName",
+                    "type",
+                    "baseUnitOfMeasure",
+                    "unitCost",
+                    "unitPrice",
+                    "blocked",
+                ],
+            )
+            for name in (Entity.WORKER, Entity.RESOURCE)
+        ),
+        resource(
+            Entity.PROJECT_ACTUAL,
+            "projectLedgerEntries",
+            [
+                "entryNumber",
+                "projectId",
+                "projectNumber",
+                "taskNumber",
+                "type",
+                "number",
+                "description",
+                "quantity",
+                "unitCost",
+                "totalCost",
+                "unitPrice",
+                "totalPrice",
+                "postingDate",
+                "documentNumber",
+            ],
+            lookups={"projectId": Entity.PROJECT},
+            read_only=True,
+        ),
         resource(
             Entity.CUSTOMER_STATISTICS,
             "customerFinancialDetails",

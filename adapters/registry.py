@@ -29,12 +29,17 @@ from adapters.dataverse import DataverseConnector
 from adapters.odata.auth import ClientCredentials, TokenProvider
 from adapters.odata.client import Credential, ODataClient, Sleep
 from adapters.odata.connector import ConnectorLimits
+from adapters.project_server import API_PATH as PROJECT_SERVER_API_PATH
+from adapters.project_server import ProjectServerConnector
 from adapters.retry import RetryPolicy
 
 DATAVERSE = "dataverse"
 BUSINESS_CENTRAL = "business_central"
+PROJECT_SERVER = "project_server"
 
-DEFAULT_CONCURRENCY = {DATAVERSE: 16, BUSINESS_CENTRAL: 5}
+# Project Online throttles per user much like SharePoint Online; a handful in flight is what
+# its guidance for CSOM and REST clients asks for.
+DEFAULT_CONCURRENCY = {DATAVERSE: 16, BUSINESS_CENTRAL: 5, PROJECT_SERVER: 6}
 BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 
 
@@ -43,7 +48,7 @@ class ConnectionConfig:
     """One external system. `base_url` is the Dataverse organization root or the Business
     Central environment root; the connector appends the API path."""
 
-    base_url: str
+    base_url: str  # for Project Server: the Project Web App site, e.g. `…/sites/pwa/`
     token_url: str | None = None
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
@@ -96,6 +101,7 @@ def odata_client(
     http: httpx.AsyncClient | None,
     sleep: Sleep = asyncio.sleep,
     budget_of: BudgetOf = unlimited,
+    headers: dict[str, str] | None = None,
 ) -> tuple[ODataClient, bool]:
     """The client for `config` and whether it owns (must close) its HTTP client."""
     config.check()
@@ -135,6 +141,7 @@ def odata_client(
         tokens=tokens,
         max_concurrency=concurrency,
         retry=RetryPolicy(max_attempts=config.max_attempts),
+        headers=headers,
         sleep=sleep,
         budget=budget_of(config.client_id or ""),
         more_credentials=more,
@@ -196,9 +203,37 @@ def build_business_central(
     )
 
 
+def build_project_server(
+    config: ConnectionConfig,
+    *,
+    http: httpx.AsyncClient | None = None,
+    sleep: Sleep = asyncio.sleep,
+    budget_of: BudgetOf = unlimited,
+) -> ProjectServerConnector:
+    parts = urlsplit(config.base_url)
+    # SharePoint's JSON light without metadata; OData v3 is what `_api/` speaks.
+    headers = {
+        "Accept": "application/json;odata=nometadata",
+        "OData-MaxVersion": "3.0",
+        "OData-Version": "3.0",
+    }
+    client, owns = odata_client(
+        PROJECT_SERVER,
+        config,
+        PROJECT_SERVER_API_PATH,
+        default_scope=f"{parts.scheme}://{parts.netloc}/.default",
+        http=http,
+        sleep=sleep,
+        budget_of=budget_of,
+        headers=headers,
+    )
+    return ProjectServerConnector(client, owns_http=owns)
+
+
 BUILDERS: dict[str, Callable[..., Connector]] = {
     DATAVERSE: build_dataverse,
     BUSINESS_CENTRAL: build_business_central,
+    PROJECT_SERVER: build_project_server,
 }
 
 

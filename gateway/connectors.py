@@ -1,7 +1,8 @@
 """The connectors of this process, built from the settings.
 
-`CRM_URL` is the Dataverse organization root (the connector appends `api/data/v9.2/`) and
-`BC_URL` the Business Central environment root (it appends `api/v2.0/`). Each connector gets
+`CRM_URL` is the Dataverse organization root (the connector appends `api/data/v9.2/`),
+`BC_URL` the Business Central environment root (it appends `api/v2.0/`) and
+`PROJECTSERVER_URL` the Project Web App site (it appends `_api/`). Each connector gets
 its own `httpx.AsyncClient`, sized to its concurrency limit, and closes it in `aclose`.
 Building touches no network: tokens, and the Business Central company when `BC_COMPANY_ID`
 is unset, are fetched on first use.
@@ -13,7 +14,13 @@ from redis.asyncio import Redis
 
 from adapters.base import Connector
 from adapters.budget import UNLIMITED, BudgetOf, RequestBudget, unlimited
-from adapters.registry import BUSINESS_CENTRAL, DATAVERSE, ConnectionConfig, build_connector
+from adapters.registry import (
+    BUSINESS_CENTRAL,
+    DATAVERSE,
+    PROJECT_SERVER,
+    ConnectionConfig,
+    build_connector,
+)
 from adapters.systems import TRYTON
 from adapters.tryton import TrytonConfig, TrytonConnector
 from gateway.budget import BudgetLimits, RedisBudget
@@ -36,6 +43,20 @@ def build_crm(settings: Settings, redis: Redis | None = None) -> Connector | Non
     if config is None:
         return None
     return _build(DATAVERSE, config, "CRM", _budgets(settings, redis, settings.crm, DATAVERSE))
+
+
+def project_server_connection(settings: Settings) -> ConnectionConfig | None:
+    """The Project Server connection, or None when `PROJECTSERVER_URL` is not set."""
+    return _connection(settings, settings.project_server)
+
+
+def build_project_management(settings: Settings, redis: Redis | None = None) -> Connector | None:
+    """The project-management system's connector, if one is configured."""
+    config = project_server_connection(settings)
+    if config is None:
+        return None
+    budgets = _budgets(settings, redis, settings.project_server, PROJECT_SERVER)
+    return _build(PROJECT_SERVER, config, "PROJECTSERVER", budgets)
 
 
 def tryton_connection(settings: Settings) -> TrytonConfig | None:

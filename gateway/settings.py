@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     bc_scope: str | None = None
     bc_more_credentials: dict[str, SecretStr] = Field(default_factory=dict)
     bc_company_id: str | None = None
+    # Project management: Project Server / Project Online (the Project Web App site's REST API).
+    projectserver_url: AnyHttpUrl | None = None
+    projectserver_token_url: AnyHttpUrl | None = None
+    projectserver_client_id: str | None = None
+    projectserver_client_secret: SecretStr | None = None
+    projectserver_scope: str | None = None
+    projectserver_max_concurrency: int = Field(default=6, ge=1, le=50)
     # Connector limits, within Microsoft's service protection limits (Dataverse: 52 concurrent
     # requests per user; Business Central: 5 processed at a time per user, the rest queued).
     crm_max_concurrency: int = Field(default=16, ge=1, le=52)
@@ -106,6 +113,7 @@ class Settings(BaseSettings):
     bc_budget_requests: int = Field(default=6000, ge=0)
     bc_budget_window_seconds: float = Field(default=300.0, gt=0)
     tryton_budget_concurrency: int = Field(default=8, ge=1)
+    projectserver_budget_concurrency: int = Field(default=6, ge=1)
     connector_timeout_seconds: float = Field(default=30.0, gt=0)
     connector_max_attempts: int = Field(default=5, ge=1, le=20)
     # Longest URL a connector sends; a batch of ids is split into as many requests as this
@@ -235,6 +243,22 @@ class Settings(BaseSettings):
                 self.bc_budget_requests,
                 self.bc_budget_window_seconds,
             ),
+        )
+
+    @property
+    def project_server(self) -> OAuthSystem | None:
+        """The project-management system (Project Server), when `PROJECTSERVER_URL` is set."""
+        if self.projectserver_url is None:
+            return None
+        return OAuthSystem(
+            "PROJECTSERVER",
+            str(self.projectserver_url),
+            _text(self.projectserver_token_url),
+            self.projectserver_client_id,
+            self.projectserver_client_secret,
+            self.projectserver_scope,
+            self.projectserver_max_concurrency,
+            budget=(self.projectserver_budget_concurrency, 0, 1.0),
         )
 
     @property

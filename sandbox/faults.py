@@ -8,8 +8,8 @@
 - `latency_ms`: every request waits that long first.
 - `operation_latency_ms`: each operation inside a `$batch` waits that long too, as the
   services carry them out one after another (and count each against their limits).
-- `apis`: which APIs the faults apply to (default both `dataverse` and `bc`; `token` may be
-  added).
+- `apis`: which APIs the faults apply to (default `dataverse`, `bc` and `projectserver`;
+  `token` may be added).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-APIS = frozenset({"dataverse", "bc", "token"})
+APIS = frozenset({"dataverse", "bc", "projectserver", "token"})
 
 
 class FaultSettingsError(ValueError):
@@ -38,7 +38,9 @@ class FaultSettings:
     error_status: int = 503
     latency_ms: int = 0
     operation_latency_ms: int = 0
-    apis: frozenset[str] = field(default_factory=lambda: frozenset({"dataverse", "bc"}))
+    apis: frozenset[str] = field(
+        default_factory=lambda: frozenset({"dataverse", "bc", "projectserver"})
+    )
     seed: int | None = None
 
     def to_json(self) -> dict[str, Any]:

@@ -8,8 +8,9 @@ import pytest
 
 from adapters.business_central import BusinessCentralConnector
 from adapters.dataverse import DataverseConnector
+from adapters.project_server import ProjectServerConnector
 from adapters.registry import ConnectionConfig, build_connector
-from gateway.connectors import build_crm, build_erp
+from gateway.connectors import build_crm, build_erp, build_project_management
 from gateway.services import build_services
 from gateway.settings import ConfigurationError, Settings
 
@@ -115,3 +116,28 @@ def test_more_credentials_are_checked_before_use() -> None:
         config = dataclasses.replace(base, more_credentials=more)
         with pytest.raises(ValueError, match=reason):
             config.check()
+
+
+async def test_settings_build_the_project_server_connector() -> None:
+    settings = connector_settings(
+        projectserver_url=f"{SANDBOX}/projectserver/",
+        projectserver_token_url=f"{SANDBOX}/oauth2/token",
+        projectserver_client_id="gateway-dev",
+        projectserver_client_secret="gateway-dev-secret",
+        projectserver_max_concurrency=2,
+    )
+    connector = build_project_management(settings)
+    assert isinstance(connector, ProjectServerConnector)
+    assert connector.client.base_url == f"{SANDBOX}/projectserver/_api/"
+    assert connector.client.max_concurrency == 2
+    assert connector.client.requests_sent == 0
+    await connector.aclose()
+    assert connector.client.http.is_closed
+    assert build_project_management(connector_settings()) is None
+    with pytest.raises(ConfigurationError, match="PROJECTSERVER_CLIENT_ID is required"):
+        build_project_management(
+            connector_settings(
+                projectserver_url=f"{SANDBOX}/projectserver/",
+                projectserver_token_url=f"{SANDBOX}/oauth2/token",
+            )
+        )

@@ -8,6 +8,7 @@ from adapters.base import Entity
 from adapters.tryton.customers import MECHANISM_TYPES, ContactShape, CustomerShape
 from adapters.tryton.entities import EntityDef
 from adapters.tryton.fields import FieldDef, Kind, Write
+from adapters.tryton.projects import ACTIVITY, PROJECT_ACTUAL, WORKER
 from adapters.tryton.sales import (
     LINE_FIELDS,
     ORDER_STATES,
@@ -268,6 +269,9 @@ ENTITIES: MappingProxyType[str, EntityDef] = MappingProxyType(
             SALES_ORDER,
             SALES_ORDER_LINE,
             PROJECT,
+            ACTIVITY,
+            WORKER,
+            PROJECT_ACTUAL,
             INVOICE,
             CUSTOMER_STATISTICS,
             CURRENCY,

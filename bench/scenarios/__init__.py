@@ -14,6 +14,7 @@ from bench.scenarios import (
     full_sync,
     graphql_overhead,
     memory_scale,
+    project_server_writes,
     scale_out,
     statistics_page,
 )
@@ -38,5 +39,6 @@ SCENARIOS: dict[str, Scenario] = {
         change_latency,
         connector_rates,
         scale_out,
+        project_server_writes,
     )
 }
