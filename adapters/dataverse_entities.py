@@ -334,6 +334,26 @@ TABLES: dict[str, Table] = {
             ],
         ),
         table(
+            Entity.INVOICE_LINE,
+            "invoicedetails",
+            "invoicedetailid",
+            [
+                "quantity",
+                "priceperunit",
+                "baseamount",
+                "extendedamount",
+                "manualdiscountamount",
+                "productdescription",
+                "isproductoverridden",
+                "lineitemnumber",
+            ],
+            [
+                _simple("invoiceid", Entity.INVOICE),
+                _simple("productid", Entity.PRODUCT),
+                _simple("uomid", UNIT),
+            ],
+        ),
+        table(
             Entity.CASE,
             "incidents",
             "incidentid",
@@ -358,10 +378,13 @@ TABLES: dict[str, Table] = {
                 "msdyn_scheduledstart",
                 "msdyn_finish",
                 "statecode",
+                # Our solution's columns: the ERP project's number and the quote it came from.
+                "erp_projectnumber",
             ],
             [
                 _simple("msdyn_customer", Entity.ACCOUNT),
                 _simple("msdyn_projectmanager", Entity.USER),
+                _simple("erp_quoteid", Entity.QUOTE),
                 _owner(),
             ],
         ),
