@@ -1,7 +1,9 @@
 """Sales orders: a submitted CRM order becomes an ERP sales order (mapping SALESORDER-ORDER),
 by `createSalesOrderInErp` or by the background jobs when "automatically create sales orders"
 is on. The order's name becomes the ERP order's external document number; lines follow the
-rules of `gateway.workflows.documents` (write-in products, comment lines for long texts).
+rules of `gateway.workflows.documents` (write-in products, comment lines for long texts). An
+order made from a quote that went to the ERP names that quote (Business Central's Quote No.),
+and the quote's version is archived, as Business Central's integration does.
 The ERP's dialect writes the order: Tryton numbers the sale itself, takes its lines in one
 write, and confirms it once they are there.
 
@@ -13,9 +15,13 @@ posted invoice of the order makes the CRM order Fulfilled, then Invoiced.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.base import Record
 from gateway.refusals import RefusalCode, refuse
 from gateway.sync.backfill import agreed
-from gateway.workflows import states
+from gateway.workflows import quotes, states
 from gateway.workflows.dialects import dialect
 from gateway.workflows.documents import (
     coupling_of,
@@ -32,6 +38,7 @@ from gateway.workflows.steps import Result, Steps, WorkflowContext
 
 ORDER_MAPPING = "SALESORDER-ORDER"
 ORDER, ORDER_LINE = "sales_order", "sales_order_line"
+QUOTE_LOOKUP = "_quoteid_value"
 
 
 async def normalize(ctx: WorkflowContext, raw: Input) -> Input:
@@ -61,15 +68,30 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
             states={"crm": crm_state, "erp": erp_state},
         )
     mapping = await mapping_named(ctx, ORDER_MAPPING)
-    header = await erp_header(ctx, mapping, crm.values)
+    header = await erp_header(ctx, mapping, crm.values, document="order", field="crmOrderId")
     crm_lines = await lines_of(ctx, "crm", "sales_order_line", "_salesorderid_value", crm_id)
-    planned = await erp_lines(ctx, [line.values for line in crm_lines])
+    planned = await erp_lines(ctx, [line.values for line in crm_lines], field="crmOrderId")
+    quote = await _erp_quote_of(ctx, crm.values)
+    quote_field = dialect(ctx).order_quote_field
+    if quote is not None and quote_field is not None:
+        header[quote_field] = quote.values.get("number")
     return {
         "crmState": crm_state,
         "erpState": erp_state,
         "header": header,
-        "lines": await dialect(ctx).plan_lines(ctx, planned),
+        "lines": await dialect(ctx).plan_lines(ctx, planned, field="crmOrderId"),
+        "erpQuoteId": quote.id if quote is not None else None,
+        "erpQuoteArchived": int(quote.values.get("archivedVersions") or 0) if quote else 0,
     }
+
+
+async def _erp_quote_of(ctx: WorkflowContext, crm_order: Mapping[str, Any]) -> Record | None:
+    """The ERP quote of the CRM quote the order was made from, if it went to the ERP."""
+    crm_quote = crm_order.get(QUOTE_LOOKUP)
+    if not crm_quote:
+        return None
+    coupling = await coupling_of(ctx, quotes.QUOTE_MAPPING, "crm", str(crm_quote))
+    return await dialect(ctx).read_quote(ctx, coupling.erp.id) if coupling is not None else None
 
 
 async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
@@ -92,6 +114,11 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     )
     if erp_dialect.opens_orders:
         await steps.step("open-erp-order", lambda: erp_dialect.open_order(ctx, erp_id))
+    if seen.get("erpQuoteId"):
+        # The order names its quote (in the header above); the quote's version is archived.
+        await quotes.archive_step(
+            ctx, steps, str(seen["erpQuoteId"]), int(seen.get("erpQuoteArchived") or 0)
+        )
 
     async def couple() -> Result:
         mapping = await mapping_named(ctx, ORDER_MAPPING)

@@ -31,6 +31,7 @@ from adapters.filters import And, eq
 from gateway.refusals import RefusalCode, RefusalError, refuse
 from gateway.sync.backfill import agreed
 from gateway.workflows import states
+from gateway.workflows.carried_lines import carry_lines_step, crm_lines_for
 from gateway.workflows.dialects import ErpDialect, dialect
 from gateway.workflows.documents import (
     coupling_of,
@@ -122,10 +123,11 @@ def not_admitted(operation: str, seen: Result, applies: str) -> RefusalError:
 async def translation(ctx: WorkflowContext, crm: Record) -> Result:
     """The ERP quote's header and lines for a CRM quote, checked before any write."""
     mapping = await mapping_named(ctx, QUOTE_MAPPING)
-    header = await erp_header(ctx, mapping, crm.values)
+    header = await erp_header(ctx, mapping, crm.values, document="quote", field="crmQuoteId")
     crm_lines = await lines_of(ctx, "crm", QUOTE_LINE, "_quoteid_value", crm.id)
-    planned = await erp_lines(ctx, [r.values for r in crm_lines])
-    return {"header": header, "lines": await dialect(ctx).plan_lines(ctx, planned)}
+    planned = await erp_lines(ctx, [r.values for r in crm_lines], field="crmQuoteId")
+    lines = await dialect(ctx).plan_lines(ctx, planned, field="crmQuoteId")
+    return {"header": header, "lines": lines}
 
 
 def checker(
@@ -292,15 +294,19 @@ async def update_erp_from(
     await lines_step(ctx, steps, "replace-erp-quote-lines", erp_id, planned)
 
 
-async def reprocess(ctx: WorkflowContext, steps: Steps, erp_id: str, seen: Result) -> None:
-    """A new version for an ERP quote that exists: archive the previous one first."""
+async def reprocess(
+    ctx: WorkflowContext, steps: Steps, erp_id: str, seen: Result, *, issue: bool = True
+) -> None:
+    """A new version for an ERP quote that exists: archive the previous one first; with
+    `issue`, put it before the customer again where the ERP does so."""
     await archive_step(ctx, steps, erp_id, int(seen["erpArchived"]))
     if seen["erpState"] in ("Approved", "Rejected", "Pending Approval"):
         await erp_action_step(
             ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=_is("Open")
         )
     await update_erp_from(ctx, steps, erp_id, seen["header"], seen["lines"])
-    await issue_step(ctx, steps, erp_id)
+    if issue:
+        await issue_step(ctx, steps, erp_id)
 
 
 async def result(ctx: WorkflowContext, steps: Steps, crm_id: str) -> Result:
@@ -335,18 +341,19 @@ async def run_submit(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     await crm_step(
         ctx, steps, "lock-crm-quote", crm_id, change=lock, done=reason_is(states.SUBMITTED)
     )
+    # The ERP quote is left open: approving it (or rejecting it) is the ERP's decision.
     if seen["erpQuoteId"] is None:
-        await issue_step(ctx, steps, await create_in_erp(ctx, steps, crm_id, seen))
+        await create_in_erp(ctx, steps, crm_id, seen)
     else:
-        await reprocess(ctx, steps, seen["erpQuoteId"], seen)
+        await reprocess(ctx, steps, seen["erpQuoteId"], seen, issue=False)
     return await result(ctx, steps, crm_id)
 
 
 def _erp_decision(action: str, reason: int, erp_state: str) -> Runner:
     async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
         seen, crm_id = steps.checked, data["crmQuoteId"]
-        # An ERP quote already in the decided state (a Tryton quotation, approved by being
-        # issued) only has the decision recorded in the CRM.
+        # An ERP quote already in the decided state (decided in the ERP by its own action,
+        # found by the background scan) only has the decision carried to the CRM.
         if seen["erpState"] != erp_state:
             await erp_action_step(
                 ctx,
@@ -362,9 +369,31 @@ def _erp_decision(action: str, reason: int, erp_state: str) -> Runner:
 
         name = f"mark-crm-quote-{erp_state.lower()}"
         await crm_step(ctx, steps, name, crm_id, change=mark, done=reason_is(reason))
+        # Editable again: the lines as the ERP decided on them (edits made there included).
+        await carry_lines_step(
+            ctx, steps, "carry-erp-lines", document=QUOTE, crm_id=crm_id, wanted=seen["crmLines"]
+        )
         return await result(ctx, steps, crm_id)
 
     return run
+
+
+def _decision_checker(operation: str, decided: str) -> Checker:
+    """A Submitted quote open in the ERP, or already `decided` there; the ERP quote's lines
+    are read and translated before anything is written."""
+    base = checker(
+        operation,
+        _decidable(decided),
+        f"a Submitted quote open in the ERP (or {decided} there)",
+    )
+
+    async def check(ctx: WorkflowContext, data: Input) -> Result:
+        seen = await base(ctx, data)
+        erp = await erp_quote_values(ctx, str(seen["erpQuoteId"]))
+        seen["crmLines"] = await crm_lines_for(ctx, await dialect(ctx).document_lines(ctx, erp))
+        return seen
+
+    return check
 
 
 async def run_activate(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
@@ -405,7 +434,11 @@ async def run_win(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     async def win() -> None:
         await ctx.crm.transition(QUOTE, crm_id, "win")
 
-    await crm_step(ctx, steps, "win-crm-quote", crm_id, change=win, done=state_is(states.QUOTE_WON))
+    # A quote won in the CRM itself (found by the background scan) is only confirmed.
+    if seen["crmState"] != "Won":
+        await crm_step(
+            ctx, steps, "win-crm-quote", crm_id, change=win, done=state_is(states.QUOTE_WON)
+        )
     if erp_state != "Approved":
         await erp_action_step(
             ctx, steps, "release-erp-quote", erp_id, action="release", done=_is("Approved")
@@ -469,8 +502,12 @@ def _in(crm: set[str], erp: set[str]) -> Admits:
     return lambda crm_state, erp_state, _dialect: crm_state in crm and erp_state in erp
 
 
-def _decidable(crm_state: str, erp_state: str, erp_dialect: ErpDialect) -> bool:
-    return crm_state == "Submitted" and erp_state in erp_dialect.decision_states
+def _decidable(decided: str) -> Admits:
+    def admits(crm_state: str, erp_state: str, erp_dialect: ErpDialect) -> bool:
+        open_or_decided = erp_state in erp_dialect.decision_states or erp_state == decided
+        return crm_state == "Submitted" and open_or_decided
+
+    return admits
 
 
 def _activatable(crm_state: str, erp_state: str, _dialect: ErpDialect) -> bool:
@@ -499,14 +536,14 @@ DEFINITIONS = (
     Definition(
         "approveQuote",
         normalize,
-        checker("approveQuote", _decidable, "a Submitted quote open in the ERP"),
+        _decision_checker("approveQuote", "Approved"),
         _erp_decision("approve", states.APPROVED_IN_ERP, "Approved"),
         repeatable=True,
     ),
     Definition(
         "rejectQuote",
         normalize,
-        checker("rejectQuote", _decidable, "a Submitted quote open in the ERP"),
+        _decision_checker("rejectQuote", "Rejected"),
         _erp_decision("reject", states.REJECTED_IN_ERP, "Rejected"),
         repeatable=True,
     ),
@@ -537,8 +574,8 @@ DEFINITIONS = (
         normalize,
         checker(
             "markQuoteWon",
-            _in({"Active"}, {states.ABSENT, *OPEN, "Approved"}),
-            "an Active quote whose ERP quote is not accepted or rejected",
+            _in({"Active", "Won"}, {states.ABSENT, *OPEN, "Approved"}),
+            "an Active quote (or one won in the CRM) whose ERP quote is not accepted or rejected",
             translate=lambda _c, erp_state: erp_state == states.ABSENT,
         ),
         run_win,
