@@ -53,6 +53,8 @@ class ErpDialect:
     unsupported: Mapping[str, str] = MappingProxyType({})
     # The field of an order that names the quote it came from (None: the ERP has none).
     order_quote_field: str | None = "quoteNumber"
+    # A won (accepted) quote is itself the order: a CRM order made from it is coupled to it.
+    won_quote_is_order = False
     # The line entity of each document whose lines are read back.
     _line_entities: Mapping[str, str] = MappingProxyType(
         {"quote": "quote_line", "sales_order": "sales_order_line", "invoice": "invoice_line"}
@@ -173,6 +175,7 @@ class TrytonDialect(ErpDialect):
     posted_invoices = None
     opens_orders = True
     order_quote_field = None
+    won_quote_is_order = True
     unsupported = MappingProxyType(
         {
             "transferQuoteToProject": (

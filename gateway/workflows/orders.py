@@ -3,7 +3,8 @@ by `createSalesOrderInErp` or by the background jobs when "automatically create 
 is on. The order's name becomes the ERP order's external document number; lines follow the
 rules of `gateway.workflows.documents` (write-in products, comment lines for long texts). An
 order made from a quote that went to the ERP names that quote (Business Central's Quote No.),
-and the quote's version is archived, as Business Central's integration does.
+and the quote's version is archived, as Business Central's integration does; where the won
+quote is itself the order (Tryton confirms the sale), the CRM order is coupled to it.
 The ERP's dialect writes the order: Tryton numbers the sale itself, takes its lines in one
 write, and confirms it once they are there.
 
@@ -72,9 +73,15 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
     crm_lines = await lines_of(ctx, "crm", "sales_order_line", "_salesorderid_value", crm_id)
     planned = await erp_lines(ctx, [line.values for line in crm_lines], field="crmOrderId")
     quote = await _erp_quote_of(ctx, crm.values)
-    quote_field = dialect(ctx).order_quote_field
-    if quote is not None and quote_field is not None:
-        header[quote_field] = quote.values.get("number")
+    erp_dialect = dialect(ctx)
+    if (
+        quote is not None
+        and erp_dialect.won_quote_is_order
+        and erp_dialect.quote_state(quote.values) == "Accepted"
+    ):
+        return {"crmState": crm_state, "erpState": erp_state, "erpOrderId": quote.id}
+    if quote is not None and erp_dialect.order_quote_field is not None:
+        header[erp_dialect.order_quote_field] = quote.values.get("number")
     return {
         "crmState": crm_state,
         "erpState": erp_state,
@@ -86,16 +93,51 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
 
 
 async def _erp_quote_of(ctx: WorkflowContext, crm_order: Mapping[str, Any]) -> Record | None:
-    """The ERP quote of the CRM quote the order was made from, if it went to the ERP."""
+    """The ERP quote of the CRM quote the order was made from, if it went to the ERP; an
+    ERP quote that is already the order of another CRM order is refused."""
     crm_quote = crm_order.get(QUOTE_LOOKUP)
     if not crm_quote:
         return None
     coupling = await coupling_of(ctx, quotes.QUOTE_MAPPING, "crm", str(crm_quote))
-    return await dialect(ctx).read_quote(ctx, coupling.erp.id) if coupling is not None else None
+    if coupling is None:
+        return None
+    taken = await coupling_of(ctx, ORDER_MAPPING, "erp", coupling.erp.id)
+    if taken is not None:
+        raise refuse(
+            RefusalCode.INVALID_TRANSITION,
+            f"the order's quote {coupling.crm.key or crm_quote} is in the ERP as the order of "
+            f"CRM order {taken.crm.key or taken.crm.id} already",
+            "crmOrderId",
+        )
+    return await dialect(ctx).read_quote(ctx, coupling.erp.id)
 
 
 async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
-    seen, crm_id = steps.checked, data["crmOrderId"]
+    seen, crm_id, erp_dialect = steps.checked, data["crmOrderId"], dialect(ctx)
+    if seen.get("erpOrderId"):  # the won quote is the order already (Tryton's confirmed sale)
+        erp_id = str(seen["erpOrderId"])
+    else:
+        erp_id = await _create_in_erp(ctx, steps, seen)
+    await _couple_step(ctx, steps, erp_id, crm_id)
+
+    async def read() -> Result:
+        erp = await read_one(ctx, "erp", ORDER, erp_id)
+        crm = await read_one(ctx, "crm", ORDER, crm_id)
+        return {
+            "crmOrder": summary(
+                crm,
+                states.crm_order_state(crm.values if crm else None),
+                number_field="ordernumber",
+            ),
+            "erpOrder": summary(
+                erp, erp_dialect.order_state(erp.values if erp else None), number_field="number"
+            ),
+        }
+
+    return await steps.step("result", read)
+
+
+async def _create_in_erp(ctx: WorkflowContext, steps: Steps, seen: Result) -> str:
     new_id, erp_dialect, header = steps.derived_id("erp-order"), dialect(ctx), seen["header"]
 
     async def create() -> Result:
@@ -120,6 +162,10 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
             ctx, steps, str(seen["erpQuoteId"]), int(seen.get("erpQuoteArchived") or 0)
         )
 
+    return erp_id
+
+
+async def _couple_step(ctx: WorkflowContext, steps: Steps, erp_id: str, crm_id: str) -> None:
     async def couple() -> Result:
         mapping = await mapping_named(ctx, ORDER_MAPPING)
         erp = await read_one(ctx, "erp", ORDER, erp_id)
@@ -135,22 +181,6 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
         return {"coupling": coupled.coupling.id}
 
     await steps.step("couple-orders", couple)
-
-    async def read() -> Result:
-        erp = await read_one(ctx, "erp", ORDER, erp_id)
-        crm = await read_one(ctx, "crm", ORDER, crm_id)
-        return {
-            "crmOrder": summary(
-                crm,
-                states.crm_order_state(crm.values if crm else None),
-                number_field="ordernumber",
-            ),
-            "erpOrder": summary(
-                erp, erp_dialect.order_state(erp.values if erp else None), number_field="number"
-            ),
-        }
-
-    return await steps.step("result", read)
 
 
 DEFINITIONS = (Definition("createSalesOrderInErp", normalize, check, run),)

@@ -2,13 +2,12 @@
 
 - submitQuote: a Draft quote (also Approved or Rejected in ERP) becomes Submitted, read-only
   in the CRM; the ERP quote is created with its lines and coupled, or, when it exists, its
-  previous version is archived and it is reopened and updated.
-- approveQuote / rejectQuote: a Submitted quote open in the ERP is approved or rejected
-  there; the CRM quote becomes Approved in ERP, or Rejected in ERP (editable again).
+  previous version is archived and it is reopened and updated. It is left open: deciding on
+  it is the ERP's (`gateway.workflows.quote_decisions`: approveQuote, rejectQuote).
 - activateQuote: a quote Approved in ERP, or a Draft not yet approved there, becomes Active.
 - processQuote: an Active quote goes to the ERP (created, or a new version of it).
-- markQuoteWon: an Active quote is Won; the ERP quote (created first if it never went there)
-  is released and Accepted.
+- markQuoteWon: an Active quote (or one won in the CRM itself) is Won; the ERP quote (created
+  first if it never went there) is released and Accepted.
 - markQuoteLost: an Active quote is Lost.
 - reviseQuote: an Active, Lost or Canceled quote gets a new CRM revision; the ERP quote's
   previous version is archived, the quote reopened, updated from the revision, and coupled
@@ -31,7 +30,6 @@ from adapters.filters import And, eq
 from gateway.refusals import RefusalCode, RefusalError, refuse
 from gateway.sync.backfill import agreed
 from gateway.workflows import states
-from gateway.workflows.carried_lines import carry_lines_step, crm_lines_for
 from gateway.workflows.dialects import ErpDialect, dialect
 from gateway.workflows.documents import (
     coupling_of,
@@ -43,7 +41,7 @@ from gateway.workflows.documents import (
     side_record,
     summary,
 )
-from gateway.workflows.engine import Checker, Definition, Input, Runner
+from gateway.workflows.engine import Checker, Definition, Input
 from gateway.workflows.steps import Result, Steps, WorkflowContext
 
 QUOTE_MAPPING = "SALESQUOTE"
@@ -183,7 +181,7 @@ async def issue_step(ctx: WorkflowContext, steps: Steps, erp_id: str) -> None:
     """Where the ERP issues a quote once it holds it (Tryton's quotation), issue it."""
     if dialect(ctx).issue_action is not None:
         await erp_action_step(
-            ctx, steps, "issue-erp-quote", erp_id, action="issue", done=_is("Approved")
+            ctx, steps, "issue-erp-quote", erp_id, action="issue", done=reached("Approved")
         )
 
 
@@ -268,7 +266,7 @@ async def crm_step(
     await steps.step(name, run, find=find)
 
 
-def _is(state: str) -> Reached:
+def reached(state: str) -> Reached:
     return lambda current: current == state
 
 
@@ -302,7 +300,7 @@ async def reprocess(
     await archive_step(ctx, steps, erp_id, int(seen["erpArchived"]))
     if seen["erpState"] in ("Approved", "Rejected", "Pending Approval"):
         await erp_action_step(
-            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=_is("Open")
+            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=reached("Open")
         )
     await update_erp_from(ctx, steps, erp_id, seen["header"], seen["lines"])
     if issue:
@@ -347,53 +345,6 @@ async def run_submit(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     else:
         await reprocess(ctx, steps, seen["erpQuoteId"], seen, issue=False)
     return await result(ctx, steps, crm_id)
-
-
-def _erp_decision(action: str, reason: int, erp_state: str) -> Runner:
-    async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
-        seen, crm_id = steps.checked, data["crmQuoteId"]
-        # An ERP quote already in the decided state (decided in the ERP by its own action,
-        # found by the background scan) only has the decision carried to the CRM.
-        if seen["erpState"] != erp_state:
-            await erp_action_step(
-                ctx,
-                steps,
-                f"{action}-erp-quote",
-                seen["erpQuoteId"],
-                action=action,
-                done=_is(erp_state),
-            )
-
-        async def mark() -> None:
-            await ctx.crm.update(QUOTE, crm_id, {"statuscode": reason})
-
-        name = f"mark-crm-quote-{erp_state.lower()}"
-        await crm_step(ctx, steps, name, crm_id, change=mark, done=reason_is(reason))
-        # Editable again: the lines as the ERP decided on them (edits made there included).
-        await carry_lines_step(
-            ctx, steps, "carry-erp-lines", document=QUOTE, crm_id=crm_id, wanted=seen["crmLines"]
-        )
-        return await result(ctx, steps, crm_id)
-
-    return run
-
-
-def _decision_checker(operation: str, decided: str) -> Checker:
-    """A Submitted quote open in the ERP, or already `decided` there; the ERP quote's lines
-    are read and translated before anything is written."""
-    base = checker(
-        operation,
-        _decidable(decided),
-        f"a Submitted quote open in the ERP (or {decided} there)",
-    )
-
-    async def check(ctx: WorkflowContext, data: Input) -> Result:
-        seen = await base(ctx, data)
-        erp = await erp_quote_values(ctx, str(seen["erpQuoteId"]))
-        seen["crmLines"] = await crm_lines_for(ctx, await dialect(ctx).document_lines(ctx, erp))
-        return seen
-
-    return check
 
 
 async def run_activate(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
@@ -441,10 +392,10 @@ async def run_win(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
         )
     if erp_state != "Approved":
         await erp_action_step(
-            ctx, steps, "release-erp-quote", erp_id, action="release", done=_is("Approved")
+            ctx, steps, "release-erp-quote", erp_id, action="release", done=reached("Approved")
         )
     await erp_action_step(
-        ctx, steps, "confirm-erp-quote", erp_id, action="confirm", done=_is("Accepted")
+        ctx, steps, "confirm-erp-quote", erp_id, action="confirm", done=reached("Accepted")
     )
     return await result(ctx, steps, crm_id)
 
@@ -491,7 +442,7 @@ async def run_revise(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     await archive_step(ctx, steps, erp_id, int(seen["erpArchived"]))
     if seen["erpState"] in ("Approved", "Rejected", "Pending Approval"):
         await erp_action_step(
-            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=_is("Open")
+            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=reached("Open")
         )
     await couple_step(ctx, steps, "couple-revision", erp_id, revised_id)
     await update_erp_from(ctx, steps, erp_id, revision_data["header"], revision_data["lines"])
@@ -500,14 +451,6 @@ async def run_revise(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
 
 def _in(crm: set[str], erp: set[str]) -> Admits:
     return lambda crm_state, erp_state, _dialect: crm_state in crm and erp_state in erp
-
-
-def _decidable(decided: str) -> Admits:
-    def admits(crm_state: str, erp_state: str, erp_dialect: ErpDialect) -> bool:
-        open_or_decided = erp_state in erp_dialect.decision_states or erp_state == decided
-        return crm_state == "Submitted" and open_or_decided
-
-    return admits
 
 
 def _activatable(crm_state: str, erp_state: str, _dialect: ErpDialect) -> bool:
@@ -531,20 +474,6 @@ DEFINITIONS = (
             translate=lambda _c, _e: True,
         ),
         run_submit,
-        repeatable=True,
-    ),
-    Definition(
-        "approveQuote",
-        normalize,
-        _decision_checker("approveQuote", "Approved"),
-        _erp_decision("approve", states.APPROVED_IN_ERP, "Approved"),
-        repeatable=True,
-    ),
-    Definition(
-        "rejectQuote",
-        normalize,
-        _decision_checker("rejectQuote", "Rejected"),
-        _erp_decision("reject", states.REJECTED_IN_ERP, "Rejected"),
         repeatable=True,
     ),
     Definition(

@@ -383,3 +383,46 @@ async def test_approval_and_rejection_in_tryton_reach_the_crm_with_tryton_s_edit
     assert crm["totalamount"] == pytest.approx(9 * 120.0)
     assert (await check.crm(f"quotes({rejected_quote.id})"))["statuscode"] == REJECTED
     assert (await run_lifecycle_tick(store))["quoteDecisionsCarried"] == 0
+
+
+async def test_an_order_made_from_a_won_quote_is_the_confirmed_sale_in_tryton(
+    api: httpx.AsyncClient, world: World
+) -> None:
+    quote = await world.quote("Office rollout", lines=1)
+    sale_id = (await ok(api, "submitQuote", crmQuoteId=quote.id))["erpQuote"]["id"]
+    for operation in ("approveQuote", "activateQuote", "markQuoteWon"):
+        await ok(api, operation, crmQuoteId=quote.id)
+    crm = world.services.crm
+    assert crm is not None
+    order = await crm.create(
+        "sales_order",
+        {
+            "name": "Office rollout",
+            "_customerid_value": world.account.id,
+            "_quoteid_value": quote.id,
+        },
+    )
+    await crm.create(
+        "sales_order_line",
+        {
+            "_salesorderid_value": order.id,
+            "_productid_value": world.crm_product.id,
+            "quantity": 2.0,
+        },
+    )
+    await crm.transition("sales_order", order.id, "submit")
+    sales = await world.tryton.connector.rpc.model(
+        "sale.sale", "search", [["party", "=", int(world.party.id)]], 0, None, None
+    )
+
+    made = await ok(api, "createSalesOrderInErp", crmOrderId=order.id)
+    assert made["erpOrder"]["id"] == sale_id  # the won quote's sale, not a second one
+    assert made["erpOrder"]["state"] == "Open"
+    assert (
+        await world.tryton.connector.rpc.model(
+            "sale.sale", "search", [["party", "=", int(world.party.id)]], 0, None, None
+        )
+        == sales
+    )
+    steps = [step["name"] for step in made["workflowInstance"]["steps"]]
+    assert steps == ["check", "couple-orders", "result"]
