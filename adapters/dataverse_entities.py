@@ -80,6 +80,30 @@ def table(
     return Table(spec, {lookup.field: lookup for lookup in lookups})
 
 
+def _document_lines(name: str, entity_set: str, parent: str, parent_entity: str) -> Table:
+    """The lines of a quote, an order or an invoice: one shape for the three."""
+    return table(
+        name,
+        entity_set,
+        f"{entity_set[:-1]}id",
+        [
+            "quantity",
+            "priceperunit",
+            "baseamount",
+            "extendedamount",
+            "manualdiscountamount",
+            "productdescription",
+            "isproductoverridden",
+            "lineitemnumber",
+        ],
+        [
+            _simple(parent, parent_entity),
+            _simple("productid", Entity.PRODUCT),
+            _simple("uomid", UNIT),
+        ],
+    )
+
+
 TABLES: dict[str, Table] = {
     t.spec.name: t
     for t in (
@@ -248,26 +272,7 @@ TABLES: dict[str, Table] = {
                 _owner(),
             ],
         ),
-        table(
-            Entity.QUOTE_LINE,
-            "quotedetails",
-            "quotedetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
-            [
-                _simple("quoteid", Entity.QUOTE),
-                _simple("productid", Entity.PRODUCT),
-                _simple("uomid", UNIT),
-            ],
-        ),
+        _document_lines(Entity.QUOTE_LINE, "quotedetails", "quoteid", Entity.QUOTE),
         table(
             Entity.SALES_ORDER,
             "salesorders",
@@ -291,25 +296,8 @@ TABLES: dict[str, Table] = {
                 _owner(),
             ],
         ),
-        table(
-            Entity.SALES_ORDER_LINE,
-            "salesorderdetails",
-            "salesorderdetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
-            [
-                _simple("salesorderid", Entity.SALES_ORDER),
-                _simple("productid", Entity.PRODUCT),
-                _simple("uomid", UNIT),
-            ],
+        _document_lines(
+            Entity.SALES_ORDER_LINE, "salesorderdetails", "salesorderid", Entity.SALES_ORDER
         ),
         table(
             Entity.INVOICE,
@@ -333,26 +321,7 @@ TABLES: dict[str, Table] = {
                 _owner(),
             ],
         ),
-        table(
-            Entity.INVOICE_LINE,
-            "invoicedetails",
-            "invoicedetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
-            [
-                _simple("invoiceid", Entity.INVOICE),
-                _simple("productid", Entity.PRODUCT),
-                _simple("uomid", UNIT),
-            ],
-        ),
+        _document_lines(Entity.INVOICE_LINE, "invoicedetails", "invoiceid", Entity.INVOICE),
         table(
             Entity.CASE,
             "incidents",

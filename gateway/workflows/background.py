@@ -82,9 +82,7 @@ async def carry_erp_quote_decisions(services: Services) -> int:
         await _not_busy(services, list(decided))
         done = 0
         for crm_id, operation in decided.items():
-            outcome = await engine.start(DEFINITIONS[operation], {"crmQuoteId": crm_id})
-            done += started(outcome)
-            _log_refusal(operation, crm_id, outcome)
+            done += await _carry(engine, operation, [{"crmQuoteId": crm_id}])
         return done
 
     assert services.erp is not None
@@ -97,14 +95,9 @@ async def process_activated_quotes(services: Services) -> int:
     if not services.settings.auto_process_quotes or not _connected(services):
         return 0
     engine = Engine(services, actor=WORKER)
-    operation = DEFINITIONS["processQuote"]
 
     async def handle(records: list[Record]) -> int:
-        done = 0
-        for record in records:
-            outcome = await engine.start(operation, {"crmQuoteId": record.id})
-            done += started(outcome)
-        return done
+        return await _carry(engine, "processQuote", [{"crmQuoteId": r.id} for r in records])
 
     assert services.crm is not None
     return await scan(
@@ -129,12 +122,7 @@ async def confirm_won_quotes(services: Services) -> int:
         )
         won = [r.id for r in records if r.id in coupled or everyone]
         await _not_busy(services, won)
-        done = 0
-        for crm_id in won:
-            outcome = await engine.start(DEFINITIONS["markQuoteWon"], {"crmQuoteId": crm_id})
-            done += started(outcome)
-            _log_refusal("markQuoteWon", crm_id, outcome)
-        return done
+        return await _carry(engine, "markQuoteWon", [{"crmQuoteId": crm_id} for crm_id in won])
 
     assert services.crm is not None
     return await scan(
@@ -151,20 +139,13 @@ async def create_submitted_orders(services: Services) -> int:
     if not services.settings.auto_create_sales_orders or not _connected(services):
         return 0
     engine = Engine(services, actor=WORKER)
-    operation = DEFINITIONS["createSalesOrderInErp"]
 
     async def handle(records: list[Record]) -> int:
         coupled = await services.couplings.ids_coupled(
             "SALESORDER-ORDER", "crm", [r.id for r in records]
         )
-        done = 0
-        for record in records:
-            if record.id in coupled:
-                continue
-            outcome = await engine.start(operation, {"crmOrderId": record.id})
-            done += started(outcome)
-            _log_refusal("createSalesOrderInErp", record.id, outcome)
-        return done
+        wanted = [{"crmOrderId": r.id} for r in records if r.id not in coupled]
+        return await _carry(engine, "createSalesOrderInErp", wanted)
 
     assert services.crm is not None
     return await scan(
@@ -181,7 +162,6 @@ async def invoice_posted_orders(services: Services) -> int:
     if not _connected(services):
         return 0
     engine = Engine(services, actor=WORKER)
-    operation = DEFINITIONS["createInvoiceInCrm"]
 
     async def handle(records: list[Record]) -> int:
         orders = [str(r.values["orderId"]) for r in records if r.values.get("orderId")]
@@ -189,14 +169,12 @@ async def invoice_posted_orders(services: Services) -> int:
         known = await services.couplings.ids_coupled(
             "POSTEDSALESINV-INV", "erp", [r.id for r in records]
         )
-        done = 0
-        for record in records:
-            if record.id in known or str(record.values.get("orderId")) not in from_crm:
-                continue
-            outcome = await engine.start(operation, {"erpInvoiceId": record.id})
-            done += started(outcome)
-            _log_refusal("createInvoiceInCrm", record.id, outcome)
-        return done
+        wanted = [
+            {"erpInvoiceId": r.id}
+            for r in records
+            if r.id not in known and str(r.values.get("orderId")) in from_crm
+        ]
+        return await _carry(engine, "createInvoiceInCrm", wanted)
 
     assert services.erp is not None
     posted = dialect_for(services.settings).posted_invoices
@@ -214,20 +192,13 @@ async def synchronize_marked_projects(services: Services) -> int:
     if SYNCHRONIZE_TO_CRM not in services.erp.entities()[PROJECT].fields:
         return 0  # the ERP has no such box: its projects go through the PROJECT mapping
     engine = Engine(services, actor=WORKER)
-    operation = DEFINITIONS["synchronizeProjectToCrm"]
 
     async def handle(records: list[Record]) -> int:
         known = await services.couplings.ids_coupled(
             PROJECT_MAPPING, "erp", [r.id for r in records]
         )
-        done = 0
-        for record in records:
-            if record.id in known:
-                continue
-            outcome = await engine.start(operation, {"erpProjectId": record.id})
-            done += started(outcome)
-            _log_refusal("synchronizeProjectToCrm", record.id, outcome)
-        return done
+        wanted = [{"erpProjectId": r.id} for r in records if r.id not in known]
+        return await _carry(engine, "synchronizeProjectToCrm", wanted)
 
     return await scan(
         services,
@@ -250,6 +221,16 @@ async def run_lifecycle_tick(services: Services) -> dict[str, int]:
         "invoicesCreated": await invoice_posted_orders(services),
         "projectsSynchronized": await synchronize_marked_projects(services),
     }
+
+
+async def _carry(engine: Engine, operation: str, inputs: list[dict[str, str]]) -> int:
+    """Start `operation` for each input; how many did work now."""
+    done = 0
+    for data in inputs:
+        outcome = await engine.start(DEFINITIONS[operation], data)
+        done += started(outcome)
+        _log_refusal(operation, next(iter(data.values())), outcome)
+    return done
 
 
 def _connected(services: Services) -> bool:

@@ -25,12 +25,10 @@ LONG_TEXT = "Installation on site, " + "including travel and two follow-up visit
 
 
 @dataclass
-class World:
+class Connected:
+    """Services with both systems' connectors."""
+
     services: Services
-    customer: Record
-    account: Record
-    item: Record
-    product: Record
 
     @property
     def erp(self) -> Connector:
@@ -41,6 +39,14 @@ class World:
     def crm(self) -> Connector:
         assert self.services.crm is not None
         return self.services.crm
+
+
+@dataclass
+class World(Connected):
+    customer: Record
+    account: Record
+    item: Record
+    product: Record
 
     async def quote(self, name: str, *, lines: int = 2, write_in: bool = False) -> Record:
         quote = await self.crm.create(

@@ -12,29 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.base import Connector, Page, Record
+from adapters.base import Page, Record
 from adapters.filters import eq
 from gateway.services import Services
 from gateway.store.couplings import CoupledRecord
 from tests.support_sandbox import SandboxHandle
+from tests.workflows.support import Connected
 
 LOCAL_CURRENCY = "LCY"  # the ERP side of the base currency's coupling (no ERP record)
 
 
 @dataclass
-class Tenant:
-    services: Services
+class Tenant(Connected):
     base_currency: Record
-
-    @property
-    def erp(self) -> Connector:
-        assert self.services.erp is not None
-        return self.services.erp
-
-    @property
-    def crm(self) -> Connector:
-        assert self.services.crm is not None
-        return self.services.crm
 
     async def draft_quotes(self) -> list[Record]:
         """The seeded CRM quotes in Draft (In Progress) whose account is coupled, by number."""
