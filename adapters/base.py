@@ -62,6 +62,7 @@ class Entity(StrEnum):
     SALES_ORDER = "sales_order"
     SALES_ORDER_LINE = "sales_order_line"
     INVOICE = "invoice"
+    INVOICE_LINE = "invoice_line"
     PROJECT = "project"
 
 

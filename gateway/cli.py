@@ -57,14 +57,18 @@ def _configure_logging(settings: Settings) -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     if level != "DEBUG":
-        # One line per backend request, and arq's start and end of every scheduler tick (each
-        # few seconds), drown what matters; the scheduler logs the ticks that start runs itself.
+        # One line per backend request, and arq's start and end of every scheduler and
+        # lifecycle tick (each few seconds), drown what matters; the ticks log what they do.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         logging.getLogger("arq.worker").addFilter(_without_idle_ticks)
 
 
+_TICKS = ("scheduler_tick", "lifecycle_tick")
+
+
 def _without_idle_ticks(record: logging.LogRecord) -> bool:
-    return record.levelno > logging.INFO or "scheduler_tick" not in record.getMessage()
+    message = record.getMessage()
+    return record.levelno > logging.INFO or not any(tick in message for tick in _TICKS)
 
 
 @app.command()

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     write_in_product_type: Literal["item", "resource"] = "item"
     write_in_product_number: str | None = Field(default=None, max_length=20)
     workflow_lease_seconds: float = Field(default=60.0, gt=0)
+    # Every long-running worker's lifecycle tick (resume interrupted workflows, carry each
+    # system's document states across) runs every this many seconds; 0 turns it off.
+    lifecycle_tick_seconds: int = Field(default=30, ge=0, le=60)
     tryton_url: AnyHttpUrl | None = None
     tryton_database: str | None = None
     tryton_user: str | None = None

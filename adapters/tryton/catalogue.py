@@ -169,6 +169,24 @@ INVOICE = EntityDef(
     actions=frozenset({"validate_invoice", "post", "cancel", "draft"}),
 )
 
+# The lines of customer invoices, read to carry an invoice to the CRM with its lines.
+INVOICE_LINE = EntityDef(
+    name=Entity.INVOICE_LINE,
+    model="account.invoice.line",
+    fields=(
+        FieldDef("invoice", Kind.REF, lookup=Entity.INVOICE),
+        FieldDef("sequence", Kind.INTEGER),
+        FieldDef("type"),
+        FieldDef("product", Kind.REF, lookup=Entity.ITEM),
+        FieldDef("description"),
+        FieldDef("quantity", Kind.FLOAT),
+        FieldDef("unit_price", Kind.DECIMAL),
+        FieldDef("amount", Kind.DECIMAL),
+    ),
+    domain=(("invoice.type", "=", "out"),),
+    read_only=True,
+)
+
 CUSTOMER_STATISTICS = EntityDef(
     name=Entity.CUSTOMER_STATISTICS,
     model="party.party",
@@ -273,6 +291,7 @@ ENTITIES: MappingProxyType[str, EntityDef] = MappingProxyType(
             WORKER,
             PROJECT_ACTUAL,
             INVOICE,
+            INVOICE_LINE,
             CUSTOMER_STATISTICS,
             CURRENCY,
             ITEM,

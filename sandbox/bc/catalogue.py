@@ -4,7 +4,9 @@ Names and properties follow the API v2.0 reference (`customers`, `salesQuotes`,
 `salesQuoteLines`, …). Sandbox extensions, marked below, fill gaps the gateway needs and the
 standard API lacks: `customerPriceGroups`, `salesQuoteArchives`, and on `salesQuotes` the
 `approvalStatus`, `archivedVersions`, `projectId` and `projectNumber` properties; on `projects`
-the `customerId`, `customerNumber`, `quoteId`, `quoteNumber` and `status` properties.
+the `customerId`, `customerNumber`, `quoteId`, `quoteNumber`, `status` and `synchronizeToCrm`
+properties (the Projects page's "Synchronize to Dynamics 365 Sales" box); on `salesOrders` a
+writable `quoteNumber`.
 
 Project accounting (sandbox extensions; a real tenant needs an extension that publishes
 these pages as API pages, see `sandbox/README.md`): `projectTasks` (job tasks: the activity
@@ -361,7 +363,9 @@ SETS = (
         _b("discountAppliedBeforeTax"),
         _b("fullyShipped", read_only=True),
         _choice("status", ORDER_STATUSES, read_only=True),
-        _s("quoteNumber", 20, read_only=True),  # "Quote No." of the sales header
+        # "Quote No." of the sales header; writable here (an extension) so that the CRM
+        # integration can name the quote an order made from a CRM order came from.
+        _s("quoteNumber", 20),
         navs=(
             Navigation("salesOrderLines", "salesOrderLines", remote="documentId", many=True),
             _customer_nav(),
@@ -445,13 +449,14 @@ SETS = (
         _g("quoteId", read_only=True, selective=True),  # extension
         _s("quoteNumber", 20, read_only=True),  # extension
         _choice("status", ("Planning", "Quote", "Open", "Completed")),  # extension
+        _b("synchronizeToCrm"),  # extension: "Synchronize to Dynamics 365 Sales"
         navs=(
             Navigation("projectTasks", "projectTasks", remote="projectId", many=True),
             Navigation(
                 "projectLedgerEntries", "projectLedgerEntries", remote="projectId", many=True
             ),
         ),
-        defaults={"status": "Open"},
+        defaults={"status": "Open", "synchronizeToCrm": False},
     ),
     _set(  # sandbox extension: archived versions of sales quotes
         "salesQuoteArchives",
