@@ -29,6 +29,7 @@ from adapters.odata.auth import ClientCredentials, TokenProvider
 from adapters.odata.client import ODataClient, Sleep
 from adapters.odata.connector import ConnectorLimits
 from adapters.odata.retry import RetryPolicy
+from adapters.transport import TransportWrapper, client_transport
 
 DATAVERSE = "dataverse"
 BUSINESS_CENTRAL = "business_central"
@@ -54,6 +55,8 @@ class ConnectionConfig:
     max_url_length: int = 2048
     batch_size: int | None = None
     read_etag_when_missing: bool = False
+    # Wraps the HTTP transport of the connector's own client (metrics, traces).
+    wrap_transport: TransportWrapper | None = field(default=None, repr=False, compare=False)
 
     def check(self) -> None:
         """Raise `ValueError` naming the first field that is missing or wrong."""
@@ -88,11 +91,13 @@ def odata_client(
     concurrency = config.max_concurrency or DEFAULT_CONCURRENCY[system]
     owns = http is None
     if http is None:
+        limits = httpx.Limits(
+            max_connections=concurrency + 2, max_keepalive_connections=concurrency
+        )
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, connect=min(10.0, config.timeout)),
-            limits=httpx.Limits(
-                max_connections=concurrency + 2, max_keepalive_connections=concurrency
-            ),
+            limits=limits,
+            transport=client_transport(config.wrap_transport, limits),
         )
     tokens = None
     if config.token_url and config.client_id and config.client_secret:

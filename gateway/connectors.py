@@ -9,9 +9,12 @@ is unset, are fetched on first use.
 
 from __future__ import annotations
 
+import dataclasses
+
 from adapters.base import Connector
 from adapters.registry import BUSINESS_CENTRAL, DATAVERSE, ConnectionConfig, build_connector
 from adapters.tryton import TrytonConfig, TrytonConnector
+from gateway.observability.backend import observed
 from gateway.settings import ConfigurationError, ErpKind, Settings
 
 
@@ -42,6 +45,9 @@ def build_crm(settings: Settings) -> Connector | None:
     return _build(DATAVERSE, config, "CRM") if config else None
 
 
+TRYTON = "tryton"  # the system name the Tryton connector reports
+
+
 def tryton_connection(settings: Settings) -> TrytonConfig | None:
     """The Tryton connection, or None when the ERP is not Tryton or `TRYTON_URL` is not set."""
     if settings.erp is not ErpKind.TRYTON or settings.tryton_url is None:
@@ -55,6 +61,7 @@ def tryton_connection(settings: Settings) -> TrytonConfig | None:
             user=settings.tryton_user or "",
             password=password.get_secret_value() if password is not None else "",
             timeout=settings.connector_timeout_seconds,
+            wrap_transport=observed(TRYTON),
         )
     except ValueError as exc:
         raise ConfigurationError(f"TRYTON_* settings: {exc}") from None
@@ -95,6 +102,8 @@ def _connection(
 
 
 def _build(kind: str, config: ConnectionConfig, prefix: str) -> Connector:
+    """The connector, its every request counted and traced under its kind's name."""
+    config = dataclasses.replace(config, wrap_transport=observed(kind))
     try:
         return build_connector(kind, config)
     except ValueError as exc:  # the message names the field; say which variables it came from

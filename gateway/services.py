@@ -15,7 +15,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import ConnectionPool
 
 from adapters.base import Connector
+from gateway import events
 from gateway.connectors import build_crm, build_erp
+from gateway.events.hub import EventHub
 from gateway.mappings.defaults import business_central_defaults, defaults_for, tryton_defaults
 from gateway.mappings.model import TableMapping
 from gateway.mappings.store import MappingRepository
@@ -46,6 +48,9 @@ class Services:
     mongo: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
     redis: ArqRedis
+    # Changes of runs, errors and entries to and from every process (see `gateway.events`).
+    publisher: events.EventPublisher
+    events: EventHub
     store_ready: asyncio.Event = field(default_factory=asyncio.Event)
     # The external systems (None when not configured); each owns its HTTP client.
     crm: Connector | None = None
@@ -73,6 +78,9 @@ class Services:
         return SyncContext(self.erp, self.crm, self.couplings, self.integration_log, actor)
 
     async def aclose(self) -> None:
+        events.detach(self.db)
+        await self.publisher.aclose()
+        await self.events.aclose()
         for connector in (self.crm, self.erp):
             if connector is not None:
                 await connector.aclose()
@@ -104,11 +112,17 @@ def build_services(settings: Settings) -> Services:
     settings.require("mongodb_url", "redis_url")
     crm, erp = build_crm(settings), build_erp(settings)  # configuration errors before any client
     mongo = connect_mongo(str(settings.mongodb_url))
+    db = mongo[settings.mongodb_database]
+    redis = connect_redis(str(settings.redis_url))
+    publisher = events.EventPublisher(redis, settings.mongodb_database)
+    events.attach(db, publisher)
     return Services(
         settings=settings,
         mongo=mongo,
-        db=mongo[settings.mongodb_database],
-        redis=connect_redis(str(settings.redis_url)),
+        db=db,
+        redis=redis,
+        publisher=publisher,
+        events=EventHub(redis, events.channel_name(settings.mongodb_database)),
         crm=crm,
         erp=erp,
     )

@@ -137,6 +137,14 @@ class Settings(BaseSettings):
     api_rate_window_seconds: int = Field(default=60, ge=1)
     api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Operators: /metrics for anyone (a scraper on a trusted network) rather than admin keys;
+    # logs as JSON lines or human lines (None: human in dev, JSON in production); traces to
+    # an OpenTelemetry collector when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads
+    # the other OTEL_* variables itself).
+    metrics_public: bool = False
+    gateway_log_format: Literal["json", "console"] | None = None
+    otel_exporter_otlp_endpoint: AnyHttpUrl | None = None
+
     @field_validator("api_cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -148,6 +156,12 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.gateway_env is Environment.DEV
+
+    @property
+    def log_format(self) -> str:
+        if self.gateway_log_format is not None:
+            return self.gateway_log_format
+        return "console" if self.is_dev else "json"
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -29,10 +29,13 @@ from schema.queries.mappings import MappingQuery
 from schema.queries.node import NodeQuery
 from schema.queries.sync import SyncQuery
 from schema.queries.system import SystemQuery
+from schema.queries.viewer import ViewerQuery
+from schema.subscriptions import Subscription
 
 # Each domain area contributes one query class; adding an area is one line here.
 QUERY_TYPES: tuple[type, ...] = (
     SystemQuery,
+    ViewerQuery,
     ApiKeyQuery,
     IntegrationLogQuery,
     NodeQuery,
@@ -63,6 +66,7 @@ def build_schema(
     *,
     query_types: tuple[type, ...] = QUERY_TYPES,
     mutation_types: tuple[type, ...] = MUTATION_TYPES,
+    subscription: type | None = Subscription,
 ) -> strawberry.Schema:
     """The schema with the security settings applied: limits, error masking, and an audit
     entry for every mutation call. Tests may add types to see the same treatment."""
@@ -75,7 +79,7 @@ def build_schema(
     # Last in the list: the token limit sets the parse options first, and a document over the
     # limit fails to parse, so it is never cached.
     options["extensions"] = [*options["extensions"], partial(ParserCache, maxsize=PARSER_CACHE)]
-    return GatewaySchema(query=query, mutation=mutation, **options)
+    return GatewaySchema(query=query, mutation=mutation, subscription=subscription, **options)
 
 
 def _merge(name: str, types: tuple[type, ...]) -> type:

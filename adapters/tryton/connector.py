@@ -35,6 +35,7 @@ from adapters.base import (
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, ValidationError
 from adapters.filters import Filter
 from adapters.statistics import ErpCustomerStatistics
+from adapters.transport import client_transport
 from adapters.tryton.catalogue import CUSTOMER_STATISTICS, ENTITIES
 from adapters.tryton.changes import snapshot_changes, watermark_changes
 from adapters.tryton.config import TrytonConfig
@@ -63,7 +64,9 @@ class TrytonConnector:
         self.system = system
         self._config = config
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=config.timeout)
+        self._client = client or httpx.AsyncClient(
+            timeout=config.timeout, transport=client_transport(config.wrap_transport)
+        )
         self._rpc = TrytonRPC(config, self._client, system=system)
         self._reader = Reader(self._rpc, system=system)
 

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.keys import ApiKeyStore, DevKeyBootstrap
-from gateway.auth.roles import Caller
+from gateway.auth.roles import Caller, Role
 from gateway.security.ratelimit import RateLimiter
 from gateway.security.responses import graphql_error_response
 from gateway.services import Services
@@ -35,12 +35,63 @@ class BodyTooLargeError(Exception):
     """Raised from `receive` when a streamed body passes the limit."""
 
 
+class Authenticator:
+    """Who a key belongs to: the one check behind /graphql over HTTP and WebSocket, and
+    /metrics."""
+
+    def __init__(self, dev_key: DevKeyBootstrap) -> None:
+        self.dev_key = dev_key
+
+    async def caller(
+        self, header: str | None, services: Services, *, client: str = "unknown"
+    ) -> Caller | Response:
+        """The caller of an `Authorization` header's value, or the refusal to answer."""
+        if not header:
+            return _unauthenticated(
+                "Authentication required: send the header `Authorization: Bearer <api key>`."
+            )
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _unauthenticated("The Authorization header must read `Bearer <api key>`.")
+        try:
+            await self.dev_key.ensure(services.db)
+            caller = await ApiKeyStore(services.db).authenticate(token.strip())
+        except PyMongoError as exc:
+            log.warning("API keys cannot be checked: MongoDB failed (%s)", type(exc).__name__)
+            return graphql_error_response(
+                503,
+                "UNAVAILABLE",
+                "The gateway cannot check API keys right now; retry shortly.",
+                {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+            )
+        if caller is None:
+            log.info("refused an unknown or revoked API key from %s", client)
+            return _unauthenticated("The API key is unknown or has been revoked.")
+        return caller
+
+    async def require(self, request: Request, services: Services, role: Role) -> Response | None:
+        """None when the request's key has `role` (or a higher one), else the refusal."""
+        caller = await self.caller(
+            request.headers.get("authorization"), services, client=_client(request)
+        )
+        if isinstance(caller, Response):
+            return caller
+        if not caller.role.allows(role):
+            return graphql_error_response(
+                403,
+                "FORBIDDEN",
+                f"This needs the {role.value} role; the key '{caller.name}' has "
+                f"{caller.role.value}.",
+            )
+        return None
+
+
 class GraphQLGate:
     """An ASGI wrapper around the GraphQL view; puts the `Caller` in `request.state.caller`."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, *, dev_key: DevKeyBootstrap) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, *, authenticator: Authenticator) -> None:
         self.app = app
-        self.dev_key = dev_key
+        self.authenticator = authenticator
         self.max_body_bytes = settings.graphql_max_body_bytes
         self.graphiql_enabled = settings.graphiql_enabled
         self.rate_limit = settings.api_rate_limit
@@ -74,37 +125,13 @@ class GraphQLGate:
             if int(declared) > self.max_body_bytes:
                 return self._too_large()
         services: Services = request.state.services
-        caller = await self._authenticate(request, services)
+        caller = await self.authenticator.caller(
+            request.headers.get("authorization"), services, client=_client(request)
+        )
         if isinstance(caller, Response):
             return caller
         request.state.caller = caller
         return await self._rate_limit(caller, services)
-
-    async def _authenticate(self, request: Request, services: Services) -> Caller | Response:
-        header = request.headers.get("authorization")
-        if not header:
-            return _unauthenticated(
-                "Authentication required: send the header `Authorization: Bearer <api key>`."
-            )
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return _unauthenticated("The Authorization header must read `Bearer <api key>`.")
-        try:
-            await self.dev_key.ensure(services.db)
-            caller = await ApiKeyStore(services.db).authenticate(token.strip())
-        except PyMongoError as exc:
-            log.warning("API keys cannot be checked: MongoDB failed (%s)", type(exc).__name__)
-            return graphql_error_response(
-                503,
-                "UNAVAILABLE",
-                "The gateway cannot check API keys right now; retry shortly.",
-                {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
-            )
-        if caller is None:
-            client = request.client.host if request.client else "unknown"
-            log.info("refused an unknown or revoked API key from %s", client)
-            return _unauthenticated("The API key is unknown or has been revoked.")
-        return caller
 
     async def _rate_limit(self, caller: Caller, services: Services) -> Response | None:
         if self.rate_limit <= 0:
@@ -169,6 +196,10 @@ def _asks_for_graphiql(request: Request) -> bool:
         and "query" not in request.query_params
         and ("text/html" in accept or "*/*" in accept)
     )
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _unauthenticated(message: str) -> Response:

@@ -20,6 +20,8 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway import events
+
 Document = dict[str, Any]
 
 COLLECTION = "sync_runs"
@@ -155,6 +157,7 @@ class SyncRunRepository:
     async def create(self, run: SyncRun) -> SyncRun:
         result = await self._collection.insert_one(run.to_doc())
         run.id = str(result.inserted_id)
+        events.sync_run_changed(self._collection.database, run.id, run.mapping)
         return run
 
     async def get(self, run_id: str) -> SyncRun | None:
@@ -191,6 +194,7 @@ class SyncRunRepository:
             ],
             return_document=ReturnDocument.AFTER,
         )
+        events.sync_run_changed(self._collection.database, run_id)
         return SyncRun.from_doc(doc) if doc else None
 
     async def record_progress(
@@ -217,6 +221,7 @@ class SyncRunRepository:
             update["$set"] = changes
         if update:
             await self._collection.update_one({"_id": ObjectId(run_id)}, update)
+            events.sync_run_changed(self._collection.database, run_id)
 
     async def finish(
         self, run_id: str, status: RunStatus, *, message: str | None = None
@@ -229,6 +234,7 @@ class SyncRunRepository:
         doc = await self._collection.find_one_and_update(
             {"_id": ObjectId(run_id)}, {"$set": changes}, return_document=ReturnDocument.AFTER
         )
+        events.sync_run_finished(self._collection.database, doc)
         return SyncRun.from_doc(doc) if doc else None
 
     async def active(self, trigger: str, mappings: Sequence[str]) -> list[SyncRun]:
