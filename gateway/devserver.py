@@ -235,7 +235,9 @@ def _print_banner(
     lines = [
         "",
         "ERP–CRM gateway is running (Ctrl-C stops everything).",
-        f"  GraphQL + GraphiQL  {api}/graphql",
+        f"  GraphQL + GraphiQL  {api}/graphql  (subscriptions: ws://…/graphql)",
+        f"  operations console  {api}/console",
+        f"  metrics             {api}/metrics  (admin key)",
         f"  health / readiness  {api}/healthz  {api}/readyz",
     ]
     if with_sandbox:

@@ -21,6 +21,7 @@ from gateway.events.hub import EventHub
 from gateway.mappings.defaults import business_central_defaults, defaults_for, tryton_defaults
 from gateway.mappings.model import TableMapping
 from gateway.mappings.store import MappingRepository
+from gateway.observability.tracing import TracedArqRedis
 from gateway.settings import ErpKind, Settings
 from gateway.store import connect_mongo, ensure_indexes, ping_mongo
 from gateway.store.couplings import CouplingRepository
@@ -34,8 +35,9 @@ Document = dict[str, Any]
 
 
 def connect_redis(url: str) -> ArqRedis:
-    """An arq-capable Redis client that connects lazily (no ping at creation)."""
-    return ArqRedis(
+    """An arq-capable Redis client that connects lazily (no ping at creation); the jobs it
+    queues continue the caller's trace."""
+    return TracedArqRedis(
         ConnectionPool.from_url(url, socket_connect_timeout=5, health_check_interval=30)
     )
 

@@ -124,11 +124,16 @@ class IntegrationLog:
         result = await self._collection.insert_many(documents, ordered=True)
         return [str(inserted) for inserted in result.inserted_ids]
 
-    async def page(self, after: str | None, size: int) -> tuple[list[LogEntry], bool]:
+    async def page(
+        self, after: str | None, size: int, *, matching: Document | None = None
+    ) -> tuple[list[LogEntry], bool]:
         """Up to `size` entries older than the entry `after` (newest first), and whether more
         follow. Ordered by id, which grows with insertion time, so that paging uses the
-        collection's own `_id` index and never sorts."""
+        collection's own `_id` index and never sorts. `matching`: conditions of which an
+        entry must meet one (by field: operation, actor, target.id, ...)."""
         query: Document = {}
+        if matching:
+            query["$or"] = [{field: condition} for field, condition in matching.items()]
         if after is not None:
             after_id = _object_id(after)
             if after_id is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from gateway.security.inputs import require_plain_text, search_pattern
 from gateway.store.integration_log import IntegrationLog
 from schema.context import Info
 from schema.errors import InvalidArgumentError
@@ -16,15 +17,31 @@ from schema.types.integration_log import (
 )
 
 
+def _matching(search: str | None) -> dict[str, object] | None:
+    if search is None:
+        return None
+    pattern = search_pattern(search)
+    return {
+        "operation": pattern,
+        "actor": pattern,
+        "target.id": require_plain_text(search, "search", max_length=200),
+    }
+
+
 @strawberry.type
 class IntegrationLogQuery:
     @strawberry.field(
         permission_classes=requires(LOG_READER_ROLE),
         description="Every mutation call and every write to either system, newest first "
-        "(integrator or admin).",
+        "(integrator or admin). `search` finds text in the operation or the actor (any part, "
+        "ignoring case) or a target record's id (exactly).",
     )
     async def integration_log(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
     ) -> IntegrationLogEntryConnection:
         settings = info.context.services.settings
         page = page_request(first, after, maximum=settings.graphql_max_page_size)
@@ -32,7 +49,9 @@ class IntegrationLogQuery:
         if page.after is not None and not isinstance(after_id, str):
             raise InvalidArgumentError("after", "not a cursor this API returned")
         try:
-            entries, more = await IntegrationLog(info.context.services.db).page(after_id, page.size)
+            entries, more = await IntegrationLog(info.context.services.db).page(
+                after_id, page.size, matching=_matching(search)
+            )
         except ValueError:
             raise InvalidArgumentError("after", "not a cursor this API returned") from None
         connection = build_connection(
