@@ -11,6 +11,7 @@ in a batch, a mutation over GET) are GraphQL-shaped like every other error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -20,9 +21,10 @@ from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
@@ -38,8 +40,19 @@ CONNECTION_INIT_SECONDS = 10
 MAX_SUBSCRIPTIONS_PER_SOCKET = 20
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; our JSON encoder makes bytes."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
     protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+    websocket_adapter_class = _TextFrames
     connection_init_wait_timeout = timedelta(seconds=CONNECTION_INIT_SECONDS)
     max_subscriptions_per_connection = MAX_SUBSCRIPTIONS_PER_SOCKET
 
