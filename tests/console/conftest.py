@@ -99,6 +99,8 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     opened = await context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    # What the page printed, shown by pytest when a test fails.
+    opened.on("console", lambda message: print(f"console {message.type}: {message.text}"))
     try:
         yield opened
     finally:

@@ -23,6 +23,7 @@ const ROUTES = [
 
 let viewer = null;
 let leave = null; // stops the current page's live updates
+let routing = 0; // the latest navigation; an older one still loading draws nothing
 
 // What the pages know of the person: who, and whether their role allows an action.
 export const session = {
@@ -72,21 +73,31 @@ async function route() {
     if (current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  const page = document.getElementById("page");
+  const shown = document.getElementById("page");
+  const navigation = ++routing;
   for (const [pattern, render] of ROUTES) {
     const match = hash.match(pattern);
     if (!match) continue;
-    page.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+    shown.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+    // Each page draws into a detached element, shown only if no other navigation came since.
+    const page = h("div");
     try {
-      leave = await render(page, session, ...match.slice(1)) || null;
+      const stop = await render(page, session, ...match.slice(1)) || null;
+      if (navigation !== routing) {
+        if (stop) stop();
+        return;
+      }
+      shown.replaceChildren(...page.childNodes);
+      leave = stop;
     } catch (error) {
+      if (navigation !== routing) return;
       if (error instanceof ApiError && error.code === "UNAUTHENTICATED") {
         forgetKey();
         viewer = null;
         showSignIn("The key is no longer accepted: sign in again.");
         return;
       }
-      page.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
+      shown.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
     }
     return;
   }
