@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright
 
 from gateway.app import create_app
 from gateway.asgi_server import running_server
@@ -112,6 +112,11 @@ async def sign_in(page: Page, url: str, key: str) -> None:
     await page.goto(f"{url}/console")
     await page.get_by_label("API key").fill(key)
     await page.get_by_role("button", name="Sign in").click()
+
+
+def nav(page: Page, name: str) -> Locator:
+    """A link of the console's navigation bar."""
+    return page.locator("#nav").get_by_role("link", name=name, exact=True)
 
 
 async def screenshot(page: Page, name: str) -> None:

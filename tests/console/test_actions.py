@@ -10,7 +10,7 @@ from gateway.services import Services
 from gateway.store.sync_runs import RunStatus
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
 from tests.conftest import TEST_API_KEY
-from tests.console.conftest import screenshot, sign_in
+from tests.console.conftest import nav, screenshot, sign_in
 from tests.console.support import data
 
 ERRORS = """query ($mapping: String) { syncErrors(mapping: $mapping, first: 200) {
@@ -60,7 +60,7 @@ async def test_retrying_errors_removes_them(
     assert failed > 3
 
     await sign_in(page, console_url, TEST_API_KEY)
-    await page.get_by_role("link", name="Errors").click()
+    await nav(page, "Errors").click()
     await page.get_by_label("Mapping").select_option("CUSTOMER")
     first = page.locator("tr[data-error]").first
     await expect(first).to_contain_text("DEPENDENCY_NOT_COUPLED")

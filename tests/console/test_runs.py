@@ -10,7 +10,7 @@ from playwright.async_api import Page, expect
 
 from gateway.settings import Settings
 from tests.conftest import TEST_API_KEY
-from tests.console.conftest import screenshot, sign_in
+from tests.console.conftest import nav, screenshot, sign_in
 from tests.console.support import worker_process
 
 # Every value the run's progress bar takes, recorded by the page itself.
@@ -29,7 +29,7 @@ async def test_a_run_started_from_the_console_shows_its_progress_to_the_end(
     page: Page, console_url: str, console_settings: Settings, tmp_path: Path
 ) -> None:
     await sign_in(page, console_url, TEST_API_KEY)
-    await page.get_by_role("link", name="Sync runs").click()
+    await nav(page, "Sync runs").click()
     await expect(page.get_by_role("heading", name="Sync runs")).to_be_visible()
     await page.get_by_label("Mapping").select_option("CUSTOMER")
     await page.evaluate(RECORD_PROGRESS)
