@@ -42,11 +42,16 @@ async function fetcher(params, options = {}) {
   return response.json();
 }
 
+// A link may carry a document to open: /graphql#query=...&variables=...
+const linked = new URLSearchParams(window.location.hash.slice(1));
+
 const root = ReactDOM.createRoot(document.getElementById("graphiql"));
 root.render(
   React.createElement(GraphiQL, {
     fetcher,
     headers: initialHeaders,
+    query: linked.get("query") || undefined,
+    variables: linked.get("variables") || undefined,
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: false,
     defaultEditorToolsVisibility: "headers",
