@@ -63,7 +63,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route(
             "/metrics",
-            MetricsEndpoint(authenticator, public=settings.metrics_public),
+            MetricsEndpoint(authenticator, public=settings.metrics_public).serve,
             methods=["GET"],
         ),
         *web_routes(),

@@ -30,7 +30,7 @@ class MetricsEndpoint:
         self.authenticator = authenticator
         self.public = public
 
-    async def __call__(self, request: Request) -> Response:
+    async def serve(self, request: Request) -> Response:
         services: Services = request.state.services
         if not self.public:
             refusal = await self.authenticator.require(request, services, Role.ADMIN)
