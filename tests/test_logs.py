@@ -61,6 +61,7 @@ def test_dev_logs_are_lines_for_people(
     logging.getLogger("gateway.test").info("worker started", extra={"queue": "arq"})
     line = capsys.readouterr().err.strip()
     assert "worker started" in line
-    assert "queue" in line and "arq" in line
+    assert "queue" in line
+    assert "arq" in line
     with pytest.raises(json.JSONDecodeError):
         json.loads(line)

@@ -93,7 +93,8 @@ async def test_a_subscriber_follows_a_run_made_by_a_worker_in_another_process(
     assert statuses[-1] == "SUCCEEDED"
     assert "RUNNING" in statuses  # its progress, not only its end
     progress = [run["progress"] for run in followed]
-    assert progress == sorted(progress) and progress[-1] == 1.0
+    assert progress == sorted(progress)
+    assert progress[-1] == 1.0
     assert followed[-1]["inserted"] + followed[-1]["modified"] > 0
     assert {run["id"] for run in listed} == {run_id}  # the mapping's runs: this one
     assert listed[-1]["status"] in ("RUNNING", "SUCCEEDED")

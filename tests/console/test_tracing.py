@@ -61,7 +61,8 @@ async def test_a_mutation_its_job_and_the_jobs_backend_requests_are_one_trace(
     by_id = {s.context.span_id: s for s in in_trace}
 
     job = next(s for s in in_trace if s.name == "arq job")
-    assert job.parent is not None and job.parent.span_id == mutation.context.span_id
+    assert job.parent is not None
+    assert job.parent.span_id == mutation.context.span_id
     assert job.attributes is not None
     assert job.attributes["gateway.mapping"] == "CUSTOMER"
     assert job.attributes["gateway.run.status"] == "SUCCEEDED"
