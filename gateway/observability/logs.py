@@ -29,6 +29,12 @@ def add_trace_ids(logger: Any, method: str, event: EventDict) -> EventDict:
     return event
 
 
+def drop_duplicates(logger: Any, method: str, event: EventDict) -> EventDict:
+    """uvicorn passes its message again, coloured, as an extra: one copy is enough."""
+    event.pop("color_message", None)
+    return event
+
+
 def configure_logging(settings: Settings) -> None:
     level = settings.gateway_log_level.upper()
     shared: list[Processor] = [
@@ -36,6 +42,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        drop_duplicates,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_trace_ids,
     ]
