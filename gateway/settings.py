@@ -142,6 +142,8 @@ class Settings(BaseSettings):
     # an OpenTelemetry collector when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads
     # the other OTEL_* variables itself).
     metrics_public: bool = False
+    # A worker's own metrics (its backend requests) on this port of GATEWAY_HOST; none: off.
+    worker_metrics_port: Port | None = None
     gateway_log_format: Literal["json", "console"] | None = None
     otel_exporter_otlp_endpoint: AnyHttpUrl | None = None
 

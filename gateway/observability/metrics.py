@@ -20,6 +20,7 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -119,6 +120,12 @@ def queue_lag(mapping: str, next_run_at: datetime | None, now: datetime) -> Queu
     if next_run_at.tzinfo is None:
         next_run_at = next_run_at.replace(tzinfo=UTC)
     return QueueLag(mapping, max(0.0, (now - next_run_at).total_seconds()))
+
+
+def serve_process_metrics(host: str, port: int) -> None:
+    """This process's metrics over HTTP, from a thread (a worker has no web server of its
+    own); the deployment's figures are the API's to serve."""
+    start_http_server(port, addr=host, registry=REGISTRY)
 
 
 def exposition(figures: DeploymentFigures) -> bytes:

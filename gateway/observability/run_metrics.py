@@ -30,9 +30,19 @@ class Increment:
     amount: int
 
 
+SEVERAL = "(several)"  # a full synchronization of many mappings: its records are not split
+
+
+def mapping_label(doc: Mapping[str, Any]) -> str:
+    """The run's mapping; one label for runs over several, so that the combinations of
+    mappings do not each make a series of their own."""
+    mappings = doc.get("mappings") or [doc.get("mapping")]
+    return str(mappings[0] or "") if len(mappings) == 1 else SEVERAL
+
+
 def increments(doc: Mapping[str, Any]) -> list[Increment]:
     """What one finished run adds: one run, and its records by outcome."""
-    mapping = str(doc.get("mapping") or "")
+    mapping = mapping_label(doc)
     found = [Increment(RUNS, _field(mapping, str(doc.get("trigger")), str(doc.get("status"))), 1)]
     counters = doc.get("counters") or {}
     direction = str(doc.get("direction") or "")
