@@ -20,9 +20,10 @@ from adapters.memory import MemoryConnector
 from gateway.couplings.views import CUSTOMER_MAPPING
 from gateway.events import EventPublisher, channel_name
 from gateway.events.hub import EventHub
-from gateway.services import Document, Services, connect_redis
+from gateway.services import Services, connect_redis
 from gateway.settings import Settings
-from gateway.store.couplings import CoupledRecord, Coupling, CouplingRepository, SideName
+from gateway.store.couplings import CoupledRecord, Coupling, CouplingRepository
+from gateway.types import Document, SideName
 
 
 class MemoryCouplings(CouplingRepository):

@@ -15,7 +15,7 @@ from gateway.health import healthz, readyz
 from gateway.observability.endpoint import MetricsEndpoint
 from gateway.observability.tracing import configure_tracing
 from gateway.security import install_secret_redaction, secret_values
-from gateway.security.gate import Authenticator, GraphQLGate
+from gateway.security.gate import GraphQLGate
 from gateway.security.middleware import security_middleware
 from gateway.services import open_services
 from gateway.settings import Settings, load_settings
@@ -37,14 +37,15 @@ def create_app(
         if settings.is_dev and settings.gateway_dev_api_key is not None
         else None
     )
-    authenticator = Authenticator(dev_key)
     graphql = GatewayGraphQL(
         schema or build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
-        authenticator=authenticator,
-        allowed_origins=settings.api_cors_origins,
+        settings=settings,
     )
+    # The gate's key check also guards the WebSocket (at `connection_init`) and /metrics.
+    gate = GraphQLGate(graphql, settings, dev_key=dev_key)
+    graphql.authenticator = gate
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -54,16 +55,12 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Route(
-            "/graphql",
-            GraphQLGate(graphql, settings, authenticator=authenticator),
-            methods=["GET", "POST"],
-        ),
+        Route("/graphql", gate, methods=["GET", "POST"]),
         # The socket authenticates in its first message (browsers cannot set its headers).
         WebSocketRoute("/graphql", graphql),
         Route(
             "/metrics",
-            MetricsEndpoint(authenticator, public=settings.metrics_public).serve,
+            MetricsEndpoint(gate, public=settings.metrics_public).serve,
             methods=["GET"],
         ),
         *web_routes(),

@@ -16,7 +16,6 @@ import strawberry
 from graphql import GraphQLError
 
 from gateway.events import JOB_QUEUE_ENTRY, SYNC_ERROR, SYNC_RUN, Event
-from gateway.scheduling.entries import entries_of
 from gateway.security.inputs import InputRejectedError, require_plain_text
 from gateway.store.sync_errors import SyncErrorRepository
 from gateway.store.sync_runs import SyncRunRepository
@@ -119,7 +118,7 @@ class Subscription:
     ) -> AsyncGenerator[JobQueueEntry, None]:
         _authenticated(info)
         name = _mapping(mapping)
-        entries = entries_of(info.context.services)
+        entries = info.context.services.job_queue
         hub = info.context.services.events
         async with hub.listen(_of_mapping(JOB_QUEUE_ENTRY, name)) as listener:
             while True:

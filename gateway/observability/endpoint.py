@@ -16,7 +16,7 @@ from gateway.auth.roles import Role
 from gateway.events.model import namespace
 from gateway.observability.metrics import DeploymentFigures, QueueLag, exposition, queue_lag
 from gateway.observability.run_metrics import RECORDS, RUNS, metrics_key
-from gateway.security.gate import Authenticator
+from gateway.security.gate import GraphQLGate
 from gateway.security.responses import graphql_error_response
 from gateway.services import Services
 from gateway.store.job_queue import COLLECTION as JOB_QUEUE
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class MetricsEndpoint:
-    def __init__(self, authenticator: Authenticator, *, public: bool) -> None:
+    def __init__(self, authenticator: GraphQLGate, *, public: bool) -> None:
         self.authenticator = authenticator
         self.public = public
 

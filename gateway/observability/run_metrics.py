@@ -44,12 +44,14 @@ def increments(doc: Mapping[str, Any]) -> list[Increment]:
     """What one finished run adds: one run, and its records by outcome."""
     mapping = mapping_label(doc)
     found = [Increment(RUNS, _field(mapping, str(doc.get("trigger")), str(doc.get("status"))), 1)]
-    counters = doc.get("counters") or {}
     direction = str(doc.get("direction") or "")
-    for outcome, value in sorted(counters.items()):
-        amount = int(value or 0)
-        if amount:
-            found.append(Increment(RECORDS, _field(mapping, direction, outcome), amount))
+    # A run over several mappings keeps each one's counters apart: count them under its name.
+    by_mapping = doc.get("by_mapping") or {mapping: doc.get("counters") or {}}
+    for name, counters in sorted(by_mapping.items()):
+        for outcome, value in sorted((counters or {}).items()):
+            amount = int(value or 0)
+            if amount:
+                found.append(Increment(RECORDS, _field(name, direction, outcome), amount))
     return found
 
 

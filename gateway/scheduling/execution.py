@@ -19,21 +19,19 @@ from pymongo.errors import ConnectionFailure
 from redis.exceptions import RedisError
 
 from adapters.errors import RetriableError
+from gateway.refusals import RefusalCode, RefusalError, connector_error, refuse
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.entries import entries_of
 from gateway.scheduling.run_jobs import CarriedRun, RunJobs
 from gateway.scheduling.run_lease import RunLease
 from gateway.scheduling.settling import settle_entry
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun
 from gateway.sync.bulk_now import synchronize_records
 from gateway.sync.engine import BatchInterruptedError
 from gateway.sync.full import run_full_synchronization
 from gateway.sync.incremental import run_incremental
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.running import LeaseLostError, expected_failure, failure_message
-from gateway.sync.upstream import connector_error
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +94,7 @@ async def _carry_out(services: Services, carried: CarriedRun) -> SyncRun:
         return await run_full_synchronization(services, carried.id, raise_failures=True)
     if carried.trigger == RunTrigger.SYNCHRONIZE_NOW:
         return await synchronize_records(services, carried.id, raise_failures=True)
-    raise SyncRefusedError(
-        RefusalCode.INVALID_INPUT, f"a {carried.trigger} run is not carried out by a job"
-    )
+    raise refuse(RefusalCode.INVALID_INPUT, f"a {carried.trigger} run is not carried out by a job")
 
 
 def retry_hint(exc: BaseException) -> tuple[bool, float | None]:
@@ -109,7 +105,7 @@ def retry_hint(exc: BaseException) -> tuple[bool, float | None]:
     if error is not None:
         retriable = isinstance(error, RetriableError)
         return retriable, error.retry_after if isinstance(error, RetriableError) else None
-    if isinstance(exc, SyncRefusedError):
+    if isinstance(exc, RefusalError):
         return exc.code is RefusalCode.CONFLICT, None  # the mapping stayed busy
     outage = isinstance(exc, LeaseLostError | ConnectionFailure | RedisError | OSError)
     return outage, None
@@ -136,21 +132,21 @@ async def _after_failure(
 ) -> JobOutcome:
     settings = services.settings
     retriable, asked = retry_hint(exc)
-    message = exc.message if isinstance(exc, SyncRefusedError) else failure_message(exc)
+    message = exc.message if isinstance(exc, RefusalError) else failure_message(exc)
     scheduled = carried.trigger == RunTrigger.SCHEDULED
     if retriable and job_try < settings.job_max_tries:
         delay = backoff(settings, job_try, asked)
         note = f"{message}; try {job_try + 1} of {settings.job_max_tries} in {delay:.1f}s"
         await RunJobs(services.db).requeue(carried.id, carried.attempt, note)
         if scheduled:
-            await entries_of(services).note(carried.mapping, carried.id, note)
+            await services.job_queue.note(carried.mapping, carried.id, note)
         log.warning("run %s (%s): %s", carried.id, carried.mapping, note)
         return JobOutcome(carried.id, RunStatus.QUEUED.value, retry_in=delay, message=note)
     if retriable:
         message = f"{message} (gave up after {job_try} tries)"
-    elif not (expected_failure(exc) or isinstance(exc, SyncRefusedError)):
+    elif not (expected_failure(exc) or isinstance(exc, RefusalError)):
         log.error("run %s (%s) stopped", carried.id, carried.mapping, exc_info=exc)
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     failed = await runs.finish(carried.id, RunStatus.FAILED, message=message)
     if failed is not None and scheduled:
         await settle_entry(services, failed, failure=message, clock=clock)

@@ -9,7 +9,6 @@ synchronizations are always carried by jobs (the attempt of one stored without i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING
@@ -17,8 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.store.sync_runs import COLLECTION, RunStatus, RunTrigger, SyncRun, parse_run_id
-
-Document = dict[str, Any]
+from gateway.types import Document
 
 ATTEMPT = "job_attempt"
 

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 from gateway.services import Services
-from gateway.store.leases import LeaseRepository
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +21,7 @@ def run_lease(run_id: str) -> str:
 
 class RunLease:
     def __init__(self, services: Services, run_id: str) -> None:
-        self._leases = LeaseRepository(services.db)
+        self._leases = services.leases
         self.name = run_lease(run_id)
         self.owner = uuid.uuid4().hex
         self.seconds = services.settings.sync_lease_seconds

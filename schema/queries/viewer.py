@@ -6,13 +6,13 @@ import strawberry
 from graphql import GraphQLError
 
 from schema.context import Info
-from schema.types.api_keys import RoleType
+from schema.types.enums import Role
 
 
 @strawberry.type(description="The API key making the request.")
 class Viewer:
     name: str
-    role: RoleType  # type: ignore[valid-type]
+    role: Role
 
 
 @strawberry.type

@@ -17,7 +17,7 @@ from starlette.types import Message
 
 from gateway.auth.keys import DevKeyBootstrap
 from gateway.auth.roles import Role
-from gateway.security.gate import Authenticator, GraphQLGate
+from gateway.security.gate import GraphQLGate
 from gateway.services import Services
 from gateway.settings import Settings
 from schema.view import GatewayGraphQL
@@ -152,8 +152,8 @@ async def test_a_streamed_body_is_cut_off_at_the_limit(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    view = GatewayGraphQL(probe_schema(settings), graphql_ide=None)
-    gate = GraphQLGate(view, settings, authenticator=Authenticator(DevKeyBootstrap(TEST_API_KEY)))
+    view = GatewayGraphQL(probe_schema(settings), graphql_ide=None, settings=settings)
+    gate = GraphQLGate(view, settings, dev_key=DevKeyBootstrap(TEST_API_KEY))
     scope = {
         "type": "http",
         "method": "POST",
