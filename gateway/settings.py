@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     # doubling with each try up to the maximum (at once when what it waited for is coupled).
     sync_retry_base_seconds: float = Field(default=60.0, gt=0)
     sync_retry_max_seconds: float = Field(default=3600.0, gt=0)
-    sync_lease_seconds: float = Field(default=300.0, gt=0)
+    sync_lease_seconds: float = Field(default=60.0, gt=0)
     # Job queue: each mapping's entry runs every `job_minutes_between_runs` minutes and goes on
     # hold after `job_inactivity_timeout_minutes` without changes (0: never); a run stopped by
     # an outage is tried up to `job_max_tries` times with exponential backoff; the scheduler

@@ -33,9 +33,15 @@ def job_id(run_id: str, attempt: int) -> str:
     return f"run:{run_id}:{attempt}"
 
 
-async def enqueue(redis: ArqRedis, run_id: str, attempt: int) -> bool:
+async def enqueue(redis: ArqRedis, run_id: str, attempt: int, *, defer: float = 0.0) -> bool:
     """Enqueue the job of one attempt of a run; False if arq already has it."""
-    job = await redis.enqueue_job(CARRY_OUT_RUN, run_id, attempt, _job_id=job_id(run_id, attempt))
+    job = await redis.enqueue_job(
+        CARRY_OUT_RUN,
+        run_id,
+        attempt,
+        _job_id=job_id(run_id, attempt),
+        _defer_by=defer or None,
+    )
     return job is not None
 
 

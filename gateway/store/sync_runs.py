@@ -41,10 +41,15 @@ class RunStatus(StrEnum):
 
 class RunTrigger(StrEnum):
     SCHEDULED = "scheduled"
+    RESUMED = "resumed"  # a scheduled run started at once because a person resumed the entry
     SYNCHRONIZE_NOW = "synchronizeNow"
     FULL_SYNCHRONIZATION = "fullSynchronization"
     UPDATE_ACCOUNT_STATISTICS = "updateAccountStatistics"
     RETRY_SYNC_ERROR = "retrySyncError"
+
+
+# The runs a job queue entry starts and settles.
+ENTRY_TRIGGERS = frozenset({RunTrigger.SCHEDULED, RunTrigger.RESUMED})
 
 
 @dataclass(slots=True)
@@ -243,6 +248,12 @@ class SyncRunRepository:
         )
         events.sync_run_changed(self._collection.database, run_id)
         return RunStatus(doc["status"]) if doc is not None else None
+
+    async def delete(self, run_id: str) -> None:
+        """Remove a run that never started (a request that withdrew)."""
+        oid = parse_run_id(run_id)
+        if oid is not None:
+            await self._collection.delete_one({"_id": oid, "status": RunStatus.QUEUED.value})
 
     async def cancel(self, run_id: str, message: str) -> SyncRun | None:
         """Stop a queued or running run: it ends CANCELLED; None if it had finished."""

@@ -90,12 +90,15 @@ class SyncEngine:
         run_id: str | None,
         retrying: bool = False,
         couple_existing: bool = False,
+        stop_on_outage: bool = True,
     ) -> None:
         """`create`: uncoupled records get a counterpart, found (by key or derived id) or
         created; `couple_existing` alone: found and coupled, never created (a full run of a
         mapping that synchronizes coupled records only). `retrying`: a person (or the retry
         of failed records) asks for these records, so those whose creation failed too often
-        are tried again too."""
+        are tried again too. `stop_on_outage`: a write the other system refused for now
+        stops the batch (read again later); without, it is a failed record like any other,
+        and the run goes on (a full run, whose failed records the scheduled runs retry)."""
         self.ctx = ctx
         self.mapping = mapping
         self.run_id = run_id
@@ -103,6 +106,7 @@ class SyncEngine:
         self.errors = errors
         self.create = create and mapping.coupled_through is None
         self.couple_existing = (create or couple_existing) and mapping.coupled_through is None
+        self.stop_on_outage = stop_on_outage
         self.creation = Creation(ctx, mapping, errors, skip_after=None if retrying else skip_after)
         # Records that failed earlier in this run: a pair changed on both sides comes in both
         # sides' changes, and must fail (and count) once per run, not once per side.
@@ -130,7 +134,7 @@ class SyncEngine:
         await self._record(batch)
         self.failed.update(f"erp:{f.erp_id}" for f in batch.failures if f.erp_id is not None)
         self.failed.update(f"crm:{f.crm_id}" for f in batch.failures if f.crm_id is not None)
-        if batch.interrupted is not None:
+        if batch.interrupted is not None and self.stop_on_outage:
             raise BatchInterruptedError(batch.interrupted)
         return Applied(batch.counters, batch.failures)
 

@@ -87,7 +87,7 @@ async def start_full_synchronization(
         )
     stages = [{"mapping": m.name, "side": side} for m in chosen for side in source_sides(m)]
     directions = {mapping.direction for mapping in chosen}
-    return await runs.create(
+    run = await runs.create(
         SyncRun(
             mapping=", ".join(chosen_names),
             mappings=chosen_names,
@@ -107,6 +107,23 @@ async def start_full_synchronization(
             },
         )
     )
+    # Two requests for overlapping mappings at once both pass the check above; the run
+    # stored first goes ahead and the other one withdraws, whatever the interleaving.
+    assert run.id is not None
+    earlier = [
+        r
+        for r in await runs.active(RunTrigger.FULL_SYNCHRONIZATION, chosen_names)
+        if r.id is not None and r.id < run.id
+    ]
+    if earlier:
+        await runs.delete(run.id)
+        raise refuse(
+            RefusalCode.CONFLICT,
+            f"a full synchronization of {', '.join(earlier[0].mappings)} is under way "
+            f"(run {earlier[0].id})",
+            "mappings",
+        )
+    return run
 
 
 async def run_full_synchronization(
@@ -152,7 +169,8 @@ class _FullRun:
                     RefusalCode.NOT_FOUND, f"{stages[index]['mapping']} was removed", "mappings"
                 )
             lease = self.lease or await self.enter(mapping)
-            await self.stage(mapping, index, lease)
+            async with lease.kept():
+                await self.stage(mapping, index)
             following = stages[index + 1]["mapping"] if index + 1 < len(stages) else None
             if following != mapping.name:
                 final = checkpoint["final_tokens"].get(mapping.name, {})
@@ -174,7 +192,7 @@ class _FullRun:
             with contextlib.suppress(Exception):
                 await lease.release()
 
-    async def stage(self, mapping: TableMapping, index: int, lease: MappingLease) -> None:
+    async def stage(self, mapping: TableMapping, index: int) -> None:
         await couple_local_currency(self.ctx, mapping)
         checkpoint = self.checkpoint
         side: SideName = checkpoint["stages"][index]["side"]
@@ -185,6 +203,7 @@ class _FullRun:
             mapping,
             create=not mapping.sync_only_coupled,
             couple_existing=True,
+            stop_on_outage=False,
             skip_after=self.services.settings.sync_skip_after_failures,
             run_id=self.run_id,
         )
@@ -199,7 +218,6 @@ class _FullRun:
             await self.recorded.record(
                 counters, progress=progress(checkpoint), checkpoint=checkpoint, mapping=mapping.name
             )
-            await lease.renew()
         checkpoint["final_tokens"].setdefault(mapping.name, {})[side] = token
         checkpoint.update(stage=index + 1, token=None)
         await self.recorded.record(Counters(), progress=progress(checkpoint), checkpoint=checkpoint)

@@ -67,19 +67,20 @@ async def _carry_out(
         )
         return
     try:
-        await couple_local_currency(ctx, mapping)
-        engine = SyncEngine(
-            ctx,
-            services.sync_errors,
-            mapping,
-            create=not mapping.sync_only_coupled,
-            skip_after=services.settings.sync_skip_after_failures,
-            run_id=run.id,
-        )
-        await _read_changes(services, ctx, engine, run, lease)
-        retried = await retry_failed(services, engine)
-        if retried:
-            await run.record(retried)
+        async with lease.kept():
+            await couple_local_currency(ctx, mapping)
+            engine = SyncEngine(
+                ctx,
+                services.sync_errors,
+                mapping,
+                create=not mapping.sync_only_coupled,
+                skip_after=services.settings.sync_skip_after_failures,
+                run_id=run.id,
+            )
+            await _read_changes(services, ctx, engine, run)
+            retried = await retry_failed(services, engine)
+            if retried:
+                await run.record(retried)
     finally:
         await lease.release()
 
@@ -89,7 +90,6 @@ async def _read_changes(
     ctx: SyncContext,
     engine: SyncEngine,
     run: RecordedRun,
-    lease: MappingLease,
 ) -> None:
     """Each side's changes since its saved token, batch by batch; a token is saved only once
     its batch is applied."""
@@ -112,4 +112,3 @@ async def _read_changes(
             pages += 1
             if counters:
                 await run.record(counters, progress=(done + 1 - 0.5**pages) / len(sides))
-                await lease.renew()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from gateway.mappings.model import Direction, TableMapping
 from gateway.refusals import RefusalCode, RefusalError, connector_error, refuse
 from gateway.services import Services
-from gateway.store.leases import sync_lease
+from gateway.store.leases import kept_renewed, sync_lease
 from gateway.store.sync_runs import Counters, RunStatus, SyncRun, SyncRunRepository
 from gateway.sync.engine import BatchInterruptedError
 from gateway.types import SideName
@@ -175,6 +175,10 @@ class MappingLease:
     async def renew(self) -> None:
         if not await self._leases.renew(self._name, self._owner, seconds=self._seconds):
             raise LeaseLostError(f"the lease on {self._name} was taken by another run")
+
+    def kept(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Renewed in the background while the block runs, whatever a page takes."""
+        return kept_renewed(self._leases, self._name, self._owner, seconds=self._seconds)
 
     async def release(self) -> None:
         await self._leases.release(self._name, self._owner)

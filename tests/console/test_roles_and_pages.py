@@ -104,7 +104,7 @@ async def test_every_page_with_the_sandbox_data(
 
     await nav(page, "Integration log").click()
     await expect(page.locator("#page tbody tr").first).to_contain_text("updateTableMapping")
-    await page.get_by_label("Operation, actor or record id").fill("synchronizeNow")
+    await page.get_by_label("Operation (e.g. synchronizeNow)").fill("synchronizeNow")
     await page.get_by_role("button", name="Search").click()
     await expect(page.locator("#page tbody tr").first).to_contain_text("synchronizeNow")
     await screenshot(page, "integration-log")

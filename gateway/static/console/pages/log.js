@@ -1,22 +1,33 @@
-// The integration log: every mutation call and every write to either system, newest first.
+// The integration log: every mutation call and every write to either system, newest first,
+// narrowed by operation, mapping, actor or one record's history.
 import { gql, PAGE_SIZE } from "/static/console/api.js";
-import { cell, h, Pager, table, when } from "/static/console/ui.js";
+import { cell, h, hashParams, Pager, table, when } from "/static/console/ui.js";
 
-const LIST = `query Log($search: String, $first: Int, $after: String) {
-  integrationLog(search: $search, first: $first, after: $after) {
+const LIST = `query Log($operation: String, $mapping: String, $actor: String, $recordId: ID,
+  $first: Int, $after: String) {
+  integrationLog(operation: $operation, mapping: $mapping, actor: $actor, recordId: $recordId,
+    first: $first, after: $after) {
     edges { node { id at kind actor operation durationMs
       target { system entity id } result { status codes message } } }
     pageInfo { hasNextPage endCursor } } }`;
+const FILTERS = [
+  ["operation", "Operation (e.g. synchronizeNow)"],
+  ["mapping", "Mapping"],
+  ["actor", "Actor (key or job)"],
+  ["recordId", "Record id (its history)"],
+];
 
 export async function logPage(page, session) {
   if (!session.can("INTEGRATOR")) {
     page.replaceChildren(h("h2", {}, "Integration log"), h("p", {}, "The integration log is for integrators and administrators."));
     return null;
   }
-  let search = "";
+  const params = hashParams();
+  const filters = Object.fromEntries(FILTERS.map(([name]) => [name, params.get(name) || ""]));
   const body = h("div");
   const pager = new Pager(async (after) => {
-    const data = (await gql(LIST, { search: search || null, first: PAGE_SIZE, after })).integrationLog;
+    const variables = Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, v || null]));
+    const data = (await gql(LIST, { ...variables, first: PAGE_SIZE, after })).integrationLog;
     body.replaceChildren(table(
       ["When", "Kind", "Operation", "By", "Target", "Result", "Duration (ms)"].map((label) => ({ label, num: label.startsWith("Duration") })),
       data.edges.map((e) => e.node), (entry) => h("tr", {},
@@ -28,9 +39,10 @@ export async function logPage(page, session) {
   });
   const form = h("form", { class: "filters", onsubmit: (e) => {
     e.preventDefault();
-    search = form.elements.search.value.trim();
+    for (const [name] of FILTERS) filters[name] = form.elements[name].value.trim();
     pager.reset();
-  } }, h("label", {}, "Operation, actor or record id", h("input", { name: "search", type: "search" })),
+  } },
+  FILTERS.map(([name, label]) => h("label", {}, label, h("input", { name, type: "search", value: filters[name] }))),
   h("button", { type: "submit" }, "Search"));
   await pager.reset();
   page.replaceChildren(h("h2", {}, "Integration log"), form, body);
