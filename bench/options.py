@@ -23,6 +23,7 @@ DEFAULT_SIZES: dict[str, int] = {
     "changes": 5_000,  # records of the connector's change read (target size: 10,000)
     "bulk": 500,  # records of the connector's bulk update (target size: 1,000)
     "latency_samples": 4,  # changes timed through the job scheduler (concurrently)
+    "scale_out": 2_000,  # customers of the scale-out run, per worker count (target: 10,000)
 }
 
 QUICK_SIZES: dict[str, int] = {
@@ -36,6 +37,7 @@ QUICK_SIZES: dict[str, int] = {
     "changes": 2_000,
     "bulk": 200,
     "latency_samples": 2,
+    "scale_out": 500,
 }
 
 
@@ -55,6 +57,7 @@ class Sizes:
     changes: int
     bulk: int
     latency_samples: int
+    scale_out: int
 
     @classmethod
     def parse(cls, given: list[str], *, quick: bool) -> Sizes:

@@ -82,6 +82,10 @@ class SandboxClient:
     async def reset_stats(self) -> None:
         await self._control("POST", "stats/reset")
 
+    async def set_faults(self, **settings: Any) -> None:
+        """`set_faults(latency_ms=100)`: see the sandbox README's control plane."""
+        await self._control("PUT", "faults", settings)
+
     async def token(self, scope: str) -> str:
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(

@@ -130,10 +130,11 @@ def default_mappings(services: Services) -> list[TableMapping]:
 
 def build_services(settings: Settings) -> Services:
     settings.require("mongodb_url", "redis_url")
-    crm, erp = build_crm(settings), build_erp(settings)  # configuration errors before any client
+    redis = connect_redis(str(settings.redis_url))  # connects on first use, not here
+    # Configuration errors before any other client; each system's budget shared in Redis.
+    crm, erp = build_crm(settings, redis), build_erp(settings, redis)
     mongo = connect_mongo(str(settings.mongodb_url))
     db = mongo[settings.mongodb_database]
-    redis = connect_redis(str(settings.redis_url))
     publisher = events.EventPublisher(redis, settings.mongodb_database)
     events.attach(db, publisher)
     return Services(

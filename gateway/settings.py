@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     crm_client_id: str | None = None
     crm_client_secret: SecretStr | None = None
     crm_scope: str | None = None
+    # More application users, as a JSON object of client id to secret: the service limits hold
+    # per user, so requests are spread over all of them, each with its own budget.
+    crm_more_credentials: dict[str, SecretStr] = Field(default_factory=dict)
 
     # ERP: Business Central (API v2.0) or Tryton (JSON-RPC).
     erp: ErpKind = ErpKind.BUSINESS_CENTRAL
@@ -86,11 +89,23 @@ class Settings(BaseSettings):
     bc_client_id: str | None = None
     bc_client_secret: SecretStr | None = None
     bc_scope: str | None = None
+    bc_more_credentials: dict[str, SecretStr] = Field(default_factory=dict)
     bc_company_id: str | None = None
     # Connector limits, within Microsoft's service protection limits (Dataverse: 52 concurrent
     # requests per user; Business Central: 5 processed at a time per user, the rest queued).
     crm_max_concurrency: int = Field(default=16, ge=1, le=52)
     bc_max_concurrency: int = Field(default=5, ge=1, le=100)
+    # Each system's budget for all processes together, shared through Redis (per credential):
+    # requests in flight, and requests per window (0: no window), as the services publish
+    # them. A 429 with Retry-After seen by any process pauses every process.
+    request_budget_shared: bool = True
+    crm_budget_concurrency: int = Field(default=52, ge=1)
+    crm_budget_requests: int = Field(default=6000, ge=0)
+    crm_budget_window_seconds: float = Field(default=300.0, gt=0)
+    bc_budget_concurrency: int = Field(default=5, ge=1)
+    bc_budget_requests: int = Field(default=6000, ge=0)
+    bc_budget_window_seconds: float = Field(default=300.0, gt=0)
+    tryton_budget_concurrency: int = Field(default=8, ge=1)
     connector_timeout_seconds: float = Field(default=30.0, gt=0)
     connector_max_attempts: int = Field(default=5, ge=1, le=20)
     # Longest URL a connector sends; a batch of ids is split into as many requests as this
@@ -107,6 +122,9 @@ class Settings(BaseSettings):
     sync_retry_base_seconds: float = Field(default=60.0, gt=0)
     sync_retry_max_seconds: float = Field(default=3600.0, gt=0)
     sync_lease_seconds: float = Field(default=60.0, gt=0)
+    # Pages of a full synchronization applied at once by whichever workers are free (the run
+    # reads them and applies what no worker has taken); 1: the run applies each in turn.
+    sync_parallel_pages: int = Field(default=4, ge=1, le=64)
     # Job queue: each mapping's entry runs every `job_minutes_between_runs` minutes and goes on
     # hold after `job_inactivity_timeout_minutes` without changes (0: never); a run stopped by
     # an outage is tried up to `job_max_tries` times with exponential backoff; the scheduler
@@ -199,6 +217,12 @@ class Settings(BaseSettings):
             self.crm_client_secret,
             self.crm_scope,
             self.crm_max_concurrency,
+            more_credentials=tuple(self.crm_more_credentials.items()),
+            budget=(
+                self.crm_budget_concurrency,
+                self.crm_budget_requests,
+                self.crm_budget_window_seconds,
+            ),
         )
 
     @property
@@ -215,6 +239,12 @@ class Settings(BaseSettings):
             self.bc_scope,
             self.bc_max_concurrency,
             company_id=self.bc_company_id,
+            more_credentials=tuple(self.bc_more_credentials.items()),
+            budget=(
+                self.bc_budget_concurrency,
+                self.bc_budget_requests,
+                self.bc_budget_window_seconds,
+            ),
         )
 
     @property
@@ -270,6 +300,9 @@ class OAuthSystem:
     scope: str | None
     max_concurrency: int
     company_id: str | None = None
+    more_credentials: tuple[tuple[str, SecretStr], ...] = field(default=(), repr=False)
+    # For all processes together: requests in flight, per window, the window in seconds.
+    budget: tuple[int, int, float] = (1, 0, 1.0)
 
     def require(self) -> None:
         for name, value in (

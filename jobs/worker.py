@@ -14,7 +14,7 @@ from gateway.scheduling.entries import list_entries
 from gateway.services import Services, build_services, prepare_store
 from gateway.settings import Settings
 from gateway.system import describe_system
-from jobs.functions import carry_out_run, scheduler_tick, update_statistics
+from jobs.functions import apply_partition, carry_out_run, scheduler_tick, update_statistics
 from jobs.lifecycles import lifecycle_tick, process_quote, resume_workflows
 from jobs.schedules import cron_jobs
 
@@ -55,6 +55,7 @@ class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         ping,
         carry_out_run,
+        apply_partition,
         update_statistics,
         scheduler_tick,
         lifecycle_tick,

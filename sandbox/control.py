@@ -94,8 +94,16 @@ async def tokens(request: Request) -> Response:
     issuer = _sandbox(request).issuer
     if request.method == "PUT":
         body = await _body(request)
-        if not isinstance(body, dict) or set(body) - {"lifetime_seconds", "expire_all"}:
-            raise ValueError("the body may hold 'lifetime_seconds' and 'expire_all' only")
+        if not isinstance(body, dict) or set(body) - {"lifetime_seconds", "expire_all", "clients"}:
+            raise ValueError(
+                "the body may hold 'lifetime_seconds', 'expire_all' and 'clients' only"
+            )
+        clients = body.get("clients", {})
+        if not isinstance(clients, dict) or not all(
+            isinstance(key, str) and key and isinstance(value, str) and value
+            for key, value in clients.items()
+        ):
+            raise ValueError("'clients' must map client ids to their secrets")
         lifetime = body.get("lifetime_seconds")
         if lifetime is not None:
             if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1:
@@ -103,7 +111,14 @@ async def tokens(request: Request) -> Response:
             issuer.lifetime_seconds = lifetime
         if body.get("expire_all"):
             issuer.expire_all()
-    return _json(200, {"lifetime_seconds": issuer.lifetime_seconds})
+        issuer.more_clients.update(clients)
+    return _json(
+        200,
+        {
+            "lifetime_seconds": issuer.lifetime_seconds,
+            "clients": sorted([issuer.client_id, *issuer.more_clients]),
+        },
+    )
 
 
 async def stats(request: Request) -> Response:

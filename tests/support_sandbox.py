@@ -80,6 +80,10 @@ class SandboxHandle:
     async def expire_tokens(self) -> None:
         await self._control("PUT", "tokens", {"expire_all": True})
 
+    async def add_clients(self, clients: dict[str, str]) -> None:
+        """More application users (client id: secret) the token endpoint accepts."""
+        await self._control("PUT", "tokens", {"clients": clients})
+
     async def set_token_lifetime(self, seconds: int) -> None:
         await self._control("PUT", "tokens", {"lifetime_seconds": seconds})
 

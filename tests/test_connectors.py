@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from adapters.business_central import BusinessCentralConnector
@@ -84,3 +86,32 @@ def test_registry_checks_configs_and_kinds() -> None:
         build_connector("dataverse", ConnectionConfig(base_url="ftp://x"))
     with pytest.raises(ValueError, match="unknown connector kind 'salesforce'"):
         build_connector("salesforce", ConnectionConfig(base_url=SANDBOX))
+
+
+async def test_more_credentials_come_from_a_json_object_and_each_has_its_own_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRM_MORE_CREDENTIALS", '{"second-user": "s2", "third-user": "s3"}')
+    settings = connector_settings(crm_max_concurrency=4)
+    crm = build_crm(settings)
+    assert isinstance(crm, DataverseConnector)
+    try:
+        ids = [c.tokens.client_id for c in crm.client.credentials if c.tokens]
+        assert ids == ["gateway-dev", "second-user", "third-user"]
+        assert crm.client.max_concurrency == 12  # the limit holds per user
+        assert set(crm.client.secrets()) >= {"s2", "s3", "gateway-dev-secret"}
+    finally:
+        await crm.aclose()
+
+
+def test_more_credentials_are_checked_before_use() -> None:
+    base = ConnectionConfig(
+        base_url=SANDBOX, token_url=f"{SANDBOX}/oauth2/token", client_id="a", client_secret="s"
+    )
+    for more, reason in (
+        ((("a", "other"),), "client id 'a' is given twice"),
+        ((("b", ""),), "a client id and a secret each"),
+    ):
+        config = dataclasses.replace(base, more_credentials=more)
+        with pytest.raises(ValueError, match=reason):
+            config.check()

@@ -33,6 +33,7 @@ from adapters.base import (
     Side,
     Update,
 )
+from adapters.budget import UNLIMITED, RequestBudget
 from adapters.capabilities import Capabilities, CustomerFields, IdKind
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, ValidationError
 from adapters.filters import Filter, In
@@ -78,6 +79,7 @@ class TrytonConnector:
         *,
         system: str = TRYTON,
         sleep: Sleep = asyncio.sleep,
+        budget: RequestBudget = UNLIMITED,
     ) -> None:
         """With `client`, that HTTP client is used and left open; without, the connector
         makes its own and closes it in `aclose`. `sleep` waits between tries."""
@@ -87,7 +89,7 @@ class TrytonConnector:
         self._client = client or httpx.AsyncClient(
             timeout=config.timeout, transport=client_transport(config.wrap_transport)
         )
-        self._rpc = TrytonRPC(config, self._client, system=system, sleep=sleep)
+        self._rpc = TrytonRPC(config, self._client, system=system, sleep=sleep, budget=budget)
         self._reader = Reader(self._rpc, system=system)
 
     @property

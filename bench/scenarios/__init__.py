@@ -14,6 +14,7 @@ from bench.scenarios import (
     full_sync,
     graphql_overhead,
     memory_scale,
+    scale_out,
     statistics_page,
 )
 
@@ -36,5 +37,6 @@ SCENARIOS: dict[str, Scenario] = {
         memory_scale,
         change_latency,
         connector_rates,
+        scale_out,
     )
 }
