@@ -32,6 +32,7 @@ from adapters.odata.connector import ConnectorLimits
 from adapters.project_server import API_PATH as PROJECT_SERVER_API_PATH
 from adapters.project_server import ProjectServerConnector
 from adapters.retry import RetryPolicy
+from adapters.transport import TransportWrapper, client_transport
 
 DATAVERSE = "dataverse"
 BUSINESS_CENTRAL = "business_central"
@@ -60,6 +61,8 @@ class ConnectionConfig:
     max_url_length: int = 2048
     batch_size: int | None = None
     read_etag_when_missing: bool = False
+    # Wraps the HTTP transport of the connector's own client (metrics, traces).
+    wrap_transport: TransportWrapper | None = field(default=None, repr=False, compare=False)
     # More application users (client id, secret) of the same app registration's tenant: the
     # services' limits hold per user, so requests are spread over all of them.
     more_credentials: tuple[tuple[str, str], ...] = field(default=(), repr=False)
@@ -110,11 +113,13 @@ def odata_client(
     owns = http is None
     if http is None:
         connections = concurrency * identities
+        limits = httpx.Limits(
+            max_connections=connections + 2, max_keepalive_connections=connections
+        )
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, connect=min(10.0, config.timeout)),
-            limits=httpx.Limits(
-                max_connections=connections + 2, max_keepalive_connections=connections
-            ),
+            limits=limits,
+            transport=client_transport(config.wrap_transport, limits),
         )
     scope = config.scope or default_scope
 

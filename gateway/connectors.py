@@ -10,6 +10,8 @@ is unset, are fetched on first use.
 
 from __future__ import annotations
 
+import dataclasses
+
 from redis.asyncio import Redis
 
 from adapters.base import Connector
@@ -24,6 +26,7 @@ from adapters.registry import (
 from adapters.systems import TRYTON
 from adapters.tryton import TrytonConfig, TrytonConnector
 from gateway.budget import BudgetLimits, RedisBudget
+from gateway.observability.backend import observed
 from gateway.settings import ConfigurationError, OAuthSystem, Settings
 
 
@@ -72,6 +75,7 @@ def tryton_connection(settings: Settings) -> TrytonConfig | None:
             user=system.user or "",
             password=system.password.get_secret_value() if system.password is not None else "",
             timeout=settings.connector_timeout_seconds,
+            wrap_transport=observed(TRYTON),
             max_attempts=settings.connector_max_attempts,
             max_concurrency=system.max_concurrency,
         )
@@ -139,6 +143,8 @@ def _connection(settings: Settings, system: OAuthSystem | None) -> ConnectionCon
 
 
 def _build(kind: str, config: ConnectionConfig, prefix: str, budgets: BudgetOf) -> Connector:
+    """The connector, its every request counted and traced under its kind's name."""
+    config = dataclasses.replace(config, wrap_transport=observed(kind))
     try:
         return build_connector(kind, config, budget_of=budgets)
     except ValueError as exc:  # the message names the field; say which variables it came from

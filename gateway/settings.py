@@ -185,6 +185,16 @@ class Settings(BaseSettings):
     api_auth_failure_limit: int = Field(default=20, ge=0)
     api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Operators: /metrics for anyone (a scraper on a trusted network) rather than admin keys;
+    # logs as JSON lines or human lines (None: human in dev, JSON in production); traces to
+    # an OpenTelemetry collector when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads
+    # the other OTEL_* variables itself).
+    metrics_public: bool = False
+    # A worker's own metrics (its backend requests) on this port of GATEWAY_HOST; none: off.
+    worker_metrics_port: Port | None = None
+    gateway_log_format: Literal["json", "console"] | None = None
+    otel_exporter_otlp_endpoint: AnyHttpUrl | None = None
+
     @field_validator("gateway_log_level", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:
@@ -280,6 +290,12 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.gateway_env is Environment.DEV
+
+    @property
+    def log_format(self) -> str:
+        if self.gateway_log_format is not None:
+            return self.gateway_log_format
+        return "console" if self.is_dev else "json"
 
     @property
     def graphiql_enabled(self) -> bool:

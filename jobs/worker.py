@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from arq.connections import RedisSettings
 from arq.worker import run_worker as arq_run_worker
 
+from gateway.observability.metrics import serve_process_metrics
+from gateway.observability.tracing import configure_tracing, end_job_span, start_job_span
 from gateway.scheduling.entries import list_entries
 from gateway.services import Services, build_services, prepare_store
 from gateway.settings import Settings
@@ -30,6 +32,9 @@ async def ping(ctx: JobContext) -> dict[str, str]:
 
 async def startup(ctx: JobContext) -> None:
     settings: Settings = ctx["settings"]
+    configure_tracing(settings, service="gateway-worker")
+    if settings.worker_metrics_port is not None:
+        serve_process_metrics(settings.gateway_host, settings.worker_metrics_port)
     services = build_services(settings)
     # Kept in ctx before the first await: a worker stopped during start-up still closes it.
     ctx["services"] = services
@@ -74,6 +79,9 @@ def worker_options(settings: Settings, *, burst: bool = False) -> dict[str, Any]
         "cron_jobs": [] if burst else cron_jobs(settings),
         "max_tries": settings.job_max_tries + 1,
         "job_timeout": settings.job_timeout_seconds,
+        # Each job's span continues the trace of the request that queued it.
+        "on_job_start": start_job_span,
+        "on_job_end": end_job_span,
     }
 
 

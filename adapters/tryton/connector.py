@@ -39,6 +39,7 @@ from adapters.errors import ConflictError, ConnectorError, NotFoundError, Valida
 from adapters.filters import Filter, In
 from adapters.statistics import ErpCustomerStatistics
 from adapters.systems import TRYTON
+from adapters.transport import client_transport
 from adapters.tryton.catalogue import CUSTOMER_STATISTICS, ENTITIES
 from adapters.tryton.changes import snapshot_changes, watermark_changes
 from adapters.tryton.config import TrytonConfig
@@ -85,7 +86,9 @@ class TrytonConnector:
         self.system = system
         self._config = config
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=config.timeout)
+        self._client = client or httpx.AsyncClient(
+            timeout=config.timeout, transport=client_transport(config.wrap_transport)
+        )
         self._rpc = TrytonRPC(config, self._client, system=system, sleep=sleep, budget=budget)
         self._reader = Reader(self._rpc, system=system)
 
