@@ -230,6 +230,10 @@ def _start_sandbox(
         "BC_TOKEN_URL": f"{base}/oauth2/token",
         "BC_CLIENT_ID": SANDBOX_CLIENT_ID,
         "BC_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        "PROJECTSERVER_URL": f"{base}/projectserver/",
+        "PROJECTSERVER_TOKEN_URL": f"{base}/oauth2/token",
+        "PROJECTSERVER_CLIENT_ID": SANDBOX_CLIENT_ID,
+        "PROJECTSERVER_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
     }
     return {name: value for name, value in wiring.items() if name not in os.environ}
 
@@ -251,6 +255,7 @@ def _print_banner(
         lines += [
             f"  sandbox Dataverse   {sandbox}/dataverse/api/data/v9.2/",
             f"  sandbox BC          {sandbox}/bc/api/v2.0/",
+            f"  sandbox Project Srv {sandbox}/projectserver/_api/ProjectServer/",
             f"  sandbox OAuth 2.0   {sandbox}/oauth2/token",
             f"  sandbox client      {SANDBOX_CLIENT_ID} / {SANDBOX_CLIENT_SECRET} "
             "(client credentials, to call the sandbox yourself)",

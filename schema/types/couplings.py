@@ -69,6 +69,16 @@ class Coupling(relay.Node):
             stored=coupling,
         )
 
+    @strawberry.field(
+        description="The Project Server record's id, when the mapping couples the ERP with "
+        "Project Server (crmId then holds it too)."
+    )
+    def project_server_id(self, info: Info) -> strawberry.ID | None:
+        projects = info.context.services.projects
+        if projects is None or self.stored.crm.system != projects.system:
+            return None
+        return strawberry.ID(self.stored.crm.id)
+
     @strawberry.field(description="The CRM account, when the coupled CRM record is one.")
     async def account(
         self, info: Info
