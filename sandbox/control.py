@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from sandbox.bc.context import DEFAULT_COMPANY_ID
 from sandbox.faults import FaultSettingsError, parse_settings
+from sandbox.notify.settings import NotificationSettingsError, parse_notification_settings
 from sandbox.seed.plan import SeedPlan, SeedPlanError
 from sandbox.service import Sandbox
 
@@ -48,7 +49,7 @@ def _guarded(handler: Any) -> Any:
             return _problem(403, "the sandbox control plane answers local clients only")
         try:
             result: Response = await handler(request)
-        except (ValueError, FaultSettingsError, SeedPlanError) as exc:
+        except (ValueError, FaultSettingsError, NotificationSettingsError, SeedPlanError) as exc:
             return _problem(400, str(exc))
         return result
 
@@ -106,6 +107,25 @@ async def tokens(request: Request) -> Response:
     return _json(200, {"lifetime_seconds": issuer.lifetime_seconds})
 
 
+async def notifications(request: Request) -> Response:
+    """The delivery switches (PUT replaces them, DELETE restores the defaults), what deliveries
+    did since the last reset, and the live Business Central subscriptions."""
+    sandbox = _sandbox(request)
+    if request.method == "PUT":
+        sandbox.configure_notifications(parse_notification_settings(await _body(request)))
+    elif request.method == "DELETE":
+        sandbox.configure_notifications(parse_notification_settings({}))
+    return _json(
+        200,
+        {
+            "settings": sandbox.notification_settings.to_json(),
+            "deliveries": sandbox.outbox.stats.snapshot(),
+            "pending": sandbox.outbox.pending,
+            "bc_subscriptions": len(sandbox.bc_webhooks.subscriptions),
+        },
+    )
+
+
 async def stats(request: Request) -> Response:
     return _json(200, _sandbox(request).stats.snapshot())
 
@@ -122,6 +142,7 @@ routes = [
     Route("/seed", _guarded(seed), methods=["POST"]),
     Route("/faults", _guarded(faults), methods=["GET", "PUT", "DELETE"]),
     Route("/tokens", _guarded(tokens), methods=["GET", "PUT"]),
+    Route("/notifications", _guarded(notifications), methods=["GET", "PUT", "DELETE"]),
     Route("/stats", _guarded(stats), methods=["GET"]),
     Route("/stats/reset", _guarded(stats_reset), methods=["POST"]),
 ]
