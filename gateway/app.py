@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL at /graphql, /healthz and /readyz, shared clients per process."""
+"""The ASGI application: GraphQL at /graphql, /healthz and /readyz, change notifications at
+/hooks/<hook>, shared clients per process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.routing import Route
 
 from gateway.auth.keys import DevKeyBootstrap
 from gateway.health import healthz, readyz
+from gateway.notifications.receiver import HookReceiver
 from gateway.security import install_secret_redaction, secret_values
 from gateway.security.gate import GraphQLGate
 from gateway.security.middleware import security_middleware
@@ -43,10 +45,12 @@ def create_app(
         async with open_services(settings) as services, dev_key.running(services):
             yield {"services": services}
 
+    hooks = HookReceiver()
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/hooks/{hook}", hooks.handle, methods=["POST"]),
             Route(
                 "/graphql", GraphQLGate(graphql, settings, dev_key=dev_key), methods=["GET", "POST"]
             ),

@@ -1,4 +1,5 @@
-"""The cron jobs every long-running worker carries: the scheduler's tick, every few seconds.
+"""The cron jobs every long-running worker carries: the scheduler's tick, every few seconds,
+and (with change notifications on) the maintenance of subscriptions, every minute.
 
 arq gives a cron run a job id of its own per instant, so when several workers tick at the
 same second only one of them runs it; the tick's claims make even concurrent ticks safe.
@@ -12,6 +13,7 @@ from arq.cron import cron
 
 from gateway.settings import Settings
 from jobs.functions import scheduler_tick
+from jobs.notifications import notification_cron_jobs
 
 
 def cron_jobs(settings: Settings) -> list[Any]:
@@ -19,6 +21,7 @@ def cron_jobs(settings: Settings) -> list[Any]:
         return []
     every = settings.scheduler_tick_seconds
     return [
+        *notification_cron_jobs(settings),
         cron(
             scheduler_tick,
             name="scheduler_tick",
@@ -27,5 +30,5 @@ def cron_jobs(settings: Settings) -> list[Any]:
             timeout=max(60, 10 * every),
             keep_result=0,
             max_tries=1,
-        )
+        ),
     ]

@@ -44,6 +44,7 @@ class RunTrigger(StrEnum):
     FULL_SYNCHRONIZATION = "fullSynchronization"
     UPDATE_ACCOUNT_STATISTICS = "updateAccountStatistics"
     RETRY_SYNC_ERROR = "retrySyncError"
+    NOTIFICATION = "notification"
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from tests.sandbox.receiver import Receiver, serving_receiver
 from tests.support import eventually
 from tests.support_sandbox import SandboxHandle
 
+
 @pytest.fixture
 async def receiver(sandbox: SandboxHandle) -> AsyncIterator[Receiver]:
     await sandbox.set_notifications(delay_ms=100, retry_base_ms=50, max_attempts=3)
@@ -153,9 +154,7 @@ async def test_filtering_attributes_and_messages_decide_what_is_sent(
     assert delete["InitiatingUserId"] == (await dataverse.get("WhoAmI")).json()["UserId"]
 
 
-async def test_http_header_authentication(
-    dataverse: httpx.AsyncClient, receiver: Receiver
-) -> None:
+async def test_http_header_authentication(dataverse: httpx.AsyncClient, receiver: Receiver) -> None:
     await register(
         dataverse,
         receiver.url,
