@@ -145,8 +145,10 @@ def run_dev(settings: Settings) -> int:
                 host=settings.gateway_host,
             )
             children.append(api)
-            children.append(spawn("worker", [python, "-m", "gateway", "worker"], env=env))
+            # The worker subscribes to notifications at start: the API must answer the
+            # handshake by then.
             api.wait_listening(timeout=60)
+            children.append(spawn("worker", [python, "-m", "gateway", "worker"], env=env))
             _print_banner(settings, layout, key, with_sandbox, env)
             return _supervise(children)
         except _Stop as stop:
@@ -224,6 +226,10 @@ def _start_sandbox(
         "BC_TOKEN_URL": f"{base}/oauth2/token",
         "BC_CLIENT_ID": SANDBOX_CLIENT_ID,
         "BC_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        # Both sandbox systems push their changes to this gateway's hooks.
+        "ERP_NOTIFICATIONS": "true",
+        "CRM_NOTIFICATIONS": "true",
+        "NOTIFICATIONS_PUBLIC_URL": f"http://{settings.gateway_host}:{settings.gateway_port}/",
     }
     return {name: value for name, value in wiring.items() if name not in os.environ}
 
@@ -244,6 +250,7 @@ def _print_banner(
             f"  sandbox Dataverse   {sandbox}/dataverse/api/data/v9.2/",
             f"  sandbox BC          {sandbox}/bc/api/v2.0/",
             f"  sandbox OAuth 2.0   {sandbox}/oauth2/token",
+            f"  notification hooks  {api}/hooks/bc  {api}/hooks/dataverse",
         ]
     lines += [
         f"  MongoDB             {env['MONGODB_URL']}",
