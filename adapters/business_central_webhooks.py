@@ -121,15 +121,10 @@ class BusinessCentralWebhooks:
         except NotFoundError:
             return
 
-    async def alive(self, subscription: Subscription) -> bool:
-        try:
-            await self.client.get_json(
-                f"subscriptions('{subscription.remote.get('id')}')",
-                doing=f"read the {subscription.entity} subscription",
-            )
-        except NotFoundError:
-            return False
-        return True
+    async def alive(self, subscriptions: Sequence[Subscription]) -> set[str]:
+        listed = await self.client.get_json("subscriptions", doing="list subscriptions")
+        live = {str(row.get("subscriptionId")) for row in listed.get("value") or []}
+        return {s.entity for s in subscriptions if str(s.remote.get("id")) in live}
 
     def _subscription(self, entity: str, data: dict[str, Any]) -> Subscription:
         expires = parse_datetime(data.get("expirationDateTime"))

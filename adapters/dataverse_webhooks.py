@@ -142,11 +142,17 @@ class DataverseWebhooks:
             except NotFoundError:
                 return
 
-    async def alive(self, subscription: Subscription) -> bool:
-        endpoint = str(subscription.remote.get("endpoint") or "")
-        steps = dict(subscription.remote.get("steps") or {})
-        present = set((await self._steps_of(endpoint)).values()) if endpoint else set()
-        return bool(steps) and set(steps.values()) <= present
+    async def alive(self, subscriptions: Sequence[Subscription]) -> set[str]:
+        endpoints = {str(s.remote.get("endpoint") or "") for s in subscriptions} - {""}
+        present: set[str] = set()
+        for endpoint in endpoints:  # one: every subscription of a URL shares its endpoint
+            present.update((await self._steps_of(endpoint)).values())
+        alive = set()
+        for subscription in subscriptions:
+            steps = set(dict(subscription.remote.get("steps") or {}).values())
+            if steps and steps <= present:
+                alive.add(subscription.entity)
+        return alive
 
     async def _endpoint(self, url: str, secret: str) -> str:
         """The webhook of `url`, made if missing, with `secret` as its key."""

@@ -106,8 +106,9 @@ class ChangeNotifier(Protocol):
         """Remove a subscription; one already gone is not an error."""
         ...
 
-    async def alive(self, subscription: Subscription) -> bool:
-        """Whether the system still has the subscription (it may drop one that failed)."""
+    async def alive(self, subscriptions: Sequence[Subscription]) -> set[str]:
+        """The entities of `subscriptions` the system still has (it may drop a subscription
+        whose deliveries failed), in one request."""
         ...
 
     def parse_delivery(self, request: Inbound) -> Delivery:

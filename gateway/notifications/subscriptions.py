@@ -115,9 +115,17 @@ class _Side:
             await self.store.set_own_user(self.side, user)
         wanted = await interests(self.services, self.side)
         url = hook_url(self.services, notifier.notifications.hook)
+        made = [s.subscription for s in stored.values() if s.active and s.subscription]
+        try:
+            alive = await notifier.alive(made) if made else set()
+        except ConnectorError as exc:
+            await self._log("check subscriptions", None, str(exc))
+            return set()
         behind: set[str] = set()
         for entity, interest in wanted.items():
             current = stored.get(entity)
+            if current is not None and entity not in alive:
+                current = None  # never made, inactive, or dropped by the system
             try:
                 fresh = await self._keep(notifier, interest, current, url, listener.secret)
             except ConnectorError as exc:
@@ -143,9 +151,7 @@ class _Side:
         """Subscribe, renew or leave alone; True when a subscription was (re)made."""
         entity = interest.entity
         name = f"{self.side}:{entity}"
-        made = current.subscription if current is not None and current.active else None
-        if made is not None and not await notifier.alive(made):
-            made = None  # the system dropped it
+        made = current.subscription if current is not None else None
         if made is None:
             subscription = await notifier.subscribe(
                 entity, url=url, secret=secret, fields=interest.fields

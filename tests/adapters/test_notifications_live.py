@@ -53,8 +53,10 @@ async def test_business_central_subscriptions_and_deliveries(
         assert notification.change is ChangeType.CREATED
         assert notification.initiating_user is None  # BC does not say who
 
+        assert await erp.alive([again]) == {"customer"}
         await erp.unsubscribe(again)
         await erp.unsubscribe(again)  # gone already: not an error
+        assert await erp.alive([again]) == set()
         assert (await sandbox.notifications())["bc_subscriptions"] == 0
 
 
@@ -80,7 +82,9 @@ async def test_dataverse_webhook_registration_and_deliveries(
         assert me is not None
         assert {n.initiating_user for d in notifications for n in d.notifications} == {me}
 
+        assert await crm.alive([made]) == {"account"}
         await crm.unsubscribe(made)
+        assert await crm.alive([made]) == set()
         steps = await crm.client.get_json("sdkmessageprocessingsteps", doing="list")
         endpoints = await crm.client.get_json("serviceendpoints", doing="list")
         assert steps["value"] == []
