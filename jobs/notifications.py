@@ -16,24 +16,12 @@ from arq.worker import Retry
 
 from gateway.notifications.carry import MappingBusyError, carry_notifications
 from gateway.notifications.subscriptions import maintain_subscriptions
-from gateway.scheduling.clock import Clock, system_clock
 from gateway.scheduling.execution import backoff, retry_hint
-from gateway.services import Services
 from gateway.settings import Settings
+from jobs.functions import JobContext, _clock, _services
 
-JobContext = dict[str, Any]
 BUSY_RETRY_SECONDS = 1.0
 MAINTAIN = "maintain_subscriptions"
-
-
-def _services(ctx: JobContext) -> Services:
-    services: Services = ctx["services"]
-    return services
-
-
-def _clock(ctx: JobContext) -> Clock:
-    clock: Clock = ctx.get("clock") or system_clock
-    return clock
 
 
 async def carry_notifications_job(ctx: JobContext, mapping: str) -> dict[str, Any]:
