@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from adapters.capabilities import Capabilities
 from adapters.errors import ConnectorError
 from adapters.filters import Filter
 
@@ -149,6 +150,8 @@ class EntitySpec:
     # Lookup fields and the entity they point to (e.g. "_ownerid_value" -> "user").
     lookups: Mapping[str, str] = field(default_factory=dict)
     read_only: bool = False
+    # Fields the system computes (totals from lines, numbers from a series): read, never written.
+    computed: frozenset[str] = field(default_factory=frozenset)
 
 
 @runtime_checkable
@@ -159,6 +162,11 @@ class Connector(Protocol):
     system: str
     side: Side
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the core may rely on: id shape, paging, caller-chosen ids, batch sizes."""
+        ...
+
     def entities(self) -> Mapping[str, EntitySpec]:
         """The entities this connector serves, by canonical name."""
         ...
@@ -167,6 +175,18 @@ class Connector(Protocol):
         self, entity: str, ids: Sequence[str], *, fields: Sequence[str] | None = None
     ) -> dict[str, Record]:
         """Records by id, in as few requests as the system allows; unknown ids are absent."""
+        ...
+
+    async def get_where(
+        self,
+        entity: str,
+        field: str,
+        values: Sequence[Any],
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        """Every record whose `field` holds one of `values`, in as few requests as the
+        system's limits allow (the connector splits the list itself)."""
         ...
 
     async def query(

@@ -26,6 +26,7 @@ import httpx
 from adapters.base import EntitySpec, Record, Side
 from adapters.business_central_entities import ACTIONS, RESOURCES
 from adapters.business_central_webhooks import BusinessCentralWebhooks, support
+from adapters.capabilities import CustomerFields
 from adapters.concurrency import run_concurrently
 from adapters.errors import FatalError, NotFoundError, ValidationError
 from adapters.odata.batch import BatchRequest, BatchResponse, build_json_batch, parse_json_batch
@@ -34,14 +35,26 @@ from adapters.odata.connector import ConnectorLimits, ODataConnector, entity_id
 from adapters.odata.paging import iter_pages
 from adapters.odata.query import chunk_ids, is_guid, with_query
 from adapters.statistics import ErpCustomerStatistics
+from adapters.systems import BUSINESS_CENTRAL
 
 API_PATH = "api/v2.0/"
 MAX_BATCH = 100  # Business Central's limit of operations per $batch
 
 
 class BusinessCentralConnector(BusinessCentralWebhooks, ODataConnector):
-    system = "business_central"
+    system = BUSINESS_CENTRAL
     side = Side.ERP
+    label = "Business Central"
+    customer_fields = CustomerFields(
+        number="number",
+        name="displayName",
+        email="email",
+        phone="phoneNumber",
+        website="website",
+        city="city",
+        salesperson_code="salespersonCode",
+        search_across_fields=False,
+    )
 
     def __init__(
         self,
@@ -76,6 +89,17 @@ class BusinessCentralConnector(BusinessCentralWebhooks, ODataConnector):
                         )
                     self._company = str(companies[0]["id"])
         return self._company
+
+    async def local_currency_code(self) -> str | None:
+        """The company's local currency (LCY), which has no currency record."""
+        company = await self.company_id()
+        data = await self.client.get_json(
+            f"companies({company})/companyInformation?$select=currencyCode",
+            doing="read the company information",
+        )
+        found = data.get("value") or []
+        code = found[0].get("currencyCode") if found else None
+        return str(code) if code else None
 
     # ---- hooks ----------------------------------------------------------------------------------
 

@@ -225,7 +225,26 @@ RESOURCES: dict[str, EntitySpec] = {
             ],
             lookups={"customerId": Entity.CUSTOMER, "appliesToInvoiceId": Entity.INVOICE},
         ),
-        resource(Entity.PROJECT, "projects", ["number", "displayName"], modified=None),
+        resource(
+            Entity.PROJECT,
+            "projects",
+            [
+                "number",
+                "displayName",
+                "customerId",
+                "customerNumber",
+                "quoteId",
+                "quoteNumber",
+                "status",
+            ],
+            modified=None,
+            lookups={"customerId": Entity.CUSTOMER, "quoteId": Entity.QUOTE},
+        ),
+        resource(  # a sandbox extension; a tenant publishes it with an extension of its own
+            Entity.CUSTOMER_PRICE_GROUP,
+            "customerPriceGroups",
+            ["code", "displayName", "allowInvoiceDiscount", "priceIncludesTax"],
+        ),
         resource(
             Entity.CUSTOMER_STATISTICS,
             "customerFinancialDetails",

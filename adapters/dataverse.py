@@ -54,6 +54,7 @@ from adapters.odata.connector import ConnectorLimits, ODataConnector, check_valu
 from adapters.odata.paging import ODataPage, fetch_page, iter_pages
 from adapters.odata.query import chunk_ids, is_guid, render_filter, with_query
 from adapters.statistics import CrmAccountStatistics
+from adapters.systems import DATAVERSE
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ QUALIFIED_ACTION = re.compile(r"^Microsoft\.Dynamics\.CRM\.[A-Za-z_][A-Za-z0-9_]
 
 
 class DataverseConnector(DataverseWebhooks, ODataConnector):
-    system = "dataverse"
+    system = DATAVERSE
+    label = "Dynamics 365 Sales"
     side = Side.CRM
 
     def __init__(
@@ -88,6 +90,15 @@ class DataverseConnector(DataverseWebhooks, ODataConnector):
         self._no_apply = False  # the service refused $apply once
 
     # ---- hooks ----------------------------------------------------------------------------------
+
+    async def base_currency_id(self) -> str | None:
+        """The organization's base currency (one of its transaction currencies)."""
+        data = await self.client.get_json(
+            "organizations?$select=_basecurrencyid_value", doing="read the organization"
+        )
+        found = data.get("value") or []
+        currency = found[0].get("_basecurrencyid_value") if found else None
+        return str(currency) if currency else None
 
     async def collection_url(self, spec: EntitySpec) -> str:
         return self.client.url(spec.native_name)

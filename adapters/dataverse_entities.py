@@ -65,6 +65,7 @@ def table(
     *,
     change_tracking: bool = True,
     read_only: bool = False,
+    computed: Sequence[str] = (),
 ) -> Table:
     fields = frozenset([key, "modifiedon", *columns, *(lookup.field for lookup in lookups)])
     spec = EntitySpec(
@@ -76,6 +77,7 @@ def table(
         change_tracking=change_tracking,
         lookups={lookup.field: next(iter(lookup.targets)) for lookup in lookups},
         read_only=read_only,
+        computed=frozenset(computed),
     )
     return Table(spec, {lookup.field: lookup for lookup in lookups})
 
@@ -247,6 +249,7 @@ TABLES: dict[str, Table] = {
                 _currency(),
                 _owner(),
             ],
+            computed=("totalamount", "totallineitemamount"),
         ),
         table(
             Entity.QUOTE_LINE,
@@ -267,6 +270,7 @@ TABLES: dict[str, Table] = {
                 _simple("productid", Entity.PRODUCT),
                 _simple("uomid", UNIT),
             ],
+            computed=("baseamount", "extendedamount"),
         ),
         table(
             Entity.SALES_ORDER,
@@ -290,6 +294,7 @@ TABLES: dict[str, Table] = {
                 _currency(),
                 _owner(),
             ],
+            computed=("totalamount",),
         ),
         table(
             Entity.SALES_ORDER_LINE,
@@ -310,6 +315,7 @@ TABLES: dict[str, Table] = {
                 _simple("productid", Entity.PRODUCT),
                 _simple("uomid", UNIT),
             ],
+            computed=("baseamount", "extendedamount"),
         ),
         table(
             Entity.INVOICE,
@@ -332,6 +338,7 @@ TABLES: dict[str, Table] = {
                 _currency(),
                 _owner(),
             ],
+            computed=("totalamount",),
         ),
         table(
             Entity.CASE,
@@ -358,10 +365,12 @@ TABLES: dict[str, Table] = {
                 "msdyn_scheduledstart",
                 "msdyn_finish",
                 "statecode",
+                "erp_projectnumber",
             ],
             [
                 _simple("msdyn_customer", Entity.ACCOUNT),
                 _simple("msdyn_projectmanager", Entity.USER),
+                _simple("erp_quoteid", Entity.QUOTE),
                 _owner(),
             ],
         ),

@@ -30,10 +30,14 @@ from adapters.base import (
     Side,
     Update,
 )
+from adapters.business_central import BusinessCentralConnector
+from adapters.capabilities import Capabilities, IdKind
 from adapters.dataverse_entities import CRM_STATISTICS
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, ValidationError
 from adapters.filters import And, Compare, Contains, Filter, In, Not, Or, StartsWith
 from adapters.statistics import CrmAccountStatistics, ErpCustomerStatistics
+from adapters.systems import BUSINESS_CENTRAL, DATAVERSE, MEMORY, TRYTON, system_label
+from adapters.tryton import TrytonConnector
 
 CHANGE_TOKEN_PREFIX = "memory:"  # noqa: S105 - a prefix of change tokens, not a secret
 
@@ -52,20 +56,38 @@ class _Table:
     deleted: dict[str, int] = field(default_factory=dict)  # id -> sequence of the deletion
 
 
+def imitated(system: str) -> Capabilities:
+    """What a memory connector named after a real system declares: that system's id shape,
+    paging and customer fields, so the core treats the double as it would the system."""
+    if system == TRYTON:
+        return TrytonConnector.capabilities
+    fields = BusinessCentralConnector.customer_fields if system == BUSINESS_CENTRAL else None
+    real = system in (BUSINESS_CENTRAL, DATAVERSE)
+    return Capabilities(
+        label=system_label(system),
+        id_kind=IdKind.GUID if real else IdKind.TEXT,
+        keyed_paging=real,
+        caller_ids=True,
+        customer_fields=fields,
+    )
+
+
 class MemoryConnector:
     """In-memory stand-in for any system. Without `specs`, any entity name is accepted."""
 
     def __init__(
         self,
-        system: str = "memory",
+        system: str = MEMORY,
         side: Side = Side.CRM,
         *,
         specs: Mapping[str, EntitySpec] | None = None,
         transitions: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        capabilities: Capabilities | None = None,
     ) -> None:
         self.system = system
         self.side = side
+        self.capabilities = capabilities or imitated(system)
         self._specs = dict(specs) if specs is not None else None
         self._transitions = {
             entity: dict(actions) for entity, actions in (transitions or {}).items()
@@ -130,6 +152,22 @@ class MemoryConnector:
         self.calls["get_many"] += 1
         table = self._table(entity)
         return {i: self._record(entity, i, table.rows[i]) for i in ids if i in table.rows}
+
+    async def get_where(
+        self,
+        entity: str,
+        field: str,
+        values: Sequence[Any],
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        self.calls["get_where"] += 1
+        wanted = {value for value in values if value not in (None, "")}
+        return [
+            self._record(entity, id, row)
+            for id, row in self._table(entity).rows.items()
+            if row.values.get(field) in wanted
+        ]
 
     async def query(
         self,

@@ -28,7 +28,7 @@ from adapters.dataverse import DataverseConnector
 from adapters.odata.auth import ClientCredentials, TokenProvider
 from adapters.odata.client import ODataClient, Sleep
 from adapters.odata.connector import ConnectorLimits
-from adapters.odata.retry import RetryPolicy
+from adapters.retry import RetryPolicy
 
 DATAVERSE = "dataverse"
 BUSINESS_CENTRAL = "business_central"

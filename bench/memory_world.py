@@ -18,9 +18,10 @@ from pymongo import AsyncMongoClient
 from adapters.base import Side
 from adapters.memory import MemoryConnector
 from gateway.couplings.views import CUSTOMER_MAPPING
-from gateway.services import Document, Services, connect_redis
+from gateway.services import Services, connect_redis
 from gateway.settings import Settings
-from gateway.store.couplings import CoupledRecord, Coupling, CouplingRepository, SideName
+from gateway.store.couplings import CoupledRecord, Coupling, CouplingRepository
+from gateway.types import Document, SideName
 
 
 class MemoryCouplings(CouplingRepository):

@@ -88,7 +88,7 @@ async def read_page(
         _customer_statistics(erp, erp_ids),
         _crm_statistics(crm, account_ids),
     )
-    fields = customer_fields(erp.system)
+    fields = customer_fields(erp)
     views = {key: CustomerView.of(value, fields) for key, value in customers.items()}
     edges = [
         {"node": _node(AccountView.of(record), found.get(record.id), views, figures, pipeline)}

@@ -29,7 +29,7 @@ from bench.sandbox_client import BC_SCOPE, DATAVERSE_SCOPE, SandboxClient, api_r
 from bench.servers import served
 from gateway.mappings.model import Direction
 from gateway.processes import ChildProcess, free_port
-from gateway.scheduling.entries import EntryChange, entries_of, update_entry
+from gateway.scheduling.entries import EntryChange, update_entry
 from gateway.services import Services, open_services
 from gateway.store.job_queue import JobStatus
 from gateway.sync.now import synchronize_now
@@ -180,7 +180,7 @@ async def _caught_up(services: Services) -> None:
     """Wait for the catch-up run of the worker's start to end."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        entry = await entries_of(services).get("CUSTOMER")
+        entry = await services.job_queue.get("CUSTOMER")
         later = datetime.now(UTC) + timedelta(minutes=SAFETY_NET_MINUTES / 2)
         idle = entry is not None and entry.status is not JobStatus.IN_PROCESS
         if idle and entry is not None and entry.next_run_at and entry.next_run_at > later:

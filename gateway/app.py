@@ -33,6 +33,7 @@ def create_app(
         schema or build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
+        settings=settings,
     )
     dev_key = DevKeyBootstrap(
         settings.gateway_dev_api_key.get_secret_value()

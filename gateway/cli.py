@@ -29,6 +29,28 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
 
 
+REDIS_PROBE_SECONDS = 3.0
+
+
+def _redis_problem(settings: Settings) -> str | None:
+    """Why REDIS_URL cannot be used right now (one line, password hidden), or None."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = settings.redis_url
+    try:
+        with Redis.from_url(
+            str(url),
+            socket_connect_timeout=REDIS_PROBE_SECONDS,
+            socket_timeout=REDIS_PROBE_SECONDS,
+        ) as client:
+            client.ping()
+    except (RedisError, OSError) as exc:
+        shown = str(url).replace(f":{url.password}@", ":***@") if url and url.password else url
+        return f"REDIS_URL ({shown}) cannot be reached: {exc}"
+    return None
+
+
 def _configure_logging(settings: Settings) -> None:
     level = settings.gateway_log_level.upper()
     logging.basicConfig(
@@ -78,6 +100,9 @@ def serve(
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
     _configure_logging(settings)
+    problem = _redis_problem(settings)
+    if problem is not None:  # reads go on without Redis; the rate limit and jobs wait for it
+        typer.echo(f"warning: {problem}; serving without the rate limit until it answers", err=True)
     uvicorn.run(
         create_app(settings),
         host=settings.gateway_host,
@@ -101,6 +126,10 @@ def worker(
     except ConfigurationError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
+    problem = _redis_problem(settings)
+    if problem is not None:  # a worker is nothing without its queue
+        typer.echo(f"gateway worker: {problem}", err=True)
+        raise typer.Exit(1)
     _configure_logging(settings)
     run_worker(settings, burst=burst)
 

@@ -12,29 +12,18 @@ from __future__ import annotations
 from adapters.base import Connector
 from adapters.registry import BUSINESS_CENTRAL, DATAVERSE, ConnectionConfig, build_connector
 from adapters.tryton import TrytonConfig, TrytonConnector
-from gateway.settings import ConfigurationError, ErpKind, Settings
+from gateway.settings import ConfigurationError, OAuthSystem, Settings
 
 
 def crm_connection(settings: Settings) -> ConnectionConfig | None:
     """The Dataverse connection, or None when `CRM_URL` is not set."""
-    if settings.crm_url is None:
-        return None
-    _require(settings, "crm", "token_url", "client_id", "client_secret")
-    return _connection(settings, "crm", max_concurrency=settings.crm_max_concurrency)
+    return _connection(settings, settings.crm)
 
 
 def erp_connection(settings: Settings) -> ConnectionConfig | None:
     """The Business Central connection, or None when the ERP is not Business Central or
     `BC_URL` is not set."""
-    if settings.erp is not ErpKind.BUSINESS_CENTRAL or settings.bc_url is None:
-        return None
-    _require(settings, "bc", "token_url", "client_id", "client_secret")
-    return _connection(
-        settings,
-        "bc",
-        max_concurrency=settings.bc_max_concurrency,
-        company_id=settings.bc_company_id,
-    )
+    return _connection(settings, settings.bc)
 
 
 def build_crm(settings: Settings) -> Connector | None:
@@ -44,17 +33,19 @@ def build_crm(settings: Settings) -> Connector | None:
 
 def tryton_connection(settings: Settings) -> TrytonConfig | None:
     """The Tryton connection, or None when the ERP is not Tryton or `TRYTON_URL` is not set."""
-    if settings.erp is not ErpKind.TRYTON or settings.tryton_url is None:
+    system = settings.tryton
+    if system is None:
         return None
-    _require(settings, "tryton", "database", "user", "password")
-    password = settings.tryton_password
+    system.require()
     try:
         return TrytonConfig(
-            url=str(settings.tryton_url),
-            database=settings.tryton_database or "",
-            user=settings.tryton_user or "",
-            password=password.get_secret_value() if password is not None else "",
+            url=system.url,
+            database=system.database or "",
+            user=system.user or "",
+            password=system.password.get_secret_value() if system.password is not None else "",
             timeout=settings.connector_timeout_seconds,
+            max_attempts=settings.connector_max_attempts,
+            max_concurrency=system.max_concurrency,
         )
     except ValueError as exc:
         raise ConfigurationError(f"TRYTON_* settings: {exc}") from None
@@ -68,26 +59,19 @@ def build_erp(settings: Settings) -> Connector | None:
     return _build(BUSINESS_CENTRAL, config, "BC") if config else None
 
 
-def _require(settings: Settings, prefix: str, *names: str) -> None:
-    for name in names:
-        if getattr(settings, f"{prefix}_{name}") is None:
-            raise ConfigurationError(
-                f"{prefix.upper()}_{name.upper()} is required when {prefix.upper()}_URL is set"
-            )
-
-
-def _connection(
-    settings: Settings, prefix: str, *, max_concurrency: int, company_id: str | None = None
-) -> ConnectionConfig:
-    secret = getattr(settings, f"{prefix}_client_secret")
+def _connection(settings: Settings, system: OAuthSystem | None) -> ConnectionConfig | None:
+    if system is None:
+        return None
+    system.require()
+    secret = system.client_secret
     return ConnectionConfig(
-        base_url=str(getattr(settings, f"{prefix}_url")),
-        token_url=str(getattr(settings, f"{prefix}_token_url")),
-        client_id=getattr(settings, f"{prefix}_client_id"),
+        base_url=system.url,
+        token_url=system.token_url,
+        client_id=system.client_id,
         client_secret=secret.get_secret_value() if secret is not None else None,
-        scope=getattr(settings, f"{prefix}_scope"),
-        company_id=company_id,
-        max_concurrency=max_concurrency,
+        scope=system.scope,
+        company_id=system.company_id,
+        max_concurrency=system.max_concurrency,
         timeout=settings.connector_timeout_seconds,
         max_attempts=settings.connector_max_attempts,
         max_url_length=settings.connector_max_url_length,

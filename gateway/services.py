@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from arq.connections import ArqRedis
 from pymongo import AsyncMongoClient
@@ -16,19 +15,21 @@ from redis.asyncio import ConnectionPool
 
 from adapters.base import Connector
 from gateway.connectors import build_crm, build_erp
-from gateway.mappings.defaults import business_central_defaults, defaults_for, tryton_defaults
+from gateway.mappings.defaults import defaults_for, defaults_of
+from gateway.mappings.health import MappingHealth, check_mappings, log_problems
 from gateway.mappings.model import TableMapping
 from gateway.mappings.store import MappingRepository
-from gateway.settings import ErpKind, Settings
+from gateway.settings import Settings
 from gateway.store import connect_mongo, ensure_indexes, ping_mongo
 from gateway.store.couplings import CouplingRepository
 from gateway.store.integration_log import IntegrationLog
-from gateway.sync.mapping_health import log_stored_mapping_problems
-from gateway.sync.pairs import SyncContext
+from gateway.store.job_queue import EntryDefaults, JobQueueEntries, JobQueueTokens
+from gateway.store.leases import LeaseRepository
+from gateway.store.sync_errors import SyncErrorRepository
+from gateway.store.sync_runs import SyncRunRepository
+from gateway.types import Document
 
 log = logging.getLogger(__name__)
-
-Document = dict[str, Any]
 
 
 def connect_redis(url: str) -> ArqRedis:
@@ -63,14 +64,36 @@ class Services:
     def integration_log(self) -> IntegrationLog:
         return IntegrationLog(self.db)
 
-    def sync_context(self, actor: str) -> SyncContext:
-        """Everything a synchronization needs, acting as `actor` (an API key's name, a job)."""
-        if self.erp is None or self.crm is None:
-            missing = " and ".join(
-                name for name, c in (("ERP", self.erp), ("CRM", self.crm)) if c is None
-            )
-            raise NotConfiguredError(f"the {missing} connection is not configured")
-        return SyncContext(self.erp, self.crm, self.couplings, self.integration_log, actor)
+    @property
+    def runs(self) -> SyncRunRepository:
+        return SyncRunRepository(self.db)
+
+    @property
+    def sync_errors(self) -> SyncErrorRepository:
+        return SyncErrorRepository(self.db)
+
+    @property
+    def leases(self) -> LeaseRepository:
+        return LeaseRepository(self.db)
+
+    @property
+    def tokens(self) -> JobQueueTokens:
+        return JobQueueTokens(self.db)
+
+    @property
+    def job_queue(self) -> JobQueueEntries:
+        """The job queue entries, with this deployment's defaults for new ones."""
+        return JobQueueEntries(
+            self.db,
+            EntryDefaults(
+                minutes_between_runs=self.settings.job_minutes_between_runs,
+                inactivity_timeout_minutes=self.settings.job_inactivity_timeout_minutes or None,
+            ),
+        )
+
+    async def mapping_health(self) -> MappingHealth:
+        """Every stored mapping, in dependency order, with what keeps each from running."""
+        return check_mappings(await self.mappings.all(), erp=self.erp, crm=self.crm)
 
     async def aclose(self) -> None:
         for connector in (self.crm, self.erp):
@@ -88,13 +111,8 @@ def default_mappings(services: Services) -> list[TableMapping]:
     """The default mappings for the configured systems (none until both are configured)."""
     if services.erp is None or services.crm is None:
         return []
-    defaults = (
-        tryton_defaults()
-        if services.settings.erp is ErpKind.TRYTON
-        else business_central_defaults()
-    )
     return defaults_for(
-        defaults,
+        defaults_of(services.erp.system),
         erp_entities=set(services.erp.entities()),
         crm_entities=set(services.crm.entities()),
     )
@@ -139,7 +157,7 @@ async def _report_mapping_problems(services: Services) -> None:
     if services.erp is None or services.crm is None:
         return
     try:
-        await log_stored_mapping_problems(services.mappings, erp=services.erp, crm=services.crm)
+        log_problems(await services.mapping_health())
     except Exception:  # a report must never stop the start-up
         log.exception("the table mappings could not be checked")
 

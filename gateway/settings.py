@@ -6,6 +6,7 @@ instance (or the values it needs) as an argument.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +22,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from adapters import systems
+
 
 class Environment(StrEnum):
     DEV = "dev"
@@ -28,11 +31,17 @@ class Environment(StrEnum):
 
 
 class ErpKind(StrEnum):
-    BUSINESS_CENTRAL = "business_central"
-    TRYTON = "tryton"
+    """Which ERP `ERP` names: the system id of its connector."""
+
+    BUSINESS_CENTRAL = systems.BUSINESS_CENTRAL
+    TRYTON = systems.TRYTON
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+# A dev key is an admin key on a machine that may be reachable from others: long enough that
+# guessing it is out of the question.
+MIN_DEV_API_KEY_LENGTH = 24
 
 
 class Settings(BaseSettings):
@@ -51,7 +60,7 @@ class Settings(BaseSettings):
     gateway_port: Port = 8000
     gateway_data_dir: Path = Path(".gateway-data")
     gateway_dev_api_key: SecretStr | None = None
-    gateway_log_level: str = "info"
+    gateway_log_level: LogLevel = "info"
 
     # MongoDB holds every durable fact of the gateway; Redis only carries background work.
     mongodb_url: MongoDsn | None = None
@@ -93,7 +102,11 @@ class Settings(BaseSettings):
     # lease on its mapping lasts without being renewed (a crashed run frees it after that).
     sync_page_size: int = Field(default=500, ge=1, le=5000)
     sync_skip_after_failures: int = Field(default=3, ge=1)
-    sync_lease_seconds: float = Field(default=300.0, gt=0)
+    # A record that failed is tried again by its mapping's scheduled runs after this delay,
+    # doubling with each try up to the maximum (at once when what it waited for is coupled).
+    sync_retry_base_seconds: float = Field(default=60.0, gt=0)
+    sync_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    sync_lease_seconds: float = Field(default=60.0, gt=0)
     # Job queue: each mapping's entry runs every `job_minutes_between_runs` minutes and goes on
     # hold after `job_inactivity_timeout_minutes` without changes (0: never); a run stopped by
     # an outage is tried up to `job_max_tries` times with exponential backoff; the scheduler
@@ -125,13 +138,12 @@ class Settings(BaseSettings):
     write_in_product_type: Literal["item", "resource"] = "item"
     write_in_product_number: str | None = Field(default=None, max_length=20)
     workflow_lease_seconds: float = Field(default=60.0, gt=0)
-    # Tests only: kill the process at this point of a workflow ("<step>" once the step is
-    # recorded, "<step>:before-record" once its work is done but before it is recorded).
-    workflow_fault_point: str | None = None
     tryton_url: AnyHttpUrl | None = None
     tryton_database: str | None = None
     tryton_user: str | None = None
     tryton_password: SecretStr | None = None
+    # Requests in flight to trytond at once (its default server runs a handful of workers).
+    tryton_max_concurrency: int = Field(default=4, ge=1, le=64)
 
     # API security: limits every GraphQL request must stay within, GraphiQL and introspection
     # (None: on in dev, off in production), a rate limit per API key (0: off) and CORS.
@@ -139,13 +151,32 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=0)
     graphql_max_tokens: int = Field(default=5_000, ge=100)
     graphql_max_page_size: int = Field(default=200, ge=1)
+    # Fields of one operation with its fragments written out: what validating and executing
+    # it may cost, whatever the document's size.
+    graphql_max_fields: int = Field(default=10_000, ge=100)
+    # Objects one request's answers may hold (page sizes x hops x aliases x operations).
+    graphql_max_cost: int = Field(default=50_000, ge=1)
     graphql_max_batch_operations: int = Field(default=10, ge=1)
     graphql_max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     graphql_ide: bool | None = None
     graphql_introspection: bool | None = None
     api_rate_limit: int = Field(default=1_200, ge=0)
     api_rate_window_seconds: int = Field(default=60, ge=1)
+    # Unknown keys from one client address per window before it is answered 429 (0: off).
+    api_auth_failure_limit: int = Field(default=20, ge=0)
     api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("gateway_log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("gateway_dev_api_key")
+    @classmethod
+    def _long_dev_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_DEV_API_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_DEV_API_KEY_LENGTH} characters")
+        return value
 
     @field_validator("api_cors_origins", mode="before")
     @classmethod
@@ -154,6 +185,50 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @property
+    def crm(self) -> OAuthSystem | None:
+        """The CRM connection (Dataverse), or None when `CRM_URL` is not set."""
+        if self.crm_url is None:
+            return None
+        return OAuthSystem(
+            "CRM",
+            str(self.crm_url),
+            _text(self.crm_token_url),
+            self.crm_client_id,
+            self.crm_client_secret,
+            self.crm_scope,
+            self.crm_max_concurrency,
+        )
+
+    @property
+    def bc(self) -> OAuthSystem | None:
+        """The Business Central connection, when it is the ERP and `BC_URL` is set."""
+        if self.erp is not ErpKind.BUSINESS_CENTRAL or self.bc_url is None:
+            return None
+        return OAuthSystem(
+            "BC",
+            str(self.bc_url),
+            _text(self.bc_token_url),
+            self.bc_client_id,
+            self.bc_client_secret,
+            self.bc_scope,
+            self.bc_max_concurrency,
+            company_id=self.bc_company_id,
+        )
+
+    @property
+    def tryton(self) -> TrytonSystem | None:
+        """The Tryton connection, when it is the ERP and `TRYTON_URL` is set."""
+        if self.erp is not ErpKind.TRYTON or self.tryton_url is None:
+            return None
+        return TrytonSystem(
+            str(self.tryton_url),
+            self.tryton_database,
+            self.tryton_user,
+            self.tryton_password,
+            self.tryton_max_concurrency,
+        )
 
     @property
     def is_dev(self) -> bool:
@@ -176,6 +251,54 @@ class Settings(BaseSettings):
                 )
 
 
+@dataclass(frozen=True, slots=True)
+class OAuthSystem:
+    """One system reached with OAuth 2.0 client credentials, as its `<PREFIX>_*` settings
+    give it; `require` names the first missing variable."""
+
+    prefix: str
+    url: str
+    token_url: str | None
+    client_id: str | None
+    client_secret: SecretStr | None = field(repr=False)
+    scope: str | None
+    max_concurrency: int
+    company_id: str | None = None
+
+    def require(self) -> None:
+        for name, value in (
+            ("TOKEN_URL", self.token_url),
+            ("CLIENT_ID", self.client_id),
+            ("CLIENT_SECRET", self.client_secret),
+        ):
+            if value is None:
+                raise ConfigurationError(
+                    f"{self.prefix}_{name} is required when {self.prefix}_URL is set"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class TrytonSystem:
+    url: str
+    database: str | None
+    user: str | None
+    password: SecretStr | None = field(repr=False)
+    max_concurrency: int
+
+    def require(self) -> None:
+        for name, value in (
+            ("DATABASE", self.database),
+            ("USER", self.user),
+            ("PASSWORD", self.password),
+        ):
+            if value is None:
+                raise ConfigurationError(f"TRYTON_{name} is required when TRYTON_URL is set")
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 class ConfigurationError(Exception):
     """A setting is missing or invalid; the message is one line that names the variable."""
 
@@ -192,5 +315,5 @@ def describe_validation_error(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
         variable = ".".join(str(part) for part in error["loc"]).upper() or "configuration"
-        problems.append(f"{variable}: {error['msg']}")
+        problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}")
     return "; ".join(problems)

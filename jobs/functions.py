@@ -7,14 +7,12 @@ from typing import Any
 
 from arq.worker import Retry
 
+from gateway.account_statistics import update_account_statistics
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.execution import backoff, execute_run
-from gateway.scheduling.retries import retry_mapping_errors
+from gateway.scheduling.execution import execute_run
 from gateway.scheduling.scheduler import Scheduler
 from gateway.services import Services
 from gateway.sync.incremental import SCHEDULER
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
-from gateway.sync.statistics import update_account_statistics
 
 JobContext = dict[str, Any]
 
@@ -29,7 +27,9 @@ def _clock(ctx: JobContext) -> Clock:
     return clock
 
 
-async def _carry_out(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
+async def carry_out_run(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
+    """One attempt of a stored run: a scheduled incremental run, a full synchronization or
+    a many-record Synchronize Now (the run says which), started or resumed."""
     outcome = await execute_run(
         _services(ctx), run_id, attempt, job_try=int(ctx.get("job_try", 1)), clock=_clock(ctx)
     )
@@ -38,37 +38,10 @@ async def _carry_out(ctx: JobContext, run_id: str, attempt: int) -> dict[str, An
     return outcome.summary()
 
 
-async def sync_mapping(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
-    """A scheduled incremental run of one mapping."""
-    return await _carry_out(ctx, run_id, attempt)
-
-
-async def full_synchronization(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
-    """A full synchronization, started or resumed from its checkpoint."""
-    return await _carry_out(ctx, run_id, attempt)
-
-
-async def synchronize_records(ctx: JobContext, run_id: str, attempt: int) -> dict[str, Any]:
-    """Synchronize Now for a list of records."""
-    return await _carry_out(ctx, run_id, attempt)
-
-
 async def update_statistics(ctx: JobContext, erp_id: str | None = None) -> dict[str, Any]:
     """The ERP's figures of one coupled customer, or of all, onto their CRM accounts."""
     run = await update_account_statistics(_services(ctx), erp_id, actor=SCHEDULER)
     return {"run": run.id, "status": run.status.value, "message": run.message}
-
-
-async def retry_sync_errors(ctx: JobContext, mapping: str) -> dict[str, Any]:
-    """Synchronize again the records of a mapping that failed, where no person must decide."""
-    services = _services(ctx)
-    try:
-        report = await retry_mapping_errors(services, mapping, actor=SCHEDULER)
-    except SyncRefusedError as exc:
-        if exc.code is not RefusalCode.UPSTREAM_UNAVAILABLE:
-            raise
-        raise Retry(defer=backoff(services.settings, int(ctx.get("job_try", 1)))) from exc
-    return report.summary()
 
 
 async def scheduler_tick(ctx: JobContext) -> dict[str, Any]:

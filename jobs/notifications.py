@@ -1,8 +1,9 @@
 """Change notification jobs: thin calls of `gateway.notifications`.
 
 - `carry_notifications(mapping)`: what the receiver queued for a mapping, through the engine;
-  enqueued by the receiver, one per mapping and window. A mapping busy with another run, or a
-  system unavailable, tries again later (what is queued stays queued).
+  enqueued by the receiver, one per mapping and window. A mapping another carrier is draining
+  is left to it; one busy with another run, or a system unavailable, is tried again later
+  (what is queued stays queued, and a last try hands it to a later job).
 - `maintain_subscriptions(catch_up)`: subscribe, renew, remove; every minute in every
   long-running worker, and once with `catch_up` when a worker starts.
 """
@@ -15,6 +16,7 @@ from arq.cron import cron
 from arq.worker import Retry
 
 from gateway.notifications.carry import MappingBusyError, carry_notifications
+from gateway.notifications.pending import PendingChanges
 from gateway.notifications.subscriptions import maintain_subscriptions
 from gateway.scheduling.execution import backoff, retry_hint
 from gateway.settings import Settings
@@ -29,7 +31,18 @@ async def carry_notifications_job(ctx: JobContext, mapping: str) -> dict[str, An
     try:
         run = await carry_notifications(services, mapping, clock=_clock(ctx))
     except MappingBusyError as exc:
-        raise Retry(defer=BUSY_RETRY_SECONDS) from exc
+        if exc.carrier:  # it carries what this job would have: nothing to do here
+            return {"mapping": mapping, "run": None, "busy": exc.holder}
+        tried = int(ctx.get("job_try", 1))
+        if tried < services.settings.job_max_tries:
+            wait = min(BUSY_RETRY_SECONDS * 2 ** (tried - 1), services.settings.sync_lease_seconds)
+            raise Retry(defer=wait) from exc
+        # A long run holds the mapping: a later job takes over, so nothing stays queued.
+        pending = PendingChanges(
+            services.redis, window=services.settings.notification_window_seconds
+        )
+        await pending.schedule(mapping, later=services.settings.sync_lease_seconds)
+        return {"mapping": mapping, "run": None, "busy": exc.holder}
     except Exception as exc:
         retriable, asked = retry_hint(exc)
         if not retriable:

@@ -15,11 +15,7 @@ from gateway.services import Services, build_services, prepare_store
 from gateway.settings import Settings
 from gateway.system import describe_system
 from jobs.functions import (
-    full_synchronization,
-    retry_sync_errors,
     scheduler_tick,
-    sync_mapping,
-    synchronize_records,
     update_statistics,
 )
 from jobs.lifecycles import lifecycle_tick, process_quote, resume_workflows
@@ -67,11 +63,7 @@ async def shutdown(ctx: JobContext) -> None:
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         ping,
-        sync_mapping,
-        full_synchronization,
-        synchronize_records,
         update_statistics,
-        retry_sync_errors,
         scheduler_tick,
         lifecycle_tick,
         resume_workflows,

@@ -23,6 +23,10 @@ EUR_ID = "8a1b7c55-0c6e-4d8e-9d4f-2b5c3a1e0102"
 UNIT_GROUP_ID = "8a1b7c55-0c6e-4d8e-9d4f-2b5c3a1e0201"
 UNIT_ID = "8a1b7c55-0c6e-4d8e-9d4f-2b5c3a1e0202"
 PRICE_LIST_ID = "8a1b7c55-0c6e-4d8e-9d4f-2b5c3a1e0301"
+ORGANIZATION_ID = "8a1b7c55-0c6e-4d8e-9d4f-2b5c3a1e0401"
+# Business Central: the company's information record; its local currency is US dollars.
+COMPANY_INFORMATION_ID = "5d6a1f00-0000-4000-8000-000000000401"
+LOCAL_CURRENCY = "USD"
 
 _EPOCH = dt.datetime(2020, 1, 1)
 
@@ -111,6 +115,15 @@ def _dataverse_records() -> list[tuple[str, dict[str, Any]]]:
             },
         ),
         (
+            "organizations",
+            {
+                "_id": ORGANIZATION_ID,
+                "name": "Sandbox",
+                "_basecurrencyid_value": USD_ID,
+                **stamp,
+            },
+        ),
+        (
             "uomschedules",
             {
                 "_id": UNIT_GROUP_ID,
@@ -179,6 +192,19 @@ def _bc_records() -> list[tuple[EntitySet, dict[str, Any]]]:
             },
         ),
     ]
+    records.append(
+        (
+            COMPANY_SETS["companyInformation"],
+            {
+                "_id": COMPANY_INFORMATION_ID,
+                "displayName": DEFAULT_COMPANY_NAME,
+                "country": "US",
+                "currencyCode": LOCAL_CURRENCY,
+                "currentFiscalYearStartDate": _EPOCH.date().isoformat(),
+                **company,
+            },
+        )
+    )
     for index, (code, name, symbol) in enumerate(currencies, start=1):
         records.append(
             (

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-from functools import partial
 
 import strawberry
-from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 
 from gateway.settings import Settings
@@ -55,9 +53,6 @@ MUTATION_TYPES: tuple[type, ...] = (
 )
 
 
-PARSER_CACHE = 256  # parsed documents kept per process
-
-
 def build_schema(
     settings: Settings,
     *,
@@ -70,12 +65,7 @@ def build_schema(
     mutation = _merge("Mutation", mutation_types) if mutation_types else None
     if mutation is not None:
         audit_mutations(mutation)
-    options = schema_options(settings)
-    # Clients send the same few documents again and again; parsing one costs milliseconds.
-    # Last in the list: the token limit sets the parse options first, and a document over the
-    # limit fails to parse, so it is never cached.
-    options["extensions"] = [*options["extensions"], partial(ParserCache, maxsize=PARSER_CACHE)]
-    return GatewaySchema(query=query, mutation=mutation, **options)
+    return GatewaySchema(query=query, mutation=mutation, **schema_options(settings))
 
 
 def _merge(name: str, types: tuple[type, ...]) -> type:

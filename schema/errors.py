@@ -8,35 +8,39 @@ top-level errors with `extensions.code` and the argument's path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
 
 import strawberry
 from graphql import GraphQLError
 
+from gateway.refusals import RefusalCode, RefusalError
+from schema.types import enums as _registered  # noqa: F401 - registers UserErrorCode
 
-@strawberry.enum(description="Why a mutation could not do what it was asked.")
-class UserErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    ALREADY_COUPLED = "ALREADY_COUPLED"
-    NOT_COUPLED = "NOT_COUPLED"
-    DEPENDENCY_NOT_COUPLED = "DEPENDENCY_NOT_COUPLED"
-    CONFLICT = "CONFLICT"
-    INVALID_INPUT = "INVALID_INPUT"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+# The services' refusal codes are the API's `UserErrorCode` (registered in `schema.types.enums`):
+# one enum, so that none can go missing between.
+UserErrorCode = RefusalCode
 
 
 @strawberry.type(description="An expected failure of a mutation; nothing was half done.")
 class UserError:
-    code: UserErrorCode
+    code: RefusalCode
     message: str
     field: list[str] | None = strawberry.field(
         default=None, description="Path of the input field at fault, if one is."
     )
 
 
-def user_error(code: UserErrorCode, message: str, *field: str) -> UserError:
+def user_error(code: RefusalCode, message: str, *field: str) -> UserError:
     return UserError(code=code, message=message, field=list(field) if field else None)
+
+
+def user_errors(refusal: RefusalError) -> list[UserError]:
+    """A refusal as the payload's `userErrors`, each field path under the mutation's `input`."""
+    return [
+        user_error(
+            problem.code, problem.message, *(("input", *problem.field) if problem.field else ())
+        )
+        for problem in refusal.problems
+    ]
 
 
 class InvalidArgumentError(GraphQLError):

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gateway.refusals import RefusalCode, refuse
 from gateway.security.inputs import InputRejectedError, record_id
 from schema.context import Info
-from schema.errors import UserError, UserErrorCode, user_error
-
-
-class InputRefusedError(Exception):
-    """An input the mutation answers with a user error, before its first write."""
-
-    def __init__(self, error: UserError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 def side_record_id(
@@ -27,15 +19,10 @@ def side_record_id(
     services = info.context.services
     connector = services.erp if side == "erp" else services.crm
     if connector is None:
-        raise InputRefusedError(
-            user_error(
-                UserErrorCode.UPSTREAM_UNAVAILABLE,
-                f"the {side.upper()} connection is not configured",
-            )
+        raise refuse(
+            RefusalCode.UPSTREAM_UNAVAILABLE, f"the {side.upper()} connection is not configured"
         )
     try:
-        return str(record_id(connector.system, value, field))
+        return str(record_id(connector.capabilities.id_kind, value, field))
     except InputRejectedError as exc:
-        raise InputRefusedError(
-            user_error(UserErrorCode.INVALID_INPUT, str(exc), "input", *exc.field)
-        ) from None
+        raise refuse(RefusalCode.INVALID_INPUT, str(exc), *exc.field) from None

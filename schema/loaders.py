@@ -18,8 +18,8 @@ from strawberry.dataloader import DataLoader
 
 from adapters.errors import ConnectorError
 from adapters.statistics import CrmAccountStatistics, ErpCustomerStatistics
+from adapters.systems import system_label
 from gateway.couplings.directory import Directory
-from gateway.couplings.problems import system_name
 from gateway.couplings.views import (
     CUSTOMER_MAPPING,
     AccountView,
@@ -29,7 +29,8 @@ from gateway.couplings.views import (
     UserView,
 )
 from gateway.services import NotConfiguredError, Services
-from gateway.store.couplings import Coupling, SideName
+from gateway.store.couplings import Coupling
+from gateway.types import SideName
 
 V = TypeVar("V")
 UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
@@ -125,7 +126,7 @@ class Loaders:
             reason = str(error)
         side = "ERP" if hop.side == "erp" else "CRM"
         return GraphQLError(
-            f"{system_name(system)} ({side}): {reason}; the {hop.what} are missing from this "
+            f"{system_label(system)} ({side}): {reason}; the {hop.what} are missing from this "
             "answer (their fields are null)",
             extensions={"code": UPSTREAM_UNAVAILABLE, "system": system, "side": hop.side},
         )

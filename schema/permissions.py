@@ -2,7 +2,9 @@
 
     @strawberry.mutation(permission_classes=requires(Role.INTEGRATOR))
 
-The check runs before the resolver, so a refused call never reaches a backend.
+Over HTTP, every field a request selects is checked before any of it runs, in every operation
+of a batch (`schema.preflight`): a request with one field beyond the caller's role runs
+nothing. The check before each resolver stays for every other way in (`schema.execute`).
 """
 
 from __future__ import annotations
@@ -13,22 +15,29 @@ from graphql import GraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types.field import StrawberryField
 
-from gateway.auth.roles import Role
+from gateway.auth.roles import Caller, Role
 from schema.context import Info
+
+
+def role_refusal(caller: Caller | None, role: Role) -> GraphQLError | None:
+    """The error that refuses `caller` what needs `role`, or None if the caller may."""
+    if caller is None:
+        return GraphQLError("Authentication required", extensions={"code": "UNAUTHENTICATED"})
+    if not caller.role.allows(role):
+        return GraphQLError(
+            f"This operation needs the {role.value} role; "
+            f"the key '{caller.name}' has {caller.role.value}",
+            extensions={"code": "FORBIDDEN"},
+        )
+    return None
 
 
 def ensure_role(info: Info, role: Role) -> None:
     """Refuse unless the caller has `role` (or a higher one); for checks inside resolvers,
     such as a node fetched by id that only some roles may see."""
-    caller = info.context.caller
-    if caller is None:
-        raise GraphQLError("Authentication required", extensions={"code": "UNAUTHENTICATED"})
-    if not caller.role.allows(role):
-        raise GraphQLError(
-            f"This operation needs the {role.value} role; "
-            f"the key '{caller.name}' has {caller.role.value}",
-            extensions={"code": "FORBIDDEN"},
-        )
+    refusal = role_refusal(info.context.caller, role)
+    if refusal is not None:
+        raise refusal
 
 
 class RoleRequirement(BasePermission):

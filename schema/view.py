@@ -1,8 +1,14 @@
-"""The GraphQL-over-HTTP endpoint: strawberry's ASGI view with our context and JSON.
+"""The GraphQL-over-HTTP endpoint: strawberry's ASGI view with our context, JSON and checks.
 
 The caller was authenticated before the request got here (`gateway.security.gate`), which left
 it in `request.state.caller`. Refusals of the HTTP layer (a malformed body, too many operations
-in a batch, a mutation over GET) are GraphQL-shaped like every other error.
+in a batch, a mutation over GET) are GraphQL-shaped like every other error, and so are the
+checks of the whole request before anything runs (`schema.preflight`).
+
+Media types (GraphQL over HTTP): a client that asks for `application/graphql-response+json`
+gets it, with the status codes that media type carries (400 when the request failed before
+execution, and then no `data` entry); everyone else gets `application/json`, where GraphQL
+errors come with 200.
 """
 
 from __future__ import annotations
@@ -10,30 +16,47 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import strawberry
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import process_result as http_result
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from gateway.auth.roles import Caller
-from gateway.security.responses import graphql_error_response
+from gateway.security.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response
+from gateway.settings import Settings
 from schema.context import Context
+from schema.preflight import PlannedOperation, Refusal, preflight
 
 _CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
+        media_type = negotiate(request.headers.get("accept", ""))
+        request.state.media_type = media_type
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except HTTPException as exc:
             response = graphql_error_response(
-                exc.status_code, _CODES.get(exc.status_code, "BAD_REQUEST"), exc.reason
+                exc.status_code,
+                _CODES.get(exc.status_code, "BAD_REQUEST"),
+                exc.reason,
+                media_type=media_type,
             )
         await response(scope, receive, send)
 
@@ -50,8 +73,102 @@ class GatewayGraphQL(GraphQL[Context, None]):
             caller=caller if isinstance(caller, Caller) else None,
         )
 
+    async def execute_operation(  # noqa: PLR0917 - strawberry's signature
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        batch = request_data if isinstance(request_data, list) else [request_data]
+        schema = self.schema
+        assert isinstance(schema, strawberry.Schema)
+        refusal = await preflight(
+            schema._schema,
+            self.settings,
+            [PlannedOperation(d.query, d.variables, d.operation_name) for d in batch],
+            services=context.services,
+            caller=context.caller,
+            limiter=getattr(request.state, "rate_limiter", None),
+        )
+        if refusal is not None:
+            raise _Refused(refusal, batch=isinstance(request_data, list))
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def run(  # type: ignore[override]
+        self, request: Request, context: Context | None = None, root_value: None = None
+    ) -> Response:
+        try:
+            response: Response = await super().run(request)
+        except _Refused as refused:
+            return refused.response(request.state.media_type)
+        media_type = request.state.media_type
+        if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            if getattr(request.state, "request_error", False) and response.status_code == 200:
+                response.status_code = 400
+        return response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        processed = http_result(result)
+        if isinstance(result, PreExecutionError):
+            # Nothing ran: the specification says such a response carries no `data` entry.
+            processed.pop("data", None)
+            request.state.request_error = True
+        return processed
+
+    def parse_json(self, data: str | bytes) -> Any:
+        decoded = super().parse_json(data)
+        if not isinstance(decoded, dict) and not (
+            isinstance(decoded, list) and all(isinstance(item, dict) for item in decoded)
+        ):
+            raise HTTPException(400, "Expected a JSON object (or, for a batch, a list of objects).")
+        return decoded
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> Any:
         return orjson.loads(data)
+
+
+class _Refused(Exception):  # noqa: N818 - a way out of strawberry's view, not an error
+    def __init__(self, refusal: Refusal, *, batch: bool) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
+        self.batch = batch
+
+    def response(self, media_type: str) -> Response:
+        refusal = self.refusal
+        bodies = refusal.bodies()
+        return Response(
+            orjson.dumps(bodies if self.batch else bodies[0]),
+            status_code=refusal.status if media_type == GRAPHQL_RESPONSE else refusal.json_status,
+            media_type=media_type,
+            headers=refusal.headers,
+        )
+
+
+def negotiate(accept: str) -> str:
+    """`application/graphql-response+json` when the client prefers it to `application/json`
+    (by quality, then by order); `application/json` otherwise, `*/*` included."""
+    best, best_quality = JSON, 0.0
+    for entry in accept.split(","):
+        media, *parameters = (part.strip() for part in entry.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media.lower() in (GRAPHQL_RESPONSE, JSON) and quality > best_quality:
+            best, best_quality = media.lower(), quality
+    return best

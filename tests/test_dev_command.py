@@ -22,14 +22,14 @@ pytestmark = pytest.mark.slow
 
 
 class DevRun:
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, *, sandbox: bool = False) -> None:
         env = {k: v for k, v in os.environ.items() if k not in {"MONGODB_URL", "REDIS_URL"}}
         self.port = free_port()
         env |= {
             "GATEWAY_DATA_DIR": str(data_dir),
             "GATEWAY_PORT": str(self.port),
             "SANDBOX_PORT": str(free_port()),
-            "SANDBOX_ENABLED": "false",
+            "SANDBOX_ENABLED": "true" if sandbox else "false",
         }
         self.env = env
         self.log = log

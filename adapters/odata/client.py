@@ -28,7 +28,7 @@ import orjson
 from adapters.errors import ConnectorError, FatalError, RetriableError
 from adapters.odata.auth import TokenProvider
 from adapters.odata.errors import error_for_status, redact
-from adapters.odata.retry import RetryPolicy
+from adapters.retry import NOT_PROCESSED_STATUSES, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,6 @@ ODATA_HEADERS = {
     "OData-Version": "4.0",
 }
 
-# Statuses after which the request certainly did not take effect, so even a POST may be sent
-# again: throttled before processing, or the service refused to take it at all.
-NOT_PROCESSED_STATUSES = frozenset({429, 503})
 
 Sleep = Callable[[float], Awaitable[None]]
 Json = dict[str, Any]

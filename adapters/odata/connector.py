@@ -32,6 +32,7 @@ from adapters.base import (
     Side,
     Update,
 )
+from adapters.capabilities import Capabilities, CustomerFields, IdKind
 from adapters.concurrency import run_concurrently
 from adapters.errors import ConnectorError, FatalError, NotFoundError, ValidationError
 from adapters.filters import Compare, Filter, all_of
@@ -43,6 +44,7 @@ from adapters.odata.query import (
     check_identifier,
     chunk_ids,
     is_guid,
+    literal,
     parse_datetime,
     render_filter,
     render_order_by,
@@ -79,9 +81,16 @@ class PreparedWrite:
     request: BatchRequest
 
 
+# Encoded length of one `<lookup> eq <guid> or ` clause, and what the rest of a URL takes.
+_CLAUSE_LENGTH = 75
+_URL_OVERHEAD = 700
+
+
 class ODataConnector:
     system: str
     side: Side
+    label: str
+    customer_fields: CustomerFields | None = None
 
     def __init__(
         self,
@@ -95,6 +104,20 @@ class ODataConnector:
         self._specs = dict(specs)
         self.limits = limits or ConnectorLimits()
         self._owns_http = owns_http
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """GUID ids the caller may choose, pages in key order, and as many ids per request
+        as the URL length allows."""
+        per_request = (self.limits.max_url_length - _URL_OVERHEAD) // _CLAUSE_LENGTH
+        return Capabilities(
+            label=self.label,
+            id_kind=IdKind.GUID,
+            keyed_paging=True,
+            caller_ids=True,
+            max_ids_per_request=max(1, min(self.limits.max_ids_per_request, per_request)),
+            customer_fields=self.customer_fields,
+        )
 
     # ---- hooks ----------------------------------------------------------------------------------
 
@@ -218,6 +241,48 @@ class ODataConnector:
         await run_concurrently(read(chunk) for chunk in chunks)
         # Answer under the ids as the caller spelled them.
         return {i: found[i.lower()] for i in wanted if i.lower() in found}
+
+    async def get_where(
+        self,
+        entity: str,
+        field: str,
+        values: Sequence[Any],
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        spec = self.spec(entity)
+        name = check_identifier(field, system=self.system)
+        guid = self.is_guid_field(spec, name)
+        wanted = list(
+            dict.fromkeys(v for v in values if v not in (None, "") and (not guid or is_guid(v)))
+        )
+        if not wanted:
+            return []
+        base = with_query(await self.collection_url(spec), self.select(spec, fields))
+        budget = max(200, self.limits.max_url_length - len(base) - len("&$filter=()"))
+
+        def clause(value: Any) -> str:
+            return f"{name} eq {literal(value, guid=guid, system=self.system)}"
+
+        chunks = chunk_ids(
+            wanted, clause=clause, budget=budget, max_ids=self.limits.max_ids_per_request
+        )
+        found: dict[str, Record] = {}
+
+        async def read(chunk: list[Any]) -> None:
+            url = with_query(base, [("$filter", "(" + " or ".join(map(clause, chunk)) + ")")])
+            async for page in iter_pages(
+                self.client,
+                url,
+                doing=f"read {spec.name} records by {name}",
+                page_size=MAX_PAGE_SIZE,
+            ):
+                for value in page.values:
+                    record = self.record(spec, value)
+                    found[record.id] = record
+
+        await run_concurrently(read(chunk) for chunk in chunks)
+        return list(found.values())
 
     async def query(
         self,

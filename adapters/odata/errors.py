@@ -23,7 +23,7 @@ from adapters.errors import (
     RetriableError,
     ValidationError,
 )
-from adapters.odata.retry import parse_retry_after
+from adapters.retry import parse_retry_after
 
 MAX_REASON_LENGTH = 500
 

@@ -145,11 +145,11 @@ def with_query(path: str, params: Iterable[tuple[str, str]]) -> str:
 
 
 def chunk_ids(
-    ids: Sequence[str], *, clause: Callable[[str], str], budget: int, max_ids: int
-) -> list[list[str]]:
+    ids: Sequence[Any], *, clause: Callable[[Any], str], budget: int, max_ids: int
+) -> list[list[Any]]:
     """Split `ids` so that the encoded `or` chain of their clauses stays within `budget` chars."""
-    chunks: list[list[str]] = []
-    current: list[str] = []
+    chunks: list[list[Any]] = []
+    current: list[Any] = []
     used = 0
     separator = len(quote(" or ", safe=QUERY_SAFE))
     for item in ids:

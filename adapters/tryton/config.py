@@ -12,7 +12,9 @@ class TrytonConfig:
 
     `url` is the server's root (`https://erp.example.com`), `database` the database name on it;
     the user logs in with `password` and works with that user's context (company, language).
-    `batch_size` bounds the ids sent in one call; `timeout` is per HTTP request, in seconds.
+    `batch_size` bounds the ids sent in one call; `timeout` is per HTTP request, in seconds;
+    `max_attempts` tries a call takes when the server is busy or unreachable (reads always,
+    writes only when they certainly did not reach it); `max_concurrency` calls in flight.
     """
 
     url: str
@@ -22,6 +24,8 @@ class TrytonConfig:
     language: str | None = None
     batch_size: int = 200
     timeout: float = 30.0
+    max_attempts: int = 5
+    max_concurrency: int = 4
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -37,6 +41,10 @@ class TrytonConfig:
             raise ValueError("batch_size: must be at least 1")
         if self.timeout <= 0:
             raise ValueError("timeout: must be positive")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts: must be at least 1")
+        if self.max_concurrency < 1:
+            raise ValueError("max_concurrency: must be at least 1")
 
     @property
     def database_url(self) -> str:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -32,9 +33,11 @@ from adapters.base import (
     Side,
     Update,
 )
+from adapters.capabilities import Capabilities, CustomerFields, IdKind
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, ValidationError
-from adapters.filters import Filter
+from adapters.filters import Filter, In
 from adapters.statistics import ErpCustomerStatistics
+from adapters.systems import TRYTON
 from adapters.tryton.catalogue import CUSTOMER_STATISTICS, ENTITIES
 from adapters.tryton.changes import snapshot_changes, watermark_changes
 from adapters.tryton.config import TrytonConfig
@@ -42,7 +45,7 @@ from adapters.tryton.domains import to_domain
 from adapters.tryton.entities import EntityDef
 from adapters.tryton.fields import Write, parse_id, to_tryton
 from adapters.tryton.reader import WITH_ARCHIVED, Reader
-from adapters.tryton.rpc import TrytonRPC
+from adapters.tryton.rpc import Sleep, TrytonRPC
 from adapters.tryton.tokens import decode_cursor, encode_cursor
 
 
@@ -50,21 +53,38 @@ class TrytonConnector:
     """One Tryton database, as the ERP side of the gateway."""
 
     side = Side.ERP
+    # Tryton numbers its records itself and pages by offset.
+    capabilities = Capabilities(
+        label="Tryton",
+        id_kind=IdKind.INTEGER,
+        max_ids_per_request=1000,
+        customer_fields=CustomerFields(
+            number="code",
+            name="name",
+            email="email",
+            phone="phone",
+            website="website",
+            city="city",
+            salesperson_code=None,
+            search_across_fields=True,
+        ),
+    )
 
     def __init__(
         self,
         config: TrytonConfig,
         client: httpx.AsyncClient | None = None,
         *,
-        system: str = "tryton",
+        system: str = TRYTON,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         """With `client`, that HTTP client is used and left open; without, the connector
-        makes its own and closes it in `aclose`."""
+        makes its own and closes it in `aclose`. `sleep` waits between tries."""
         self.system = system
         self._config = config
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(timeout=config.timeout)
-        self._rpc = TrytonRPC(config, self._client, system=system)
+        self._rpc = TrytonRPC(config, self._client, system=system, sleep=sleep)
         self._reader = Reader(self._rpc, system=system)
 
     @property
@@ -125,6 +145,30 @@ class TrytonConnector:
             domain = [*definition.membership(), ["id", "in", numbers[start : start + size]]]
             records = await self._reader.search(definition, domain, wanted, context=WITH_ARCHIVED)
             found.update((record.id, record) for record in records)
+        return found
+
+    async def get_where(
+        self,
+        entity: str,
+        field: str,
+        values: Sequence[Any],
+        *,
+        fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        wanted = list(dict.fromkeys(v for v in values if v not in (None, "")))
+        found: list[Record] = []
+        size = self._config.batch_size
+        for start in range(0, len(wanted), size):
+            condition = In(field, tuple(wanted[start : start + size]))
+            cursor: str | None = None
+            while True:
+                page = await self.query(
+                    entity, condition, Page(size=size, cursor=cursor), fields=fields
+                )
+                found += page.records
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
         return found
 
     async def query(

@@ -3,8 +3,11 @@
 `common.db.login` with the password returns the user id and a session key; every later call
 carries `Authorization: Session base64(login:user_id:session)`. When the server refuses the
 session (401: it expired or was logged out), the client logs in again once and repeats the
-call. Calls on models take the user's context as their last argument: the preferences Tryton
-returns for the user (company, language, employee), read once after the first login.
+call. Calls go out at most `max_concurrency` at a time and follow the connectors' one retry
+policy (`adapters.retry`): a call that failed for a busy or unreachable server is tried again
+with backoff when replaying it is safe (a read, or a write that certainly did not arrive).
+Calls on models take the user's context as their last argument: the preferences Tryton returns
+for the user (company, language, employee), read once after the first login.
 """
 
 from __future__ import annotations
@@ -12,27 +15,43 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
-from adapters.errors import AuthenticationError, ConnectorError
+from adapters.errors import AuthenticationError, ConnectorError, RetriableError
+from adapters.retry import NOT_PROCESSED_STATUSES, RetryPolicy
 from adapters.tryton.config import TrytonConfig
 from adapters.tryton.errors import error_from_payload, error_from_status, error_from_transport
 from adapters.tryton.wire import dumps, loads
 
 # Preference keys that describe the user's session rather than the context of a call.
 _NOT_CONTEXT = frozenset({"locale", "language_direction", "groups", "company_work_time"})
+# Methods that change nothing on the server: replayed whenever a call failed for an outage.
+_READS = frozenset(
+    {"search", "search_read", "read", "search_count", "fields_get", "get_preferences"}
+)
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class TrytonRPC:
     """Calls `model.<name>.<method>` on one database, logging in as needed."""
 
-    def __init__(self, config: TrytonConfig, client: httpx.AsyncClient, *, system: str) -> None:
+    def __init__(
+        self,
+        config: TrytonConfig,
+        client: httpx.AsyncClient,
+        *,
+        system: str,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self._config = config
         self._client = client
         self._system = system
+        self._retry = RetryPolicy(max_attempts=config.max_attempts)
+        self._slots = asyncio.Semaphore(config.max_concurrency)
+        self._sleep = sleep
         self._ids = itertools.count(1)
         self._authorization: str | None = None
         self._context: dict[str, Any] | None = None
@@ -146,9 +165,30 @@ class TrytonRPC:
         return answer.get("result")
 
     async def _send(self, method: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        try:
-            return await self._client.post(
-                self._endpoint, content=body, headers=headers, timeout=self._config.timeout
-            )
-        except httpx.TransportError as exc:
-            raise error_from_transport(exc, system=self._system, method=method) from exc
+        """One call, tried again while the server is busy or unreachable and replaying it
+        is safe; a slot of the concurrency limit is held only while a request is out."""
+        read = method.startswith("common.") or method.rsplit(".", 1)[-1] in _READS
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._slots:
+                    response = await self._client.post(
+                        self._endpoint, content=body, headers=headers, timeout=self._config.timeout
+                    )
+            except httpx.TransportError as exc:
+                failure = error_from_transport(exc, system=self._system, method=method)
+                never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                safe = read or never_sent or isinstance(exc, httpx.PoolTimeout)
+            else:
+                if response.status_code < 500 and response.status_code != 429:
+                    return response
+                error = error_from_status(response, system=self._system, method=method)
+                if not isinstance(error, RetriableError):
+                    return response
+                failure = error
+                safe = read or response.status_code in NOT_PROCESSED_STATUSES
+            delay = self._retry.delay(attempt, failure.retry_after) if safe else None
+            if delay is None:
+                raise failure
+            await self._sleep(delay)

@@ -19,7 +19,6 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
@@ -29,10 +28,10 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from gateway.auth.roles import Caller, Role
 from gateway.services import Services
 from gateway.store.indexes import COLLECTION_INDEXES
+from gateway.types import Document
 
 log = logging.getLogger(__name__)
 
-Document = dict[str, Any]
 
 COLLECTION = "api_keys"
 KEY_PREFIX = "gw_"

@@ -9,14 +9,12 @@ every lookup row of every mapping is checked the same way, for many records at o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import RowProblem, resolve_lookups, translate_row
 from gateway.store.couplings import CouplingRepository
-
-Values = Mapping[str, Any]
+from gateway.types import Values
 
 
 async def missing_dependencies_of_many(

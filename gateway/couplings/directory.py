@@ -8,12 +8,11 @@ GUID) are simply not found.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from adapters.base import Connector, Page, Record
-from adapters.filters import In
+from adapters.base import Connector
+from adapters.capabilities import CustomerFields
 from adapters.statistics import (
     CrmAccountStatistics,
     CrmStatisticsSource,
@@ -21,7 +20,6 @@ from adapters.statistics import (
     ErpCustomerStatistics,
 )
 from gateway.couplings.listing import Listing, source_for
-from gateway.couplings.problems import plain_errors
 from gateway.couplings.views import (
     ACCOUNT_ENTITY,
     CONTACT_ENTITY,
@@ -31,27 +29,12 @@ from gateway.couplings.views import (
     USER_ENTITY,
     AccountView,
     ContactView,
-    CustomerFields,
     CustomerView,
     UserView,
     customer_fields,
 )
+from gateway.refusals import plain_errors
 from gateway.services import NotConfiguredError, Services
-
-# Encoded length of one `<lookup> eq <guid> or ` clause, and what the rest of a URL takes.
-_CLAUSE_LENGTH = 75
-_URL_OVERHEAD = 700
-_MAX_IDS = 200
-
-
-def ids_per_request(connector: Connector) -> int:
-    """How many ids one `$filter` of lookup comparisons may carry on this connector. OData
-    connectors publish their URL limit (`limits.max_url_length`); others take the maximum."""
-    limits = getattr(connector, "limits", None)
-    length = getattr(limits, "max_url_length", None)
-    if not isinstance(length, int):
-        return _MAX_IDS
-    return max(1, min(_MAX_IDS, (length - _URL_OVERHEAD) // _CLAUSE_LENGTH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +60,7 @@ class Directory:
         return self.services.erp.system if self.services.erp is not None else "erp"
 
     def customer_fields(self) -> CustomerFields:
-        return customer_fields(self.erp().system)
+        return customer_fields(self.erp())
 
     def account_listing(self) -> Listing:
         return Listing(
@@ -118,33 +101,14 @@ class Directory:
     @plain_errors
     async def contacts_of(self, account_ids: Sequence[str]) -> dict[str, list[ContactView]]:
         """Every contact whose parent is one of the accounts, by account, sorted by name."""
-        crm = self.crm()
         wanted = _unique(account_ids)
         by_account: dict[str, list[ContactView]] = {key: [] for key in wanted}
         lowered = {key.lower(): key for key in wanted}
-        size = ids_per_request(crm)
-
-        async def read(chunk: list[str]) -> list[Record]:
-            records: list[Record] = []
-            cursor: str | None = None
-            while True:
-                result = await crm.query(
-                    CONTACT_ENTITY,
-                    In(CONTACT_PARENT_FIELD, tuple(chunk)),
-                    Page(size=5000, cursor=cursor),
-                )
-                records += result.records
-                cursor = result.next_cursor
-                if cursor is None:
-                    return records
-
-        chunks = [wanted[start : start + size] for start in range(0, len(wanted), size)]
-        for records in await asyncio.gather(*(read(chunk) for chunk in chunks)):
-            for record in records:
-                contact = ContactView.of(record)
-                parent = lowered.get((contact.account_id or "").lower())
-                if parent is not None:
-                    by_account[parent].append(contact)
+        for record in await self.crm().get_where(CONTACT_ENTITY, CONTACT_PARENT_FIELD, wanted):
+            contact = ContactView.of(record)
+            parent = lowered.get((contact.account_id or "").lower())
+            if parent is not None:
+                by_account[parent].append(contact)
         for contacts in by_account.values():
             contacts.sort(key=lambda contact: (contact.full_name.casefold(), contact.id))
         return by_account

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 
 from adapters.base import Connector, Page, Record
 from adapters.filters import Compare, Filter, all_of
-from gateway.couplings.problems import plain_errors
-from gateway.store.couplings import Coupling, CouplingRepository, SideName
+from gateway.refusals import plain_errors
+from gateway.store.couplings import Coupling, CouplingRepository
+from gateway.types import SideName
 
 MAX_ROUNDS = 5  # reads of one system per page when a coupling filter drops rows
 MAX_READ = 5000  # the largest page either Microsoft API serves
 # Systems whose APIs filter and sort by key (OData `$filter=id gt ...&$orderby=id`).
-KEYED_SYSTEMS = frozenset({"dataverse", "business_central"})
 
 
 class PositionError(ValueError):
@@ -66,7 +66,7 @@ class ListingPage:
 
 def source_for(connector: Connector, entity: str) -> Source:
     spec = connector.entities()[entity]
-    return Source(connector, entity, spec.key_field, keyed=connector.system in KEYED_SYSTEMS)
+    return Source(connector, entity, spec.key_field, keyed=connector.capabilities.keyed_paging)
 
 
 def cursor_position(skip: int, cursor: str | None) -> str:

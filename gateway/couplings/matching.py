@@ -16,23 +16,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from adapters.base import Connector, EntitySpec, Page, Record
 from adapters.errors import ConnectorError
 from adapters.filters import In, all_of
 from gateway.couplings.dependencies import missing_dependencies_of_many
 from gateway.couplings.listing import Listing, source_for
-from gateway.couplings.problems import (
-    CouplingRefusedError,
-    Problem,
-    ProblemCode,
-    connector_errors,
-    refuse,
-    upstream_problem,
-)
 from gateway.couplings.service import CouplingService, primary_direction
 from gateway.mappings.model import Direction, TableMapping
+from gateway.refusals import (
+    Problem,
+    RefusalCode,
+    RefusalError,
+    refusal_for,
+    refuse,
+    unwrapped_connector_errors,
+)
 from gateway.security.inputs import InputRejectedError, field_name
 from gateway.store.couplings import (
     AlreadyCoupledError,
@@ -47,8 +46,6 @@ DEFAULT_MAX = 1000
 MAX_PAIRS = 10_000
 SCAN_PAGE = 100  # ERP records per step
 READ_PAGE = 5000
-_DEFAULT_URL_LENGTH = 2048
-_URL_OVERHEAD = 800
 
 Key = tuple[str, ...]
 
@@ -78,7 +75,7 @@ class AmbiguousMatch:
 class SkippedMatch:
     erp_id: str
     crm_id: str
-    code: ProblemCode
+    code: RefusalCode
     message: str
 
 
@@ -135,7 +132,7 @@ class Matcher:
         erp, crm = self.service.connectors()
         limit = DEFAULT_MAX if max_pairs is None else max_pairs
         if not 1 <= limit <= MAX_PAIRS:
-            raise refuse(ProblemCode.INVALID_INPUT, f"max: must be 1 to {MAX_PAIRS}", "max")
+            raise refuse(RefusalCode.INVALID_INPUT, f"max: must be 1 to {MAX_PAIRS}", "max")
         run = _Run(
             couplings=self.service.couplings,
             mapping=mapping,
@@ -146,10 +143,10 @@ class Matcher:
             report=MatchReport(dry_run=dry_run),
         )
         try:
-            with connector_errors():
+            with unwrapped_connector_errors():
                 await run.scan()
         except ConnectorError as exc:
-            raise CouplingRefusedError(upstream_problem(exc, "match records")) from None
+            raise refusal_for(exc, "match records") from None
         return run.report
 
 
@@ -251,7 +248,7 @@ class _Run:
                     SkippedMatch(
                         erp_record.id,
                         crm_record.id,
-                        ProblemCode.DEPENDENCY_NOT_COUPLED,
+                        RefusalCode.DEPENDENCY_NOT_COUPLED,
                         problems[0].message,
                     )
                 )
@@ -268,7 +265,7 @@ class _Run:
                 except (AlreadyCoupledError, ConcurrentCouplingError) as exc:
                     report.skipped.append(
                         SkippedMatch(
-                            erp_record.id, crm_record.id, ProblemCode.ALREADY_COUPLED, str(exc)
+                            erp_record.id, crm_record.id, RefusalCode.ALREADY_COUPLED, str(exc)
                         )
                     )
                     continue
@@ -281,30 +278,32 @@ class _Run:
 def _side(connector: Connector, entity: str, names: list[str], label: str) -> _Side:
     """The side's entity and match fields, each checked to be a field of that entity."""
     if not names:
-        raise refuse(ProblemCode.INVALID_INPUT, "fields: give at least one pair", "fields")
+        raise refuse(RefusalCode.INVALID_INPUT, "fields: give at least one pair", "fields")
     if len(names) > MAX_FIELDS:
-        raise refuse(ProblemCode.INVALID_INPUT, f"fields: at most {MAX_FIELDS} pairs", "fields")
+        raise refuse(RefusalCode.INVALID_INPUT, f"fields: at most {MAX_FIELDS} pairs", "fields")
     spec = connector.entities().get(entity)
     if spec is None:
-        raise refuse(ProblemCode.NOT_FOUND, f"{connector.system} has no entity {entity!r}")
+        raise refuse(
+            RefusalCode.NOT_FOUND, f"{connector.capabilities.label} has no entity {entity!r}"
+        )
     problems: list[Problem] = []
     for index, name in enumerate(names):
         where = ("fields", str(index), label)
         try:
             field_name(name, label)
         except InputRejectedError as exc:
-            problems.append(Problem(ProblemCode.INVALID_INPUT, f"{label}: {exc.reason}", where))
+            problems.append(Problem(RefusalCode.INVALID_INPUT, f"{label}: {exc.reason}", where))
             continue
         if "." in name or (spec.fields and name not in spec.fields):
             problems.append(
                 Problem(
-                    ProblemCode.INVALID_INPUT,
+                    RefusalCode.INVALID_INPUT,
                     f"{label}: {entity} has no field {name!r}",
                     where,
                 )
             )
     if problems:
-        raise CouplingRefusedError(*problems)
+        raise RefusalError(*problems)
     return _Side(connector, spec, tuple(names))
 
 
@@ -342,25 +341,11 @@ def _spellings(values: Iterable[str], case_sensitive: bool) -> tuple[str, ...]:
 
 
 def _chunks(keys: list[Key], side: _Side, spellings: int) -> list[list[Key]]:
-    limits = getattr(side.connector, "limits", None)
-    length = getattr(limits, "max_url_length", None)
-    budget = (length if isinstance(length, int) else _DEFAULT_URL_LENGTH) - _URL_OVERHEAD
-    chunks: list[list[Key]] = []
-    current: list[Key] = []
-    used = 0
-    for key in keys:
-        cost = spellings * sum(
-            len(quote(value, safe="")) + len(name) + 16
-            for name, value in zip(side.fields, key, strict=True)
-        )
-        if current and used + cost > max(budget, 200):
-            chunks.append(current)
-            current, used = [], 0
-        current.append(key)
-        used += cost
-    if current:
-        chunks.append(current)
-    return chunks
+    """Keys per request: each key costs one comparison per field and spelling, and the
+    connector says how many comparisons one request may carry."""
+    per_key = max(1, len(side.fields) * spellings)
+    size = max(1, side.connector.capabilities.max_ids_per_request // per_key)
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 Every operation checks everything it can before it writes (the mapping, the ids' shape, that
 both records exist, that the records they refer to are coupled first) and raises
-`CouplingRefusedError` naming the input field at fault. What it writes is whole or undone:
+`RefusalError` naming the input field at fault. What it writes is whole or undone:
 a synchronization after coupling that fails takes the new coupling back (and restores the
 couplings it replaced); a counterpart whose coupling cannot be stored is deleted again.
 """
@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from adapters.base import Connector, Record
 from adapters.errors import ConnectorError
 from gateway.couplings.dependencies import missing_dependencies
-from gateway.couplings.problems import (
-    CouplingRefusedError,
-    Problem,
-    ProblemCode,
-    connector_errors,
-    refuse,
-    system_name,
-    upstream_problem,
-)
 from gateway.couplings.views import CUSTOMER_MAPPING
 from gateway.mappings.model import Direction, TableMapping
+from gateway.refusals import (
+    Problem,
+    RefusalCode,
+    RefusalError,
+    refusal_for,
+    refuse,
+    untranslatable,
+    unwrapped_connector_errors,
+)
 from gateway.security.inputs import InputRejectedError, record_id, require_plain_text
 from gateway.services import Services
 from gateway.store.couplings import (
@@ -36,16 +39,16 @@ from gateway.store.couplings import (
     CoupleResult,
     Coupling,
 )
-from gateway.sync.pairs import (
-    CounterpartError,
-    PairOutcome,
-    SyncContext,
-    coupled_record,
-    create_counterpart,
-    synchronize_pair,
-)
+from gateway.sync.context import SyncContext, sync_context
+from gateway.sync.engine import BatchInterruptedError, SyncEngine
+from gateway.sync.matching import counterpart_id
+from gateway.sync.now import refusal_of
+from gateway.sync.pairs import CounterpartError, coupled_record, create_counterpart
 
 MAX_MAPPING_NAME = 64
+# How long a creation's claim on its source record lasts, and how often a waiting call looks.
+_CREATE_CLAIM_SECONDS = 60.0
+_CLAIM_POLL_SECONDS = 0.05
 
 
 class SyncAfterCoupling(StrEnum):
@@ -63,13 +66,22 @@ class SyncAfterCoupling(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Synchronized:
+    """What synchronizing right after coupling wrote: the target fields, in `direction`."""
+
+    direction: Direction
+    changes: dict[str, Any]
+    coupling: Coupling
+
+
+@dataclass(frozen=True, slots=True)
 class CoupleOutcome:
     coupling: Coupling
     replaced: list[Coupling]
     created: bool  # False: the two records were coupled already
     erp_record: Record
     crm_record: Record
-    synchronized: PairOutcome | None = None
+    synchronized: Synchronized | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,20 +110,20 @@ class CouplingService:
         try:
             text = require_plain_text(name, "mapping", max_length=MAX_MAPPING_NAME)
         except InputRejectedError as exc:
-            raise refuse(ProblemCode.INVALID_INPUT, f"mapping: {exc.reason}", *field) from None
+            raise refuse(RefusalCode.INVALID_INPUT, f"mapping: {exc.reason}", *field) from None
         mapping = await self.services.mappings.get(text)
         if mapping is None:
-            raise refuse(ProblemCode.NOT_FOUND, f"no table mapping is named {text!r}", *field)
+            raise refuse(RefusalCode.NOT_FOUND, f"no table mapping is named {text!r}", *field)
         if mapping.coupled_through is not None:
             raise refuse(
-                ProblemCode.INVALID_INPUT,
+                RefusalCode.INVALID_INPUT,
                 f"{mapping.name} uses the couplings of {mapping.coupled_through}: "
                 f"couple the records through {mapping.coupled_through}",
                 *field,
             )
         if not mapping.enabled:
             raise refuse(
-                ProblemCode.INVALID_INPUT,
+                RefusalCode.INVALID_INPUT,
                 f"{mapping.name} is disabled: the connected systems do not offer its entities",
                 *field,
             )
@@ -122,33 +134,33 @@ class CouplingService:
         if erp is None or crm is None:
             missing = " and ".join(n for n, c in (("ERP", erp), ("CRM", crm)) if c is None)
             raise refuse(
-                ProblemCode.UPSTREAM_UNAVAILABLE, f"the {missing} connection is not configured"
+                RefusalCode.UPSTREAM_UNAVAILABLE, f"the {missing} connection is not configured"
             )
         return erp, crm
 
     def record_id(self, connector: Connector, value: object, field: str) -> str:
         """`value` as an id of `connector`'s records (a GUID, a Tryton integer), or refused."""
         try:
-            return str(record_id(connector.system, value, field))
+            return str(record_id(connector.capabilities.id_kind, value, field))
         except InputRejectedError as exc:
             raise refuse(
-                ProblemCode.INVALID_INPUT,
-                f"{field}: {exc.reason} (an id of {system_name(connector.system)})",
+                RefusalCode.INVALID_INPUT,
+                f"{field}: {exc.reason} (an id of {connector.capabilities.label})",
                 field,
             ) from None
 
     async def read(self, connector: Connector, entity: str, id: str, field: str) -> Record:
         doing = f"read {entity} {id}"
         try:
-            with connector_errors():
+            with unwrapped_connector_errors():
                 found = await connector.get_many(entity, [id])
         except ConnectorError as exc:
-            raise CouplingRefusedError(upstream_problem(exc, doing, field)) from None
+            raise refusal_for(exc, doing, field) from None
         record = found.get(id)
         if record is None:
             raise refuse(
-                ProblemCode.NOT_FOUND,
-                f"{field}: {system_name(connector.system)} has no {entity} {id}",
+                RefusalCode.NOT_FOUND,
+                f"{field}: {connector.capabilities.label} has no {entity} {id}",
                 field,
             )
         return record
@@ -163,12 +175,12 @@ class CouplingService:
         )
         problems: list[Problem] = []
         for result in results:
-            if isinstance(result, CouplingRefusedError):
+            if isinstance(result, RefusalError):
                 problems += result.problems
             elif isinstance(result, BaseException):
                 raise result
         if problems:
-            raise CouplingRefusedError(*problems)
+            raise RefusalError(*problems)
         erp_record, crm_record = results
         assert isinstance(erp_record, Record)
         assert isinstance(crm_record, Record)
@@ -179,9 +191,9 @@ class CouplingService:
     ) -> None:
         missing = await missing_dependencies(mapping, direction, source.values, self.couplings)
         if missing:
-            raise CouplingRefusedError(
+            raise RefusalError(
                 *(
-                    Problem(ProblemCode.DEPENDENCY_NOT_COUPLED, problem.message, (field,))
+                    Problem(RefusalCode.DEPENDENCY_NOT_COUPLED, problem.message, (field,))
                     for problem in missing
                 )
             )
@@ -202,7 +214,7 @@ class CouplingService:
         direction = sync.direction
         if direction is not None and not mapping.direction.allows(direction):
             raise refuse(
-                ProblemCode.INVALID_INPUT,
+                RefusalCode.INVALID_INPUT,
                 f"{mapping.name} only flows {mapping.direction.value}: {sync.value} would "
                 "synchronize the other way",
                 "syncAfterCoupling",
@@ -221,7 +233,7 @@ class CouplingService:
                 replace_existing=True,
             )
         except ConcurrentCouplingError as exc:
-            raise refuse(ProblemCode.CONFLICT, str(exc)) from None
+            raise refuse(RefusalCode.CONFLICT, str(exc)) from None
         outcome = CoupleOutcome(
             result.coupling, result.replaced, result.created, erp_record, crm_record
         )
@@ -244,32 +256,42 @@ class CouplingService:
         direction: Direction,
         erp_record: Record,
         crm_record: Record,
-    ) -> PairOutcome:
-        """Synchronize a pair just coupled; on failure, take the coupling back."""
+    ) -> Synchronized:
+        """Synchronize a pair just coupled, through the engine; on failure, take the
+        coupling back (and the sync error the failure left)."""
+        coupling = result.coupling
+        engine = SyncEngine(
+            self.sync_context(),
+            self.services.sync_errors,
+            mapping,
+            create=False,
+            skip_after=self.services.settings.sync_skip_after_failures,
+            run_id=None,
+        )
+        doing = "synchronize after coupling"
         try:
-            with connector_errors():
-                outcome = await synchronize_pair(
-                    self.sync_context(),
-                    mapping,
-                    result.coupling,
+            with unwrapped_connector_errors():
+                applied = await engine.push(
                     direction,
-                    erp_record=erp_record,
-                    crm_record=crm_record,
+                    [coupling],
+                    read=({erp_record.id: erp_record}, {crm_record.id: crm_record}),
                 )
-        except ConnectorError as exc:
+        except (ConnectorError, BatchInterruptedError) as exc:
             await self._undo(result)
-            raise CouplingRefusedError(
-                upstream_problem(exc, "synchronize after coupling")
-            ) from None
-        if outcome.status == "failed":
+            error = exc.error if isinstance(exc, BatchInterruptedError) else exc
+            raise refusal_for(error, doing) from None
+        failure = applied.failure_of(coupling.erp.id)
+        if failure is not None:
             await self._undo(result)
-            code = (
-                ProblemCode.DEPENDENCY_NOT_COUPLED
-                if any(problem.dependency for problem in outcome.problems)
-                else ProblemCode.INVALID_INPUT
+            await self.services.sync_errors.clear(
+                mapping.name, erp_ids=[coupling.erp.id], crm_ids=[coupling.crm.id]
             )
-            raise refuse(code, f"synchronize after coupling: {outcome.message}")
-        return outcome
+            refused = applied.write_errors.get(coupling.erp.id)
+            if refused is not None:
+                raise refusal_for(refused, doing)
+            raise refuse(refusal_of(failure).code, f"{doing}: {failure.message}")
+        after = await self.couplings.get(coupling.id)
+        return Synchronized(direction, applied.changes.get(coupling.erp.id, {}), after or coupling)
 
     async def _undo(self, result: CoupleResult) -> None:
         if not result.created:
@@ -291,7 +313,7 @@ class CouplingService:
     ) -> Coupling:
         mapping = await self.mapping(mapping_name, "mapping")
         if erp_id is None and crm_id is None:
-            raise refuse(ProblemCode.INVALID_INPUT, "give erpId, crmId or both", "erpId")
+            raise refuse(RefusalCode.INVALID_INPUT, "give erpId, crmId or both", "erpId")
         erp, crm = self.connectors()
         erp_key = self.record_id(erp, erp_id, "erpId") if erp_id is not None else None
         crm_key = self.record_id(crm, crm_id, "crmId") if crm_id is not None else None
@@ -303,7 +325,7 @@ class CouplingService:
                 f"{side} {key}" for side, key in (("ERP", erp_key), ("CRM", crm_key)) if key
             )
             raise refuse(
-                ProblemCode.NOT_COUPLED,
+                RefusalCode.NOT_COUPLED,
                 f"{which} {'is' if erp_key is None or crm_key is None else 'are'} not coupled "
                 f"in {mapping.name}",
                 "erpId" if erp_key is not None else "crmId",
@@ -324,34 +346,75 @@ class CouplingService:
         mapping = await self.mapping(CUSTOMER_MAPPING)
         if not mapping.direction.allows(direction):
             raise refuse(
-                ProblemCode.INVALID_INPUT,
+                RefusalCode.INVALID_INPUT,
                 f"{mapping.name} only flows {mapping.direction.value}: records cannot be "
                 f"created {direction.value}",
             )
         erp, crm = self.connectors()
         source_connector = erp if direction is Direction.TO_CRM else crm
+        target = crm if direction is Direction.TO_CRM else erp
         key = self.record_id(source_connector, source_id, field)
         source = await self.read(source_connector, mapping.entity_of(direction.source), key, field)
         await self.check_dependencies(mapping, direction, source, field)
+        # One creation per source record, however many calls arrive at once: the first claims
+        # the record, the others wait for it and find it coupled.
+        claim = f"create:{mapping.coupling_mapping}:{direction.source}:{key}"
+        owner = f"{self.actor}:{uuid.uuid4().hex}"
+        await self._refuse_if_coupled(mapping, direction, key, field)
+        leases = self.services.leases
+        deadline = time.monotonic() + _CREATE_CLAIM_SECONDS
+        while not await leases.acquire(claim, owner, seconds=_CREATE_CLAIM_SECONDS):
+            if time.monotonic() > deadline:
+                raise refuse(
+                    RefusalCode.CONFLICT, f"{field} {key} is being created by another call", field
+                )
+            await asyncio.sleep(_CLAIM_POLL_SECONDS)
         try:
-            with connector_errors():
+            await self._refuse_if_coupled(mapping, direction, key, field)
+            made_id = (
+                counterpart_id(mapping, direction, key) if target.capabilities.caller_ids else None
+            )
+            with unwrapped_connector_errors():
                 result, created = await create_counterpart(
-                    self.sync_context(), mapping, source, direction, replace_existing=True
+                    self.sync_context(),
+                    mapping,
+                    source,
+                    direction,
+                    replace_existing=False,
+                    record_id=made_id,
                 )
         except CounterpartError as exc:
-            dependency = any(problem.dependency for problem in exc.problems)
-            code = ProblemCode.DEPENDENCY_NOT_COUPLED if dependency else ProblemCode.INVALID_INPUT
-            raise refuse(code, str(exc), field) from None
+            raise (
+                untranslatable(exc.problems, field)
+                if exc.problems
+                else refuse(RefusalCode.INVALID_INPUT, str(exc), field)
+            ) from None
         except ConnectorError as exc:
-            target = mapping.entity_of(direction.target)
-            raise CouplingRefusedError(upstream_problem(exc, f"create the {target}")) from None
-        except ConcurrentCouplingError as exc:
-            raise refuse(ProblemCode.CONFLICT, str(exc), field) from None
+            raise refusal_for(exc, f"create the {mapping.entity_of(direction.target)}") from None
+        except (AlreadyCoupledError, ConcurrentCouplingError) as exc:
+            raise refuse(RefusalCode.ALREADY_COUPLED, str(exc), field) from None
+        finally:
+            await leases.release(claim, owner)
         erp_record, crm_record = (
             (source, created) if direction is Direction.TO_CRM else (created, source)
         )
         return CounterpartOutcome(result.coupling, result.replaced, erp_record, crm_record)
 
+    async def _refuse_if_coupled(
+        self, mapping: TableMapping, direction: Direction, key: str, field: str
+    ) -> None:
+        found = await self.couplings.by_ids(mapping.coupling_mapping, direction.source, [key])
+        coupling = found.get(key)
+        if coupling is not None:
+            other = coupling.side(direction.target)
+            raise refuse(
+                RefusalCode.ALREADY_COUPLED,
+                f"{field} {key} is already coupled to the {direction.target.upper()} "
+                f"{other.entity} {other.key or other.id} in {mapping.name}: uncouple it first "
+                "to create another, or synchronize the pair with synchronizeNow",
+                field,
+            )
+
     def sync_context(self) -> SyncContext:
-        erp, crm = self.connectors()
-        return SyncContext(erp, crm, self.couplings, self.services.integration_log, self.actor)
+        self.connectors()  # refused, naming what is missing, when a system is not configured
+        return sync_context(self.services, self.actor)

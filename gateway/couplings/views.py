@@ -1,7 +1,7 @@
 """What the read API shows of CRM and ERP records, read through one field table per system.
 
 The CRM is Dynamics 365 Sales (Dataverse column names). The ERP is Business Central or Tryton,
-whose customer records name the same facts differently; `CUSTOMER_FIELDS` says where each fact
+whose customer records name the same facts differently; each ERP connector declares where each fact
 lives in each ERP, so no other module needs to know.
 """
 
@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.base import Record
+from adapters.base import Connector, Record
+from adapters.capabilities import CustomerFields
 from adapters.filters import Contains, Filter, any_of
 
 # The coupling mapping between CRM accounts and ERP customers (see the default mappings).
@@ -26,55 +27,14 @@ ACCOUNT_SEARCH_FIELDS = ("name", "accountnumber", "emailaddress1")
 CONTACT_PARENT_FIELD = "_parentcustomerid_value"
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerFields:
-    """Where an ERP keeps each fact of a customer (None: it has no such field)."""
-
-    number: str
-    name: str
-    email: str | None
-    phone: str | None
-    website: str | None
-    city: str | None
-    salesperson_code: str | None
-    # Business Central refuses `or` between different fields of a `$filter`; a search then
-    # looks in the one field that the text suggests (see `customer_search`).
-    search_across_fields: bool
-
-
-CUSTOMER_FIELDS: Mapping[str, CustomerFields] = {
-    "business_central": CustomerFields(
-        number="number",
-        name="displayName",
-        email="email",
-        phone="phoneNumber",
-        website="website",
-        city="city",
-        salesperson_code="salespersonCode",
-        search_across_fields=False,
-    ),
-    "tryton": CustomerFields(
-        number="code",
-        name="name",
-        email="email",
-        phone="phone",
-        website="website",
-        city="city",
-        salesperson_code=None,
-        search_across_fields=True,
-    ),
-}
-
-
 class UnknownErpError(LookupError):
     """The configured ERP has no customer field table."""
 
 
-def customer_fields(system: str) -> CustomerFields:
-    fields = CUSTOMER_FIELDS.get(system)
+def customer_fields(erp: Connector) -> CustomerFields:
+    fields = erp.capabilities.customer_fields
     if fields is None:
-        known = ", ".join(sorted(CUSTOMER_FIELDS))
-        raise UnknownErpError(f"no customer fields are known for ERP {system!r} (known: {known})")
+        raise UnknownErpError(f"{erp.capabilities.label} declares no customer fields")
     return fields
 
 

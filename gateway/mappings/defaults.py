@@ -13,6 +13,9 @@ systems do not offer is stored disabled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from adapters.systems import BUSINESS_CENTRAL, TRYTON
 from gateway.mappings.model import (
     ConflictPolicy,
     FieldMapping,
@@ -58,7 +61,10 @@ def business_central_defaults() -> list[TableMapping]:
             direction=FROM_CRM,
             erp_key_field="code",
             crm_key_field="internalemailaddress",
-            description="CRM users → salespeople; couple them before customers.",
+            description=(
+                "CRM users → salespeople, coupled by e-mail (users that are no salesperson, "
+                "such as the integration user, are left alone); couple them before customers."
+            ),
             fields=(
                 row("displayName", "fullname", FROM_CRM),
                 row("email", "internalemailaddress", FROM_CRM),
@@ -73,7 +79,11 @@ def business_central_defaults() -> list[TableMapping]:
             erp_key_field="code",
             crm_key_field="isocurrencycode",
             crm_template={"exchangerate": 1.0, "currencyprecision": 2},
-            description="Currencies → transaction currencies.",
+            couple_local_currency=True,
+            description=(
+                "Currencies → transaction currencies; the local currency (LCY, a blank code) "
+                "is coupled to the CRM's base currency."
+            ),
             fields=(
                 row("code", "isocurrencycode", TO_CRM),
                 row("displayName", "currencyname", TO_CRM),
@@ -100,6 +110,7 @@ def business_central_defaults() -> list[TableMapping]:
             crm_entity="account",
             direction=BOTH,
             depends_on=("SALESPEOPLE", "CURRENCY"),
+            sync_only_coupled=False,
             conflict_policy=ConflictPolicy.NEWEST_WINS,
             erp_key_field="number",
             crm_key_field="accountnumber",
@@ -131,6 +142,7 @@ def business_central_defaults() -> list[TableMapping]:
             crm_entity="contact",
             direction=BOTH,
             depends_on=("CUSTOMER",),
+            sync_only_coupled=False,
             erp_key_field="number",
             description="Contacts ↔ contacts, after their companies.",
             fields=(
@@ -173,6 +185,7 @@ def business_central_defaults() -> list[TableMapping]:
             crm_entity="product",
             direction=TO_CRM,
             depends_on=("UNIT OF MEASURE",),
+            sync_only_coupled=False,
             erp_key_field="number",
             crm_key_field="productnumber",
             crm_template={"quantitydecimal": 2, "producttypecode": 3},
@@ -206,8 +219,9 @@ def business_central_defaults() -> list[TableMapping]:
             crm_key_field="ordernumber",
             crm_filter={"statecode": 1},
             description=(
-                "Submitted CRM orders → ERP orders (created by the order workflow); "
-                "the ERP's delivery dates flow back."
+                "Submitted CRM orders → ERP orders (created by the order workflow, never by "
+                "a run: only orders that came from the CRM synchronize); the ERP's delivery "
+                "dates flow back."
             ),
             fields=(
                 row("externalDocumentNumber", "name", FROM_CRM),
@@ -229,7 +243,10 @@ def business_central_defaults() -> list[TableMapping]:
             depends_on=("CUSTOMER", "CURRENCY", "SALESORDER-ORDER"),
             erp_key_field="number",
             crm_key_field="invoicenumber",
-            description="Posted sales invoices → CRM invoices (Billed), for orders from the CRM.",
+            description=(
+                "Posted sales invoices of orders from the CRM → CRM invoices (Billed), created "
+                "with their lines by the invoice workflow (the CRM computes the totals)."
+            ),
             fields=(
                 row("number", "invoicenumber", TO_CRM),
                 row("number", "name", TO_CRM),
@@ -241,7 +258,6 @@ def business_central_defaults() -> list[TableMapping]:
                     TO_CRM,
                     lookup=by_key("CURRENCY"),
                 ),
-                row("totalAmountIncludingTax", "totalamount", TO_CRM),
                 row("dueDate", "duedate", TO_CRM, transform="date"),
             ),
         ),
@@ -275,13 +291,20 @@ def business_central_defaults() -> list[TableMapping]:
             erp_entity="project",
             crm_entity="project",
             direction=TO_CRM,
-            depends_on=("CUSTOMER",),
+            depends_on=("CUSTOMER", "SALESQUOTE"),
             erp_key_field="number",
+            crm_key_field="erp_projectnumber",
             description=(
-                "ERP projects made from won quotes → CRM projects, when asked to synchronize "
-                "them to the CRM."
+                "ERP projects → CRM projects of the coupled accounts, those made from won "
+                "quotes or marked to be synchronized to the CRM (coupled by their workflows); "
+                "never created by a run."
             ),
-            fields=(row("displayName", "msdyn_subject", TO_CRM),),
+            fields=(
+                row("displayName", "msdyn_subject", TO_CRM),
+                row("number", "erp_projectnumber", TO_CRM),
+                row("customerId", "_msdyn_customer_value", TO_CRM, lookup=by_id("CUSTOMER")),
+                row("quoteId", "_erp_quoteid_value", TO_CRM, lookup=by_id("SALESQUOTE")),
+            ),
         ),
         TableMapping(
             name="CUSTOMER-STATISTICS",
@@ -346,6 +369,7 @@ def tryton_defaults() -> list[TableMapping]:
             crm_entity="account",
             direction=BOTH,
             depends_on=("CURRENCY",),
+            sync_only_coupled=False,
             conflict_policy=ConflictPolicy.NEWEST_WINS,
             erp_key_field="code",
             crm_key_field="accountnumber",
@@ -374,6 +398,7 @@ def tryton_defaults() -> list[TableMapping]:
             crm_entity="contact",
             direction=BOTH,
             depends_on=("CUSTOMER",),
+            sync_only_coupled=False,
             erp_filter={"type": "email", "named": True},
             description=(
                 "A party's named e-mail mechanisms ↔ contacts of its account: the name says "
@@ -466,6 +491,8 @@ def tryton_defaults() -> list[TableMapping]:
             crm_entity="invoice",
             direction=TO_CRM,
             depends_on=("CUSTOMER", "CURRENCY"),
+            # Tryton's invoices name no sale: every posted one goes to the CRM.
+            sync_only_coupled=False,
             erp_key_field="number",
             crm_key_field="invoicenumber",
             erp_filter={"state": "posted"},
@@ -480,7 +507,6 @@ def tryton_defaults() -> list[TableMapping]:
                     TO_CRM,
                     lookup=by_id("CURRENCY"),
                 ),
-                row("total_amount", "totalamount", TO_CRM),
             ),
         ),
         # Tryton makes no project from a sale: projects are created in Tryton, so every one
@@ -517,6 +543,18 @@ def tryton_defaults() -> list[TableMapping]:
             ),
         ),
     ]
+
+
+# The default mappings of each ERP, by its connector's system: a new ERP adds its own here.
+_DEFAULTS: dict[str, Callable[[], list[TableMapping]]] = {
+    BUSINESS_CENTRAL: business_central_defaults,
+    TRYTON: tryton_defaults,
+}
+
+
+def defaults_of(erp_system: str) -> list[TableMapping]:
+    """The default mappings for an ERP (Business Central's for a system with none of its own)."""
+    return _DEFAULTS.get(erp_system, business_central_defaults)()
 
 
 def defaults_for(

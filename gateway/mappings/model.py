@@ -141,6 +141,10 @@ class TableMapping(BaseModel):
     # Default values for records created on that side (the seeds' templates).
     erp_template: dict[str, Scalar] = Field(default_factory=dict)
     crm_template: dict[str, Scalar] = Field(default_factory=dict)
+    # For a currency mapping: the ERP's local currency, which has no record (documents leave
+    # the code blank), is coupled to the CRM's base currency, as Business Central's own
+    # integration maps LCY.
+    couple_local_currency: bool = False
     fields: tuple[FieldMapping, ...]
     description: str = ""
 

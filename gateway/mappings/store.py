@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -17,8 +16,8 @@ from gateway.mappings.validation import (
     dependency_order,
     validate_mapping,
 )
+from gateway.types import Document
 
-Document = dict[str, Any]
 COLLECTION = "table_mappings"
 
 
@@ -31,7 +30,8 @@ class MappingRepository:
         return [TableMapping.from_doc(doc) async for doc in cursor]
 
     async def get(self, name: str) -> TableMapping | None:
-        doc = await self._collection.find_one({"name": name})
+        """The mapping named `name`; names are upper case, so "customer" finds CUSTOMER."""
+        doc = await self._collection.find_one({"name": name.strip().upper()})
         return TableMapping.from_doc(doc) if doc else None
 
     async def save(self, mapping: TableMapping, *, erp: Catalogue, crm: Catalogue) -> TableMapping:

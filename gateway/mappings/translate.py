@@ -7,7 +7,7 @@ records in one query per lookup row, so translation itself is pure and synchrono
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,8 +16,7 @@ from typing import Any, Literal
 from gateway.mappings.model import Direction, FieldMapping, LookupBy, TableMapping
 from gateway.mappings.transforms import resolve_transform
 from gateway.store.couplings import Coupling, CouplingRepository
-
-Values = Mapping[str, Any]
+from gateway.types import Values
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +74,18 @@ async def resolve_lookups(
         if row.lookup is None:
             continue
         name = source_field(row, direction)
-        wanted = {record.get(name) for record in records if name is not None}
-        wanted.discard(None)
-        wanted.discard("")
-        if not wanted:
-            continue
         src, dst = direction.source, direction.target
         src_by = row.lookup.erp_by if src == "erp" else row.lookup.crm_by
         dst_by = row.lookup.erp_by if dst == "erp" else row.lookup.crm_by
+        wanted = {record.get(name) for record in records if name is not None}
+        if src_by is LookupBy.KEY and wanted & {None, ""}:
+            # A blank key may be coupled too: the ERP's local currency has no code.
+            wanted.add("")
+        wanted.discard(None)
+        if src_by is LookupBy.ID:
+            wanted.discard("")
+        if not wanted:
+            continue
         keys = [str(value) for value in wanted]
         if src_by is LookupBy.ID:
             found = await couplings.by_ids(row.lookup.mapping, src, keys)
@@ -92,6 +95,12 @@ async def resolve_lookups(
             source: _side_value(coupling, dst, dst_by) for source, coupling in found.items()
         }
     return lookups
+
+
+def blank_is_coupled(row: FieldMapping, direction: Direction, lookups: Lookups) -> bool:
+    """Whether a blank reference means something here: a coupled blank key (the ERP's local
+    currency, which documents leave blank)."""
+    return lookups.translate(row, direction, "") is not None
 
 
 def _apply_option_map(row: FieldMapping, direction: Direction, value: Any) -> tuple[bool, Any]:
@@ -121,8 +130,10 @@ def translate_row(
         if not found:
             return None, RowProblem(row.key, f"{name}: no option is mapped for the value {value!r}")
         value = mapped
-    if row.lookup is not None and value not in (None, ""):
-        mapped = lookups.translate(row, direction, str(value))
+    if row.lookup is not None and (
+        value not in (None, "") or blank_is_coupled(row, direction, lookups)
+    ):
+        mapped = lookups.translate(row, direction, "" if value is None else str(value))
         if mapped is None:
             other = "CRM" if direction is Direction.TO_CRM else "ERP"
             return None, RowProblem(
@@ -146,9 +157,14 @@ def translate(
         if target is None:
             continue
         name = source_field(row, direction)
-        if row.lookup is not None and name is not None and _normal(source.get(name)) is None:
-            # No reference to carry across (a customer in the company's own currency, without
-            # a salesperson): the target keeps its own rather than being cleared.
+        if (
+            row.lookup is not None
+            and name is not None
+            and _normal(source.get(name)) is None
+            and not blank_is_coupled(row, direction, lookups)
+        ):
+            # No reference to carry across (a customer without a salesperson): the target
+            # keeps its own rather than being cleared.
             continue
         value, problem = translate_row(row, direction, source, lookups)
         if problem is not None:

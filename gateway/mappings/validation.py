@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from adapters.base import EntitySpec
-from gateway.mappings.model import LookupBy, TableMapping
+from gateway.mappings.model import Direction, LookupBy, TableMapping
 from gateway.mappings.transforms import UnknownTransformError, resolve_transform
+from gateway.mappings.translate import target_field
 
 # Entity catalogues of the two sides: canonical entity name -> spec.
 Catalogue = Mapping[str, EntitySpec]
@@ -65,6 +66,25 @@ def _field_problems(mapping: TableMapping, side: str, spec: EntitySpec | None) -
     ]
 
 
+def _computed_problems(mapping: TableMapping, side: str, spec: EntitySpec | None) -> list[str]:
+    """A row (or template) that would write a field its system computes: the system refuses
+    the whole record, so the mapping says so before any run."""
+    if spec is None or not spec.computed:
+        return []
+    towards = Direction.TO_CRM if side == "crm" else Direction.FROM_CRM
+    written = [
+        (f"row {row.key}", target_field(row, towards)) for row in mapping.rows_towards(towards)
+    ]
+    templates = mapping.crm_template if side == "crm" else mapping.erp_template
+    written += [("the template", name) for name in templates]
+    return [
+        f"{mapping.name}: {where} writes {side.upper()} field {name!r}, which "
+        f"{spec.name} computes itself"
+        for where, name in written
+        if name is not None and name in spec.computed
+    ]
+
+
 def _row_problems(mapping: TableMapping, known_mappings: Mapping[str, TableMapping]) -> list[str]:
     problems: list[str] = []
     for row in mapping.fields:
@@ -110,6 +130,7 @@ def validate_mapping(
         specs = _entity_specs(mapping, erp, crm, problems)
         for side in ("erp", "crm"):
             problems += _field_problems(mapping, side, specs[side])
+            problems += _computed_problems(mapping, side, specs[side])
     problems += _row_problems(mapping, known_mappings)
     if mapping.coupled_through is not None and mapping.coupled_through not in mapping.depends_on:
         problems.append(

@@ -14,7 +14,8 @@ from adapters.base import Connector
 from adapters.notifications import ChangeNotifier
 from gateway.mappings.model import TableMapping
 from gateway.services import Services
-from gateway.sync.running import SideName, mapping_health, source_sides
+from gateway.sync.running import source_sides
+from gateway.types import SideName
 
 SIDES: tuple[SideName, ...] = ("erp", "crm")
 
@@ -65,7 +66,7 @@ async def interests(services: Services, side: SideName) -> dict[str, Interest]:
     notifier = notifier_of(services, side)
     if notifier is None:
         return {}
-    health = await mapping_health(services)
+    health = await services.mapping_health()
     fields: dict[str, set[str]] = {}
     names: dict[str, list[str]] = {}
     for mapping in health.runnable:
@@ -95,7 +96,7 @@ def _fields(mapping: TableMapping, side: SideName) -> set[str]:
 
 async def mappings_reading(services: Services, side: SideName, entity: str) -> list[TableMapping]:
     """The usable mappings that read changes of `entity` on `side`."""
-    health = await mapping_health(services)
+    health = await services.mapping_health()
     return [
         mapping
         for mapping in health.runnable

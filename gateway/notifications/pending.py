@@ -8,9 +8,9 @@ from which changes must be read.
 Coalescing: each notification schedules the job `carry_notifications(mapping)` at the end of
 its window (`NOTIFICATION_WINDOW_SECONDS`), under an id made of the mapping and the window,
 so that all notifications of one mapping in one window are carried by one job (arq keeps one
-job per id). The job takes what is queued and, once applied, removes only the members whose
-score did not move meanwhile: a record notified again while the job ran stays queued, and the
-next window's job carries it.
+job per id). The job takes what is queued a page at a time and, once applied, removes only
+the members whose score did not move meanwhile: a record notified again while it was being
+carried stays queued, and is carried again.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from arq.connections import ArqRedis
 
-from gateway.sync.running import SideName
+from gateway.types import SideName
 
 JOB = "carry_notifications"
 
@@ -69,13 +69,26 @@ class PendingChanges:
         if since is not None:
             pipe.zadd(_collection_key(mapping), {side: since.timestamp()}, lt=True)
         await pipe.execute()
-        slot = math.floor(now / self._window)
+        await self.schedule(mapping, now=now)
+
+    async def schedule(self, mapping: str, *, now: float | None = None, later: float = 0) -> None:
+        """The job of the window `later` seconds from now (one per mapping and window)."""
+        moment = (time.time() if now is None else now) + later
+        slot = math.floor(moment / self._window)
         await self._redis.enqueue_job(
             JOB,
             mapping,
             _job_id=f"notify:{mapping}:{slot}",
             _defer_until=datetime.fromtimestamp((slot + 1) * self._window, UTC),
         )
+
+    async def waiting(self, mapping: str) -> int:
+        """How many records and collections are queued for `mapping`."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zcard(_records_key(mapping, "erp"))
+        pipe.zcard(_records_key(mapping, "crm"))
+        pipe.zcard(_collection_key(mapping))
+        return sum(int(count) for count in await pipe.execute())
 
     async def take(
         self, mapping: str, side: SideName, limit: int, *, until: float

@@ -39,7 +39,7 @@ from gateway.notifications.pending import PendingChanges
 from gateway.notifications.store import Listener, NotificationStore
 from gateway.services import Services
 from gateway.store.integration_log import EntryKind, LogEntry, Outcome, ResultStatus, Target
-from gateway.sync.running import SideName
+from gateway.types import SideName
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from gateway.notifications.listeners import listening
 from gateway.notifications.store import NotificationState, NotificationStore, state_of
 from gateway.services import Services
-from gateway.sync.running import SideName, source_sides
+from gateway.sync.running import source_sides
+from gateway.types import SideName
 
 
 async def notification_states(

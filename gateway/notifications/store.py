@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from adapters.notifications import Subscription
-from gateway.sync.running import SideName
+from gateway.types import SideName
 
 Document = dict[str, Any]
 

@@ -35,11 +35,10 @@ from gateway.notifications.listeners import (
 )
 from gateway.notifications.store import NotificationStore, StoredSubscription
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.entries import entries_of
 from gateway.services import Services
 from gateway.store.integration_log import EntryKind, LogEntry, Outcome, ResultStatus, Target
 from gateway.store.leases import LeaseRepository
-from gateway.sync.running import SideName
+from gateway.types import SideName
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +75,7 @@ async def maintain_subscriptions(
         behind: set[str] = set()
         for side in SIDES:
             behind.update(await _Side(services, side, now, report).maintain(catch_up=catch_up))
-        entries = entries_of(services)
+        entries = services.job_queue
         for mapping in sorted(behind):
             if await entries.bring_forward(mapping, now, CATCH_UP):
                 report.brought_forward.append(mapping)

@@ -10,32 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from gateway.refusals import RefusalCode, refuse
 from gateway.scheduling.clock import Clock, system_clock
 from gateway.services import Services
-from gateway.store.job_queue import EntryDefaults, JobQueueEntries, JobQueueEntry, JobStatus
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
-from gateway.sync.running import mapping_health
+from gateway.store.job_queue import JobQueueEntry, JobStatus
 
 MAX_MINUTES_BETWEEN_RUNS = 7 * 24 * 60
 MAX_INACTIVITY_MINUTES = 365 * 24 * 60
 
 
-def entries_of(services: Services) -> JobQueueEntries:
-    settings = services.settings
-    return JobQueueEntries(
-        services.db,
-        EntryDefaults(
-            minutes_between_runs=settings.job_minutes_between_runs,
-            inactivity_timeout_minutes=settings.job_inactivity_timeout_minutes or None,
-        ),
-    )
-
-
 async def list_entries(services: Services, *, clock: Clock = system_clock) -> list[JobQueueEntry]:
     """The entry of every enabled mapping, in dependency order (set up if missing)."""
-    health = await mapping_health(services)
+    health = await services.mapping_health()
     names = [mapping.name for mapping in health.mappings if mapping.enabled]
-    entries = entries_of(services)
+    entries = services.job_queue
     await entries.ensure(names, clock())
     return await entries.all(names)
 
@@ -54,14 +42,14 @@ def check_change(change: EntryChange) -> None:
     """Refuse a change that cannot be applied, naming the field, before anything is written."""
     minutes = change.minutes_between_runs
     if minutes is not None and not 1 <= minutes <= MAX_MINUTES_BETWEEN_RUNS:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"minutesBetweenRuns must be between 1 and {MAX_MINUTES_BETWEEN_RUNS}",
             "minutesBetweenRuns",
         )
     timeout = change.inactivity_timeout_minutes
     if timeout is not None and not 0 <= timeout <= MAX_INACTIVITY_MINUTES:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"inactivityTimeoutMinutes must be between 0 (never) and {MAX_INACTIVITY_MINUTES}",
             "inactivityTimeoutMinutes",
@@ -79,17 +67,17 @@ async def update_entry(
     check_change(change)
     mapping = await services.mappings.get(mapping_name)
     if mapping is None:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.NOT_FOUND, f"no table mapping is named {mapping_name!r}", "mapping"
         )
     if not mapping.enabled:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT,
             f"{mapping.name} is disabled: it has no job queue entry",
             "mapping",
         )
     now = clock()
-    entries = entries_of(services)
+    entries = services.job_queue
     await entries.ensure([mapping.name], now)
     current = await entries.get(mapping.name)
     assert current is not None

@@ -19,21 +19,25 @@ from pymongo.errors import ConnectionFailure
 from redis.exceptions import RedisError
 
 from adapters.errors import RetriableError
+from gateway.refusals import RefusalCode, RefusalError, connector_error, refuse
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.entries import entries_of
+from gateway.scheduling.queue import enqueue
 from gateway.scheduling.run_jobs import CarriedRun, RunJobs
 from gateway.scheduling.run_lease import RunLease
 from gateway.scheduling.settling import settle_entry
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun
 from gateway.sync.bulk_now import synchronize_records
 from gateway.sync.engine import BatchInterruptedError
 from gateway.sync.full import run_full_synchronization
 from gateway.sync.incremental import run_incremental
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
-from gateway.sync.running import LeaseLostError, expected_failure, failure_message
-from gateway.sync.upstream import connector_error
+from gateway.sync.running import (
+    LeaseLostError,
+    RunCancelledError,
+    expected_failure,
+    failure_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +100,7 @@ async def _carry_out(services: Services, carried: CarriedRun) -> SyncRun:
         return await run_full_synchronization(services, carried.id, raise_failures=True)
     if carried.trigger == RunTrigger.SYNCHRONIZE_NOW:
         return await synchronize_records(services, carried.id, raise_failures=True)
-    raise SyncRefusedError(
-        RefusalCode.INVALID_INPUT, f"a {carried.trigger} run is not carried out by a job"
-    )
+    raise refuse(RefusalCode.INVALID_INPUT, f"a {carried.trigger} run is not carried out by a job")
 
 
 def retry_hint(exc: BaseException) -> tuple[bool, float | None]:
@@ -109,7 +111,7 @@ def retry_hint(exc: BaseException) -> tuple[bool, float | None]:
     if error is not None:
         retriable = isinstance(error, RetriableError)
         return retriable, error.retry_after if isinstance(error, RetriableError) else None
-    if isinstance(exc, SyncRefusedError):
+    if isinstance(exc, RefusalError):
         return exc.code is RefusalCode.CONFLICT, None  # the mapping stayed busy
     outage = isinstance(exc, LeaseLostError | ConnectionFailure | RedisError | OSError)
     return outage, None
@@ -136,22 +138,40 @@ async def _after_failure(
 ) -> JobOutcome:
     settings = services.settings
     retriable, asked = retry_hint(exc)
-    message = exc.message if isinstance(exc, SyncRefusedError) else failure_message(exc)
+    message = exc.message if isinstance(exc, RefusalError) else failure_message(exc)
     scheduled = carried.trigger == RunTrigger.SCHEDULED
-    if retriable and job_try < settings.job_max_tries:
-        delay = backoff(settings, job_try, asked)
-        note = f"{message}; try {job_try + 1} of {settings.job_max_tries} in {delay:.1f}s"
-        await RunJobs(services.db).requeue(carried.id, carried.attempt, note)
-        if scheduled:
-            await entries_of(services).note(carried.mapping, carried.id, note)
-        log.warning("run %s (%s): %s", carried.id, carried.mapping, note)
-        return JobOutcome(carried.id, RunStatus.QUEUED.value, retry_in=delay, message=note)
+    run_jobs = RunJobs(services.db)
+    if isinstance(exc, RunCancelledError):
+        cancelled = await services.runs.get(carried.id)
+        if cancelled is not None:
+            await settle_entry(services, cancelled, clock=clock)
+        return JobOutcome(carried.id, RunStatus.CANCELLED.value, message=message)
+    stalls = 1
     if retriable:
-        message = f"{message} (gave up after {job_try} tries)"
-    elif not (expected_failure(exc) or isinstance(exc, SyncRefusedError)):
+        current = await run_jobs.get(carried.id)
+        mark = current.progress_mark if current is not None else carried.progress_mark
+        stalls = await run_jobs.stalled(carried.id, mark)
+    if retriable and stalls < settings.job_max_tries:
+        delay = backoff(settings, stalls, asked)
+        note = (
+            f"{message}; try {stalls + 1} of {settings.job_max_tries} without progress "
+            f"in {delay:.1f}s"
+        )
+        if scheduled:
+            await services.job_queue.note(carried.mapping, carried.id, note)
+        log.warning("run %s (%s): %s", carried.id, carried.mapping, note)
+        if job_try < settings.job_max_tries:
+            await run_jobs.requeue(carried.id, carried.attempt, note)
+            return JobOutcome(carried.id, RunStatus.QUEUED.value, retry_in=delay, message=note)
+        # This job has used its tries, but the run got further with them: a new attempt.
+        if await run_jobs.hand_over(carried.id, carried.attempt, note):
+            await enqueue(services.redis, carried.id, carried.attempt + 1, defer=delay)
+        return JobOutcome(carried.id, RunStatus.QUEUED.value, message=note)
+    if retriable:
+        message = f"{message} (gave up after {stalls} tries without progress)"
+    elif not (expected_failure(exc) or isinstance(exc, RefusalError)):
         log.error("run %s (%s) stopped", carried.id, carried.mapping, exc_info=exc)
-    runs = SyncRunRepository(services.db)
-    failed = await runs.finish(carried.id, RunStatus.FAILED, message=message)
+    failed = await services.runs.finish(carried.id, RunStatus.FAILED, message=message)
     if failed is not None and scheduled:
         await settle_entry(services, failed, failure=message, clock=clock)
     return JobOutcome(carried.id, RunStatus.FAILED.value, message=message)

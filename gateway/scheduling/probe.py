@@ -17,8 +17,8 @@ from typing import Any
 from adapters.base import ChangeBatch, Connector
 from gateway.mappings.model import TableMapping
 from gateway.services import Services
-from gateway.store.job_queue import JobQueueTokens
-from gateway.sync.running import SideName, source_sides
+from gateway.sync.running import source_sides
+from gateway.types import SideName
 
 _PROBE_PAGE = 5
 _PROBE_PAGES = 4
@@ -41,7 +41,7 @@ def can_probe(services: Services, mapping: TableMapping) -> bool:
 
 async def changes_waiting(services: Services, mapping: TableMapping) -> bool:
     """True when either side has a change the mapping's next run would read."""
-    tokens = await JobQueueTokens(services.db).tokens(mapping.name)
+    tokens = await services.tokens.tokens(mapping.name)
     sides = source_sides(mapping)
     found = await asyncio.gather(
         *(_side_changed(services, mapping, side, tokens[side]) for side in sides)

@@ -18,34 +18,29 @@ from redis.exceptions import RedisError
 from gateway.mappings.model import Direction
 from gateway.scheduling.run_jobs import RunJobs
 from gateway.services import Services
-from gateway.store.sync_runs import RunTrigger, SyncRun
+from gateway.store.sync_runs import SyncRun
 from gateway.sync.bulk_now import plan_synchronize_records
 from gateway.sync.full import start_full_synchronization
 
 log = logging.getLogger(__name__)
 
-SYNC_MAPPING = "sync_mapping"
-FULL_SYNCHRONIZATION = "full_synchronization"
-SYNCHRONIZE_RECORDS = "synchronize_records"
+CARRY_OUT_RUN = "carry_out_run"  # every stored run, whatever made it
 UPDATE_STATISTICS = "update_statistics"
-RETRY_SYNC_ERRORS = "retry_sync_errors"
 SCHEDULER_TICK = "scheduler_tick"
-
-JOB_OF_TRIGGER: dict[str, str] = {
-    RunTrigger.SCHEDULED.value: SYNC_MAPPING,
-    RunTrigger.FULL_SYNCHRONIZATION.value: FULL_SYNCHRONIZATION,
-    RunTrigger.SYNCHRONIZE_NOW.value: SYNCHRONIZE_RECORDS,
-}
 
 
 def job_id(run_id: str, attempt: int) -> str:
     return f"run:{run_id}:{attempt}"
 
 
-async def enqueue(redis: ArqRedis, run_id: str, trigger: str, attempt: int) -> bool:
+async def enqueue(redis: ArqRedis, run_id: str, attempt: int, *, defer: float = 0.0) -> bool:
     """Enqueue the job of one attempt of a run; False if arq already has it."""
     job = await redis.enqueue_job(
-        JOB_OF_TRIGGER[trigger], run_id, attempt, _job_id=job_id(run_id, attempt)
+        CARRY_OUT_RUN,
+        run_id,
+        attempt,
+        _job_id=job_id(run_id, attempt),
+        _defer_by=defer or None,
     )
     return job is not None
 
@@ -53,7 +48,7 @@ async def enqueue(redis: ArqRedis, run_id: str, trigger: str, attempt: int) -> b
 async def _hand_over(services: Services, run: SyncRun) -> None:
     assert run.id is not None
     try:
-        await enqueue(services.redis, run.id, run.trigger, 1)
+        await enqueue(services.redis, run.id, 1)
     except (RedisError, OSError) as exc:
         log.warning(
             "run %s is stored but not yet queued (%s); the scheduler will queue it",

@@ -9,16 +9,14 @@ synchronizations are always carried by jobs (the attempt of one stored without i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.store.sync_runs import COLLECTION, RunStatus, RunTrigger, SyncRun, parse_run_id
-
-Document = dict[str, Any]
+from gateway.types import Document
 
 ATTEMPT = "job_attempt"
 
@@ -32,15 +30,21 @@ class CarriedRun:
     trigger: str
     status: RunStatus
     attempt: int
+    # How far the run has got: records it went through and pages it applied. Tries and
+    # takeovers are counted only while this does not move (`RunJobs.stalled`).
+    progress_mark: int = 0
 
     @classmethod
     def from_doc(cls, doc: Document) -> CarriedRun:
+        counters = doc.get("counters") or {}
+        pages = (doc.get("checkpoint") or {}).get("pages") or 0
         return cls(
             id=str(doc["_id"]),
             mapping=doc["mapping"],
             trigger=doc["trigger"],
             status=RunStatus(doc["status"]),
             attempt=int(doc.get(ATTEMPT) or 1),
+            progress_mark=int(pages) + sum(int(v or 0) for v in counters.values()),
         )
 
 
@@ -85,7 +89,14 @@ class RunJobs:
                     "status": {"$in": [RunStatus.QUEUED.value, RunStatus.RUNNING.value]},
                     **_carried(),
                 },
-                projection={"mapping": 1, "trigger": 1, "status": 1, ATTEMPT: 1},
+                projection={
+                    "mapping": 1,
+                    "trigger": 1,
+                    "status": 1,
+                    ATTEMPT: 1,
+                    "counters": 1,
+                    "checkpoint.pages": 1,
+                },
             )
             .sort("_id", ASCENDING)
             .limit(limit)
@@ -103,6 +114,46 @@ class RunJobs:
         result = await self._collection.update_one(
             {"$and": [{"_id": ObjectId(run_id)}, _at_attempt(attempt)]},
             {"$set": {"status": RunStatus.QUEUED.value, "message": message, "ended_at": None}},
+        )
+        return result.modified_count == 1
+
+    async def stalled(self, run_id: str, mark: int) -> int:
+        """Count one failed try (or lost worker) of a run: the tries in a row since it last
+        got further, this one included. A run that moves on gets its tries back, so a long
+        run under intermittent faults is never given up while it progresses."""
+        doc = await self._collection.find_one_and_update(
+            {"_id": ObjectId(run_id)},
+            [
+                {
+                    "$set": {
+                        "stalls": {
+                            "$cond": [
+                                {"$eq": [{"$ifNull": ["$stall_mark", -1]}, mark]},
+                                {"$add": [{"$ifNull": ["$stalls", 0]}, 1]},
+                                1,
+                            ]
+                        },
+                        "stall_mark": mark,
+                    }
+                }
+            ],
+            projection={"stalls": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(doc["stalls"]) if doc is not None else 1
+
+    async def hand_over(self, run_id: str, attempt: int, message: str) -> bool:
+        """Give a run that failed but progressed to a new attempt (a fresh job)."""
+        result = await self._collection.update_one(
+            {"$and": [{"_id": ObjectId(run_id)}, _at_attempt(attempt)]},
+            {
+                "$set": {
+                    "status": RunStatus.QUEUED.value,
+                    ATTEMPT: attempt + 1,
+                    "message": message,
+                    "ended_at": None,
+                }
+            },
         )
         return result.modified_count == 1
 

@@ -9,7 +9,9 @@ One tick
    checkpoint);
 4. starts each due entry, in dependency order: claims it with a conditional update on its
    `next_run_at` (one scheduler wins, however many tick at once), stores its run QUEUED and
-   enqueues it; an entry on hold for inactivity is probed instead and woken by a change.
+   enqueues it; an entry on hold for inactivity is probed instead and woken by a change. An
+   entry whose dependencies are running, or have never run, waits for a later tick (units
+   are coupled before the items that name them).
 
 The clock is injected, so tests move time instead of waiting for it.
 """
@@ -24,7 +26,6 @@ from typing import Any
 
 from gateway.mappings.model import TableMapping
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.entries import entries_of
 from gateway.scheduling.probe import changes_waiting
 from gateway.scheduling.queue import enqueue
 from gateway.scheduling.run_jobs import RunJobs
@@ -32,9 +33,8 @@ from gateway.scheduling.run_lease import RunLease
 from gateway.scheduling.settling import settle_entry
 from gateway.services import Services
 from gateway.store.job_queue import JobQueueEntry, JobStatus
-from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun
 from gateway.sync.incremental import SCHEDULER
-from gateway.sync.running import mapping_health
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class TickReport:
     woken: list[str] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)
     taken_over: list[str] = field(default_factory=list)
+    waiting: dict[str, list[str]] = field(default_factory=dict)  # mapping -> what it waits for
     abandoned: list[str] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)
 
@@ -64,14 +65,14 @@ class Scheduler:
     def __init__(self, services: Services, *, clock: Clock = system_clock) -> None:
         self.services = services
         self.clock = clock
-        self.entries = entries_of(services)
+        self.entries = services.job_queue
         self.run_jobs = RunJobs(services.db)
-        self.runs = SyncRunRepository(services.db)
+        self.runs = services.runs
 
     async def tick(self) -> TickReport:
         report = TickReport()
         now = self.clock()
-        health = await mapping_health(self.services)
+        health = await self.services.mapping_health()
         runnable = health.runnable
         report.created = await self.entries.ensure([m.name for m in runnable], now)
         await self._settle_orphans(now, report)
@@ -108,13 +109,14 @@ class Scheduler:
         max_tries = self.services.settings.job_max_tries
         for carried in await self.run_jobs.unfinished():
             if carried.status is RunStatus.QUEUED:
-                if await enqueue(redis, carried.id, carried.trigger, carried.attempt):
+                if await enqueue(redis, carried.id, carried.attempt):
                     report.requeued.append(carried.id)
                 continue
             if not await RunLease(self.services, carried.id).free():
                 continue  # its worker is alive
-            if carried.attempt >= max_tries:
-                message = f"its worker stopped {carried.attempt} times; gave up"
+            stalls = await self.run_jobs.stalled(carried.id, carried.progress_mark)
+            if stalls >= max_tries:
+                message = f"its worker stopped {stalls} times without getting further; gave up"
                 failed = await self.runs.finish(carried.id, RunStatus.FAILED, message=message)
                 if failed is not None:
                     await settle_entry(self.services, failed, failure=message, clock=self.clock)
@@ -122,17 +124,22 @@ class Scheduler:
                 continue
             message = "its worker stopped; taken over from its checkpoint"
             if await self.run_jobs.take_over(carried.id, carried.attempt, message):
-                await enqueue(redis, carried.id, carried.trigger, carried.attempt + 1)
+                await enqueue(redis, carried.id, carried.attempt + 1)
                 report.taken_over.append(carried.id)
 
     async def _start_due(
         self, runnable: list[TableMapping], now: datetime, report: TickReport
     ) -> None:
         due = {entry.mapping: entry for entry in await self.entries.due(now)}
+        entries = {e.mapping: e for e in await self.entries.all([m.name for m in runnable])}
         asleep: list[tuple[TableMapping, JobQueueEntry]] = []
         for mapping in runnable:  # dependency order
             entry = due.get(mapping.name)
             if entry is None:
+                continue
+            waiting = _waiting_for(mapping, entries, report)
+            if waiting:
+                report.waiting[mapping.name] = waiting
                 continue
             if entry.status is JobStatus.ON_HOLD:
                 if await self.entries.claim_probe(entry, now):
@@ -174,8 +181,28 @@ class Scheduler:
         )
         assert run.id is not None
         await self.entries.attach_run(mapping.name, claimed_at, run.id)
-        await enqueue(self.services.redis, run.id, run.trigger, 1)
+        await enqueue(self.services.redis, run.id, 1)
         return run.id
+
+
+def _waiting_for(
+    mapping: TableMapping, entries: dict[str, JobQueueEntry], report: TickReport
+) -> list[str]:
+    """The mappings `mapping` depends on whose run it must wait for: one started in this
+    tick or still in process, or one that has never run (on a first start every entry is due
+    at once, and units must be coupled before items)."""
+    waiting = []
+    for name in mapping.depends_on:
+        dependency = entries.get(name)
+        if dependency is None:
+            continue  # not runnable: nothing to wait for
+        if (
+            name in report.started
+            or dependency.status is JobStatus.IN_PROCESS
+            or (dependency.last_run_at is None and not dependency.on_hold)
+        ):
+            waiting.append(name)
+    return waiting
 
 
 def _missing_run(entry: JobQueueEntry) -> SyncRun:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from gateway.scheduling.clock import Clock, system_clock
-from gateway.scheduling.entries import entries_of
 from gateway.scheduling.probe import can_probe
 from gateway.services import Services
 from gateway.store.job_queue import JobQueueEntry, JobStatus
@@ -32,7 +31,7 @@ async def settle_entry(
     """Settle the entry whose current run is `run` (a scheduled run); None if it is not."""
     if run.trigger != RunTrigger.SCHEDULED or run.id is None:
         return None
-    entries = entries_of(services)
+    entries = services.job_queue
     now = clock()
     changed = saw_changes(run.counters)
     status, message = JobStatus.READY, run.message

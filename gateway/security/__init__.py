@@ -6,11 +6,11 @@ from gateway.security.inputs import (
     escape_regex,
     field_name,
     guid,
+    integer_id,
     record_id,
     reject_operators,
     require_plain_text,
     search_pattern,
-    tryton_id,
 )
 from gateway.security.redaction import REDACTED, install_secret_redaction, redact, secret_values
 
@@ -21,11 +21,11 @@ __all__ = [
     "field_name",
     "guid",
     "install_secret_redaction",
+    "integer_id",
     "record_id",
     "redact",
     "reject_operators",
     "require_plain_text",
     "search_pattern",
     "secret_values",
-    "tryton_id",
 ]

@@ -2,8 +2,11 @@
 
 Each refusal is cheap and happens before the body is read: a declared body above the limit is
 refused from its header, a key is checked with one indexed MongoDB lookup, the rate limit with
-one Redis call. A body without a declared length is counted while it streams in and refused as
-soon as it passes the limit, so no more than the limit is ever held in memory.
+one Redis call. A client address that sent too many unknown keys is refused from Redis alone,
+before any lookup, until its window ends. The rate limit's first point is taken here; the rest
+of a request's cost once its document is read (`schema.preflight`). A body without a declared
+length is counted while it streams in and refused as soon as it passes the limit, so no more
+than the limit is ever held in memory.
 
 Browsers may load the GraphiQL page without a key (where it is enabled at all); the page sends
 the key with every query from its headers editor.
@@ -12,6 +15,7 @@ the key with every query from its headers editor.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
@@ -21,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.keys import ApiKeyStore, DevKeyBootstrap
 from gateway.auth.roles import Caller
-from gateway.security.ratelimit import RateLimiter
+from gateway.security.ratelimit import KEY_PREFIX, RateDecision, RateLimiter
 from gateway.security.responses import graphql_error_response
 from gateway.services import Services
 from gateway.settings import Settings
@@ -29,6 +33,7 @@ from gateway.settings import Settings
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_RETRY_SECONDS = 5
+AUTH_FAILURE_PREFIX = "gateway:authfail:"
 
 
 class BodyTooLargeError(Exception):
@@ -45,7 +50,8 @@ class GraphQLGate:
         self.graphiql_enabled = settings.graphiql_enabled
         self.rate_limit = settings.api_rate_limit
         self.rate_window_seconds = settings.api_rate_window_seconds
-        self._limiters: dict[int, RateLimiter] = {}
+        self.auth_failure_limit = settings.api_auth_failure_limit
+        self._limiters: dict[tuple[int, str], RateLimiter] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,6 +84,8 @@ class GraphQLGate:
         if isinstance(caller, Response):
             return caller
         request.state.caller = caller
+        if self.rate_limit > 0:  # the view charges the rest of the request's cost to it
+            request.state.rate_limiter = self.limiter(services)
         return await self._rate_limit(caller, services)
 
     async def _authenticate(self, request: Request, services: Services) -> Caller | Response:
@@ -89,6 +97,11 @@ class GraphQLGate:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthenticated("The Authorization header must read `Bearer <api key>`.")
+        client = request.client.host if request.client else "unknown"
+        failures = self._failures(services)
+        throttled = await _ask(failures.peek(client))
+        if throttled is not None and not throttled.allowed:
+            return _too_many_unknown_keys(throttled, self.rate_window_seconds)
         try:
             await self.dev_key.ensure(services.db)
             caller = await ApiKeyStore(services.db).authenticate(token.strip())
@@ -101,40 +114,42 @@ class GraphQLGate:
                 {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
             )
         if caller is None:
-            client = request.client.host if request.client else "unknown"
             log.info("refused an unknown or revoked API key from %s", client)
+            await _ask(failures.hit(client))
             return _unauthenticated("The API key is unknown or has been revoked.")
         return caller
 
     async def _rate_limit(self, caller: Caller, services: Services) -> Response | None:
         if self.rate_limit <= 0:
             return None
-        limiter = self._limiter(services)
-        try:
-            decision = await limiter.hit(caller.key_id)
-        except RedisError as exc:
-            # Redis carries background work only; its outage must not stop reads, and every
-            # other limit still holds. Say so loudly instead.
-            log.warning("rate limit not applied: Redis failed (%s)", type(exc).__name__)
-            return None
-        if decision.allowed:
+        decision = await _ask(self.limiter(services).hit(caller.key_id))
+        if decision is None or decision.allowed:
             return None
         log.info("rate limit reached for API key '%s'", caller.name)
         return graphql_error_response(
             429,
             "RATE_LIMITED",
-            f"The API key '{caller.name}' made more than {decision.limit} requests in "
+            f"The API key '{caller.name}' used more than {decision.limit} points in "
             f"{self.rate_window_seconds}s; retry after {decision.retry_after_seconds}s.",
             {"Retry-After": str(decision.retry_after_seconds)},
         )
 
-    def _limiter(self, services: Services) -> RateLimiter:
-        limiter = self._limiters.get(id(services.redis))
+    def limiter(self, services: Services) -> RateLimiter:
+        """The per-key budget (`API_RATE_LIMIT` points per window)."""
+        return self._shared(services, KEY_PREFIX, self.rate_limit)
+
+    def _failures(self, services: Services) -> RateLimiter:
+        return self._shared(services, AUTH_FAILURE_PREFIX, self.auth_failure_limit)
+
+    def _shared(self, services: Services, prefix: str, limit: int) -> RateLimiter:
+        key = (id(services.redis), prefix)
+        limiter = self._limiters.get(key)
         if limiter is None:
             limiter = RateLimiter(
-                services.redis, limit=self.rate_limit, window_seconds=self.rate_window_seconds
+                services.redis, limit=limit, window_seconds=self.rate_window_seconds, prefix=prefix
             )
-            self._limiters = {id(services.redis): limiter}
+            self._limiters = {k: v for k, v in self._limiters.items() if k[0] == key[0]}
+            self._limiters[key] = limiter
         return limiter
 
     def _limited(self, receive: Receive) -> Receive:
@@ -159,6 +174,26 @@ class GraphQLGate:
             f"The request body is larger than the limit of {self.max_body_bytes} bytes.",
             {"Connection": "close"},
         )
+
+
+async def _ask(call: Awaitable[RateDecision]) -> RateDecision | None:
+    """A limiter's decision, or None when Redis fails: Redis carries background work only, its
+    outage must not stop reads, and every other limit still holds. Say so loudly instead."""
+    try:
+        return await call
+    except RedisError as exc:
+        log.warning("rate limit not applied: Redis failed (%s)", type(exc).__name__)
+        return None
+
+
+def _too_many_unknown_keys(decision: RateDecision, window_seconds: int) -> Response:
+    return graphql_error_response(
+        429,
+        "RATE_LIMITED",
+        f"More than {decision.limit} unknown API keys came from this address in "
+        f"{window_seconds}s; retry after {decision.retry_after_seconds}s.",
+        {"Retry-After": str(decision.retry_after_seconds)},
+    )
 
 
 def _asks_for_graphiql(request: Request) -> bool:

@@ -2,7 +2,7 @@
 an argument goes through.
 
     {"name": require_plain_text(name, "name")}         # a str, never a dict like {"$gt": ""}
-    {"crm.id": record_id("dataverse", crm_id, "crmId")} # a GUID, or refused
+    {"crm.id": record_id(IdKind.GUID, crm_id, "crmId")} # a GUID, or refused
     {"name": search_pattern(search, "search")}          # a case-insensitive literal substring
     {field_name(sort, "orderBy"): 1}                     # a field name, never an operator
 
@@ -16,13 +16,13 @@ import re
 import uuid
 from typing import Any
 
+from adapters.capabilities import IdKind
+
 MAX_SEARCH_LENGTH = 200
 MAX_TEXT_LENGTH = 10_000
 # Tryton ids are PostgreSQL integer keys.
-MAX_TRYTON_ID = 2**63 - 1
+MAX_INTEGER_ID = 2**63 - 1
 
-GUID_SYSTEMS = frozenset({"dataverse", "crm", "business_central", "bc"})
-INTEGER_ID_SYSTEMS = frozenset({"tryton"})
 
 _GUID = re.compile(
     r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$"
@@ -73,27 +73,26 @@ def guid(value: Any, field: str) -> str:
     return str(uuid.UUID(text.strip("{}")))
 
 
-def tryton_id(value: Any, field: str) -> int:
-    """A Tryton record id: a positive integer (given as a number or as its decimal digits)."""
+def integer_id(value: Any, field: str) -> int:
+    """A record id that is a positive integer (given as a number or as its decimal digits)."""
     if isinstance(value, bool):
         raise InputRejectedError(field, "must be a positive integer")
     if isinstance(value, str):
         if not value.isascii() or not value.isdigit() or len(value) > 19:
             raise InputRejectedError(field, "must be a positive integer")
         value = int(value)
-    if not isinstance(value, int) or not 0 < value <= MAX_TRYTON_ID:
+    if not isinstance(value, int) or not 0 < value <= MAX_INTEGER_ID:
         raise InputRejectedError(field, "must be a positive integer")
     return value
 
 
-def record_id(system: str, value: Any, field: str) -> str | int:
-    """An id in the shape `system` gives its records: GUIDs for Dataverse and Business
-    Central, integers for Tryton."""
-    if system in GUID_SYSTEMS:
+def record_id(kind: IdKind, value: Any, field: str) -> str | int:
+    """An id in the shape a system gives its records (its connector declares which)."""
+    if kind is IdKind.GUID:
         return guid(value, field)
-    if system in INTEGER_ID_SYSTEMS:
-        return tryton_id(value, field)
-    raise InputRejectedError(field, f"unknown system '{system}'")
+    if kind is IdKind.INTEGER:
+        return integer_id(value, field)
+    return require_plain_text(value, field, max_length=200)
 
 
 def field_name(value: Any, field: str) -> str:

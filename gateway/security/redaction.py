@@ -1,9 +1,10 @@
 """Keeping secrets out of logs and out of the integration log.
 
 Two mechanisms: values we know to be secret (connector credentials, the dev key, passwords in
-server URLs) are replaced wherever they appear in a log record; and in the audit of mutation
-calls, any variable whose name says it holds a secret (key, secret, password, token, ...) is
-replaced whatever its value.
+server URLs) and anything shaped like one of our API keys (`gw_...`) are replaced wherever
+they appear in a log record; and in the audit of mutation calls, any variable whose name says
+it holds a secret (key, secret, password, token, ...) is replaced whatever its value, and so
+is the value of a `{field, value}` pair (a template default) whose field is so named.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 6
 
 _SECRET_SUBSTRINGS = ("secret", "password", "passwd", "passphrase", "token", "credential")
-_SECRET_WORDS = frozenset({"key", "apikey", "pwd", "authorization", "auth", "bearer"})
+# Words that name a secret when a name ends with them: `apiKey`, `auth`, but not `erpKeyField`
+# (the field that holds a record's natural key) or `keyboardLayout`.
+_SECRET_LAST_WORDS = frozenset({"key", "apikey", "pwd", "authorization", "auth", "bearer"})
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+")
+# Our API keys: "gw_" and 43 URL-safe characters (`gw_dev_`, `gw_test_` keys alike).
+_API_KEY = re.compile(r"\bgw_[A-Za-z0-9_-]{16,}")
+_PAIR_NAMES = ("field", "name")
 
 
 def secret_values(settings: Settings) -> set[str]:
@@ -47,23 +53,33 @@ def is_secret_name(name: str) -> bool:
     lowered = name.lower()
     if any(part in lowered for part in _SECRET_SUBSTRINGS):
         return True
-    words = {word.lower() for word in _WORD_BOUNDARY.split(name) if word}
-    return bool(words & _SECRET_WORDS)
+    words = [word.lower() for word in _WORD_BOUNDARY.split(name) if word]
+    return bool(words) and words[-1] in _SECRET_LAST_WORDS
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    return _API_KEY.sub(REDACTED, text) if "gw_" in text else text
+
+
+def _names_a_secret(pair: Mapping[Any, Any]) -> bool:
+    """A `{field: "password", value: ...}` pair: its value is the named field's."""
+    return any(
+        isinstance(pair.get(name), str) and is_secret_name(pair[name]) for name in _PAIR_NAMES
+    )
 
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of a JSON-like value with secret-named entries and known secret values hidden."""
     secrets = tuple(secrets)
     if isinstance(value, Mapping):
+        pair = _names_a_secret(value)
         return {
-            str(key): REDACTED if is_secret_name(str(key)) else redact(item, secrets)
+            str(key): REDACTED
+            if is_secret_name(str(key)) or (pair and key == "value")
+            else redact(item, secrets)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):

@@ -8,22 +8,23 @@ concurrent requests; every method here is one round trip per batch, never one pe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DeleteOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-Document = dict[str, Any]
-SideName = Literal["erp", "crm"]
+from gateway.types import Document, SideName
 
 COLLECTION = "couplings"
+_DUPLICATE_KEY = 11000
+Baseline = Mapping[str, Mapping[str, Any]]
 # How often `couple` retries when a concurrent call took one of the records in between.
 _COUPLE_ATTEMPTS = 5
 
@@ -133,6 +134,52 @@ def parse_coupling_id(value: str) -> ObjectId | None:
         return ObjectId(value)
     except (InvalidId, TypeError):
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCoupling:
+    """A pair a synchronization coupled (found by key, or created), with what they agree on."""
+
+    erp: CoupledRecord
+    crm: CoupledRecord
+    synced_values: Baseline
+    direction: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """A pair that synchronized: its new baseline and what we now know of both records."""
+
+    coupling: Coupling
+    synced_values: Baseline
+    direction: str | None
+    erp: CoupledRecord | None = None
+    crm: CoupledRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    coupling: Coupling
+    message: str
+
+
+@dataclass(slots=True)
+class CouplingChanges:
+    """What one synchronization batch does to its couplings, written in one round trip."""
+
+    synced: list[Synced] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+    removed: list[Coupling] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.synced or self.failed or self.removed)
+
+
+def needs_update(coupling: Coupling, baseline: Baseline) -> bool:
+    """Whether a pair that needed no write still has something to remember."""
+    if coupling.state is not CouplingState.COUPLED or coupling.last_synced_at is None:
+        return True
+    return any(coupling.synced_values.get(key) != dict(value) for key, value in baseline.items())
 
 
 class CouplingRepository:
@@ -259,58 +306,100 @@ class CouplingRepository:
         doc = await self._collection.find_one_and_delete(query)
         return Coupling.from_doc(doc) if doc else None
 
-    async def record_sync(
-        self,
-        coupling: Coupling,
-        *,
-        synced_values: Mapping[str, Mapping[str, Any]],
-        direction: str | None,
-        erp: CoupledRecord | None = None,
-        crm: CoupledRecord | None = None,
-        at: datetime | None = None,
-    ) -> Coupling:
-        """Remember what both sides agreed on after a synchronization."""
-        changes: Document = {
-            "synced_values": dict(synced_values),
-            "last_synced_at": at or _now(),
-            "last_direction": direction,
-            "state": CouplingState.COUPLED.value,
-            "error_count": 0,
-            "last_error": None,
-            "updated_at": _now(),
-        }
-        if erp is not None:
-            changes["erp"] = erp.to_doc()
-        if crm is not None:
-            changes["crm"] = crm.to_doc()
-        await self._collection.update_one({"_id": ObjectId(coupling.id)}, {"$set": changes})
-        return replace(
-            coupling,
-            synced_values=changes["synced_values"],
-            last_synced_at=changes["last_synced_at"],
-            last_direction=direction,
-            state=CouplingState.COUPLED,
-            error_count=0,
-            last_error=None,
-            erp=erp or coupling.erp,
-            crm=crm or coupling.crm,
-        )
+    async def insert_new(
+        self, mapping: str, couplings: Sequence[NewCoupling]
+    ) -> list[Coupling | None]:
+        """Insert the couplings a batch made, together; None in place of each one a
+        concurrent caller beat us to (the unique indexes refuse the second)."""
+        if not couplings:
+            return []
+        now = _now()
+        docs = [
+            {
+                "_id": ObjectId(),
+                "mapping": mapping,
+                "erp": new.erp.to_doc(),
+                "crm": new.crm.to_doc(),
+                "state": CouplingState.COUPLED.value,
+                "synced_values": {k: dict(v) for k, v in new.synced_values.items()},
+                "last_synced_at": now,
+                "last_direction": new.direction,
+                "error_count": 0,
+                "last_error": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for new in couplings
+        ]
+        refused: set[int] = set()
+        try:
+            await self._collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != _DUPLICATE_KEY for error in errors):
+                raise
+            refused = {int(error["index"]) for error in errors}
+        return [
+            None if index in refused else Coupling.from_doc(doc) for index, doc in enumerate(docs)
+        ]
 
-    async def record_failure(
-        self, coupling_id: str, message: str, *, skip_after: int
-    ) -> CouplingState:
-        """Count a failed synchronization; after `skip_after` failures in a row the coupling is
-        SKIPPED so that scheduled runs stop retrying it until someone does."""
-        doc = await self._collection.find_one_and_update(
-            {"_id": ObjectId(coupling_id)},
-            {"$inc": {"error_count": 1}, "$set": {"last_error": message, "updated_at": _now()}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            return CouplingState.ERROR
-        state = CouplingState.SKIPPED if doc["error_count"] >= skip_after else CouplingState.ERROR
-        await self._collection.update_one({"_id": doc["_id"]}, {"$set": {"state": state.value}})
-        return state
+    async def apply_changes(
+        self, changes: CouplingChanges, *, owns: bool = True, skip_after: int
+    ) -> None:
+        """A batch's coupling changes in one ordered bulk write. `owns` is False for a
+        mapping that borrows another's couplings: it only adds its own rows to their
+        `synced_values`, leaving sync time, direction and state to the owner. A failure is
+        counted with `$inc`, so concurrent failures of one pair all count; a pair that
+        reached `skip_after` failures is then SKIPPED by the write that follows it."""
+        operations: list[UpdateOne | DeleteOne] = []
+        now = _now()
+        for synced in changes.synced:
+            values: Document = {
+                f"synced_values.{key}": dict(value) for key, value in synced.synced_values.items()
+            }
+            if owns:
+                values.update(
+                    {
+                        "last_synced_at": now,
+                        "last_direction": synced.direction,
+                        "state": CouplingState.COUPLED.value,
+                        "error_count": 0,
+                        "last_error": None,
+                    }
+                )
+                if synced.erp is not None:
+                    values["erp"] = synced.erp.to_doc()
+                if synced.crm is not None:
+                    values["crm"] = synced.crm.to_doc()
+            if values:
+                values["updated_at"] = now
+                operations.append(
+                    UpdateOne({"_id": ObjectId(synced.coupling.id)}, {"$set": values})
+                )
+        for failed in changes.failed:
+            oid = ObjectId(failed.coupling.id)
+            operations.append(
+                UpdateOne(
+                    {"_id": oid},
+                    {
+                        "$inc": {"error_count": 1},
+                        "$set": {
+                            "state": CouplingState.ERROR.value,
+                            "last_error": failed.message,
+                            "updated_at": now,
+                        },
+                    },
+                )
+            )
+            operations.append(
+                UpdateOne(
+                    {"_id": oid, "error_count": {"$gte": skip_after}},
+                    {"$set": {"state": CouplingState.SKIPPED.value}},
+                )
+            )
+        operations += [DeleteOne({"_id": ObjectId(c.id)}) for c in changes.removed]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=True)
 
     async def set_state(self, coupling_id: str, state: CouplingState) -> None:
         await self._collection.update_one(
@@ -326,13 +415,16 @@ class CouplingRepository:
         after_id: str | None = None,
         size: int = 50,
     ) -> tuple[list[Coupling], bool]:
-        """One page in id order, and whether more follow."""
+        """One page in id order, and whether more follow; `ValueError` names a bad `after`."""
         query: Document = {}
         if mapping is not None:
             query["mapping"] = mapping
         if state is not None:
             query["state"] = state.value
-        if after_id is not None and (oid := parse_coupling_id(after_id)) is not None:
+        if after_id is not None:
+            oid = parse_coupling_id(after_id)
+            if oid is None:
+                raise ValueError("after: not a coupling id")
             query["_id"] = {"$gt": oid}
         cursor = self._collection.find(query).sort("_id", ASCENDING).limit(size + 1)
         docs = [doc async for doc in cursor]
@@ -352,6 +444,13 @@ class CouplingRepository:
         )
         ids = [doc[side]["id"] async for doc in cursor]
         return ids[:size], len(ids) > size
+
+    async def last_coupled_at(self, mapping: str) -> datetime | None:
+        """When the newest coupling of `mapping` was made (None: it has none)."""
+        doc = await self._collection.find_one(
+            {"mapping": mapping}, projection={"created_at": 1}, sort=[("created_at", -1)]
+        )
+        return doc.get("created_at") if doc is not None else None
 
     async def count(self, mapping: str, *, state: CouplingState | None = None) -> int:
         query: Document = {"mapping": mapping}

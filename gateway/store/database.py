@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.store.indexes import COLLECTION_INDEXES
-
-Document = dict[str, Any]
+from gateway.types import Document
 
 
 def connect_mongo(url: str, *, app_name: str = "erp-crm-gateway") -> AsyncMongoClient[Document]:

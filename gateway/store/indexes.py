@@ -13,6 +13,7 @@ COLLECTION_INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("mapping", ASCENDING), ("erp.id", ASCENDING)], unique=True, name="erp_id"),
         IndexModel([("mapping", ASCENDING), ("crm.id", ASCENDING)], unique=True, name="crm_id"),
         IndexModel([("mapping", ASCENDING), ("state", ASCENDING)], name="state"),
+        IndexModel([("mapping", ASCENDING), ("created_at", DESCENDING)], name="created"),
     ],
     "table_mappings": [
         IndexModel([("name", ASCENDING)], unique=True, name="name"),
@@ -32,6 +33,7 @@ COLLECTION_INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("mapping", ASCENDING), ("record", ASCENDING)], unique=True, name="record"),
         IndexModel([("mapping", ASCENDING), ("erp_id", ASCENDING)], name="erp_id"),
         IndexModel([("mapping", ASCENDING), ("crm_id", ASCENDING)], name="crm_id"),
+        IndexModel([("mapping", ASCENDING), ("updated_at", ASCENDING)], name="mapping_updated"),
     ],
     # One document per lease (`_id` is its name): who holds it and until when.
     "leases": [],

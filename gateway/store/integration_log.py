@@ -20,7 +20,7 @@ from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-Document = dict[str, Any]
+from gateway.types import Document
 
 COLLECTION = "integration_log"
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -38,6 +38,7 @@ class EntryKind(StrEnum):
 
 
 class ResultStatus(StrEnum):
+    STARTED = "started"  # recorded before the call runs; the call has not answered (yet)
     OK = "ok"
     USER_ERRORS = "user_errors"  # refused as expected; `codes` says why
     ERROR = "error"  # failed; `codes` says how (FORBIDDEN, INTERNAL, a connector's class)
@@ -116,6 +117,22 @@ class IntegrationLog:
         """Store one entry; returns its id."""
         result = await self._collection.insert_one(entry.to_document())
         return str(result.inserted_id)
+
+    async def finish(self, entry_id: str, result: Outcome, duration_ms: float) -> None:
+        """Record how a call that was logged before it ran has ended."""
+        await self._collection.update_one(
+            {"_id": ObjectId(entry_id)},
+            {
+                "$set": {
+                    "result": {
+                        "status": result.status.value,
+                        "codes": list(result.codes),
+                        "message": result.message,
+                    },
+                    "duration_ms": duration_ms,
+                }
+            },
+        )
 
     async def append_many(self, entries: Iterable[LogEntry]) -> list[str]:
         """Store entries in one round trip (a sync batch's writes), in their order."""

@@ -8,16 +8,21 @@ progress; a holder that dies simply lets it expire. No process keeps any of this
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-Document = dict[str, Any]
+from gateway.types import Document
+
+log = logging.getLogger(__name__)
 
 COLLECTION = "leases"
 
@@ -75,3 +80,36 @@ class LeaseRepository:
         if doc is None or doc["expires_at"] <= datetime.now(UTC):
             return None
         return Lease(name=name, owner=doc["owner"], expires_at=doc["expires_at"])
+
+
+@contextlib.asynccontextmanager
+async def kept_renewed(
+    leases: LeaseRepository, name: str, owner: str, *, seconds: float
+) -> AsyncIterator[None]:
+    """Renew a held lease every third of its life while the block runs, so that a slow
+    batch never lets it lapse while a crashed holder's lapses within `seconds`. If another
+    holder took it meanwhile (this one stalled past its expiry), the block is cancelled: the
+    work is that holder's now."""
+    work = asyncio.current_task()
+    assert work is not None
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(seconds / 3)
+            try:
+                held = await leases.renew(name, owner, seconds=seconds)
+            except Exception as exc:  # MongoDB unreachable: try again at the next beat
+                log.warning("could not renew %s (%s)", name, type(exc).__name__)
+                continue
+            if not held:
+                log.warning("%s was taken over by another holder; stopping here", name)
+                work.cancel()
+                return
+
+    heart = asyncio.create_task(beat(), name=f"lease-{name}")
+    try:
+        yield
+    finally:
+        heart.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heart

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import DESCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-Document = dict[str, Any]
+from gateway.types import Document
 
 COLLECTION = "sync_errors"
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -185,6 +185,19 @@ class SyncErrorRepository:
 
     async def for_record(self, mapping: str, side: str, record_id: str) -> list[SyncError]:
         cursor = self._collection.find({"mapping": mapping, f"{side}_id": record_id})
+        return [SyncError.from_doc(doc) async for doc in cursor]
+
+    async def retriable(self, mapping: str, *, below: int, limit: int) -> list[SyncError]:
+        """A mapping's errors that a run may try again on its own, least recently tried
+        first: those with a direction (a conflict waits for a person) tried fewer than
+        `below` times."""
+        cursor = (
+            self._collection.find(
+                {"mapping": mapping, "direction": {"$ne": None}, "attempts": {"$lt": below}}
+            )
+            .sort("updated_at", ASCENDING)
+            .limit(limit)
+        )
         return [SyncError.from_doc(doc) async for doc in cursor]
 
     async def count(self, mapping: str | None = None) -> int:

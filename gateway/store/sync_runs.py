@@ -20,7 +20,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-Document = dict[str, Any]
+from gateway.types import Document
 
 COLLECTION = "sync_runs"
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -50,7 +50,8 @@ class RunTrigger(StrEnum):
 @dataclass(slots=True)
 class Counters:
     """What a run did, record by record. `modified` counts records written (a pair written on
-    both sides counts twice); `coupled` pairs found by key and coupled instead of created."""
+    both sides counts twice); `inserted` the counterparts created; `coupled` every pair the run
+    coupled, created or found by key."""
 
     inserted: int = 0
     modified: int = 0
@@ -106,6 +107,8 @@ class SyncRun:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     id: str | None = None
+    # What the run did to each mapping it covered (a full synchronization covers several).
+    by_mapping: dict[str, Counters] = field(default_factory=dict)
 
     def to_doc(self) -> Document:
         return {
@@ -141,6 +144,10 @@ class SyncRun:
             created_at=doc["created_at"],
             started_at=doc.get("started_at"),
             ended_at=doc.get("ended_at"),
+            by_mapping={
+                name: Counters.from_doc(counters)
+                for name, counters in (doc.get("by_mapping") or {}).items()
+            },
         )
 
 
@@ -180,7 +187,7 @@ class SyncRunRepository:
             return None
         now = _now()
         doc = await self._collection.find_one_and_update(
-            {"_id": oid},
+            {"_id": oid, "status": {"$ne": RunStatus.CANCELLED.value}},
             [
                 {
                     "$set": {
@@ -201,8 +208,11 @@ class SyncRunRepository:
         *,
         progress: float | None = None,
         checkpoint: dict[str, Any] | None = None,
-    ) -> None:
-        """Add one batch's counters, and move the progress and checkpoint: one update."""
+        mapping: str | None = None,
+    ) -> RunStatus | None:
+        """Add one batch's counters (to `mapping`'s too), and move the progress and
+        checkpoint: one update, which answers the run's status (CANCELLED: a person asked it
+        to stop)."""
         changes: Document = {}
         if progress is not None:
             changes["progress"] = max(0.0, min(1.0, progress))
@@ -212,12 +222,45 @@ class SyncRunRepository:
         increments = {
             f"counters.{name}": value for name, value in counters.to_doc().items() if value
         }
+        if mapping is not None:
+            increments.update(
+                {
+                    f"by_mapping.{mapping}.{name}": value
+                    for name, value in counters.to_doc().items()
+                    if value
+                }
+            )
         if increments:
             update["$inc"] = increments
         if changes:
             update["$set"] = changes
-        if update:
-            await self._collection.update_one({"_id": ObjectId(run_id)}, update)
+        if not update:
+            update["$set"] = {"progress_at": _now()}
+        doc = await self._collection.find_one_and_update(
+            {"_id": ObjectId(run_id)}, update, projection={"status": 1}
+        )
+        return RunStatus(doc["status"]) if doc is not None else None
+
+    async def delete(self, run_id: str) -> None:
+        """Remove a run that never started (a request that withdrew)."""
+        oid = parse_run_id(run_id)
+        if oid is not None:
+            await self._collection.delete_one({"_id": oid, "status": RunStatus.QUEUED.value})
+
+    async def cancel(self, run_id: str, message: str) -> SyncRun | None:
+        """Stop a queued or running run: it ends CANCELLED; None if it had finished."""
+        oid = parse_run_id(run_id)
+        if oid is None:
+            return None
+        doc = await self._collection.find_one_and_update(
+            {
+                "_id": oid,
+                "status": {"$in": [RunStatus.QUEUED.value, RunStatus.RUNNING.value]},
+            },
+            {"$set": {"status": RunStatus.CANCELLED.value, "message": message, "ended_at": _now()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return SyncRun.from_doc(doc) if doc else None
 
     async def finish(
         self, run_id: str, status: RunStatus, *, message: str | None = None
@@ -227,9 +270,14 @@ class SyncRunRepository:
             changes["progress"] = 1.0
         if message is not None:
             changes["message"] = message
+        # A run a person cancelled stays cancelled, whatever its worker makes of it.
         doc = await self._collection.find_one_and_update(
-            {"_id": ObjectId(run_id)}, {"$set": changes}, return_document=ReturnDocument.AFTER
+            {"_id": ObjectId(run_id), "status": {"$ne": RunStatus.CANCELLED.value}},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
         )
+        if doc is None:
+            doc = await self._collection.find_one({"_id": ObjectId(run_id)})
         return SyncRun.from_doc(doc) if doc else None
 
     async def active(self, trigger: str, mappings: Sequence[str]) -> list[SyncRun]:

@@ -16,7 +16,8 @@ from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import resolve_lookups, translate_row, values_equal
 from gateway.store.integration_log import Target
 from gateway.sync.batch import Batch
-from gateway.sync.pairs import SyncContext, write_entry
+from gateway.sync.context import SyncContext
+from gateway.sync.pairs import write_entry
 from gateway.sync.plan import Baseline
 
 Created = tuple[Record, Record, Direction]  # (source, created, direction of the creation)

@@ -5,20 +5,18 @@ changes, sync errors, integration log entries, counters)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from adapters.base import Record
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, RetriableError
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import RowProblem
-from gateway.store.couplings import Coupling
+from gateway.store.couplings import Coupling, CouplingChanges, Failed
 from gateway.store.integration_log import LogEntry, Outcome, ResultStatus, Target
 from gateway.store.sync_errors import RecordFailure
 from gateway.store.sync_runs import Counters
 from gateway.sync.conflicts import MergePlan
-from gateway.sync.coupling_batch import CouplingChanges, Failed
-
-SideName = Literal["erp", "crm"]
+from gateway.types import SideName
 
 
 def other_side(side: SideName) -> SideName:
@@ -32,6 +30,13 @@ def flow_from(side: SideName) -> Direction:
 
 def problem_code(problems: list[RowProblem]) -> str:
     return "DEPENDENCY_NOT_COUPLED" if any(p.dependency for p in problems) else "REJECTED"
+
+
+def problem_details(problems: list[RowProblem]) -> dict[str, Any]:
+    """What a sync error keeps of untranslatable rows: which, and the mappings to couple
+    first (a record waiting for one is retried once that mapping couples something)."""
+    dependencies = sorted({p.dependency for p in problems if p.dependency})
+    return {"rows": [p.row for p in problems], "dependencies": dependencies}
 
 
 def error_code(error: ConnectorError | None) -> str:
@@ -133,7 +138,14 @@ class Batch:
         if coupling is not None:
             self.couplings.failed.append(Failed(coupling, message))
 
-    def fail_uncoupled(self, side: SideName, record: Record, message: str, code: str) -> None:
+    def fail_uncoupled(
+        self,
+        side: SideName,
+        record: Record,
+        message: str,
+        code: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         self.fail(
             side,
             coupling=None,
@@ -142,6 +154,7 @@ class Batch:
             direction=flow_from(side).value,
             erp_id=record.id if side == "erp" else None,
             crm_id=record.id if side == "crm" else None,
+            details=details,
         )
 
     def uncouple(self, coupling: Coupling, kept: SideName, *, reason: str) -> None:

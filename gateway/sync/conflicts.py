@@ -23,20 +23,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from gateway.mappings.model import ConflictPolicy, Direction, FieldMapping, TableMapping
 from gateway.mappings.translate import (
     Lookups,
     RowProblem,
+    blank_is_coupled,
     target_field,
     translate_row,
     values_equal,
 )
 from gateway.sync.plan import Baseline
-
-Values = Mapping[str, Any]
-SideName = Literal["erp", "crm"]
+from gateway.types import SideName, Values
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,11 +183,16 @@ def _merge_row(
     to_crm = winner is Direction.TO_CRM
     source = pair.erp if to_crm else pair.crm
     source_value = source.get(erp_field if to_crm else crm_field)
-    if not flows[winner] or (row.lookup is not None and values_equal(source_value, None)):
+    lookups = pair.to_crm_lookups if to_crm else pair.to_erp_lookups
+    unreferenced = (
+        row.lookup is not None
+        and values_equal(source_value, None)
+        and not blank_is_coupled(row, winner, lookups)
+    )
+    if not flows[winner] or unreferenced:
         # The change may not flow that way, or has no reference to carry: it stays where it
         # is (a target is never cleared for want of a reference) and becomes the baseline.
         return _RowMerge(baseline=current, conflict=conflict)
-    lookups = pair.to_crm_lookups if to_crm else pair.to_erp_lookups
     value, problem = translate_row(row, winner, source, lookups)
     if problem is not None:
         return _RowMerge(conflict=conflict, problem=problem)

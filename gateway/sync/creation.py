@@ -14,19 +14,19 @@ from dataclasses import dataclass, field
 from adapters.base import Connector, Record
 from gateway.mappings.model import TableMapping
 from gateway.mappings.translate import Lookups
-from gateway.store.couplings import Coupling
+from gateway.store.couplings import Coupling, NewCoupling, Synced
 from gateway.store.sync_errors import SyncErrorRepository
 from gateway.sync.backfill import agreed, backfill
 from gateway.sync.batch import (
     Batch,
     CreateWork,
-    SideName,
     error_code,
     flow_from,
     other_side,
     problem_code,
+    problem_details,
 )
-from gateway.sync.coupling_batch import CouplingBatch, NewCoupling, Synced
+from gateway.sync.context import SyncContext
 from gateway.sync.matching import (
     chooses_ids,
     counterpart_id,
@@ -34,9 +34,10 @@ from gateway.sync.matching import (
     normal_key,
     records_by_key,
 )
-from gateway.sync.pairs import SyncContext, coupled_record
+from gateway.sync.pairs import coupled_record
 from gateway.sync.plan import plan_create
 from gateway.sync.writes import remove_orphans
+from gateway.types import SideName
 
 
 @dataclass(slots=True)
@@ -51,9 +52,8 @@ class Creation:
 
     ctx: SyncContext
     mapping: TableMapping
-    couplings: CouplingBatch
     errors: SyncErrorRepository
-    skip_after: int
+    skip_after: int | None  # None: records whose creation failed before are tried anyway
 
     async def match(self, batch: Batch, side: SideName, uncoupled: list[Record]) -> Matches:
         """Couple the counterparts that exist; return them and the records that need one."""
@@ -92,7 +92,8 @@ class Creation:
                 )
             else:
                 pending.append((record, counterpart))
-        stored = await self.couplings.insert(
+        stored = await self.ctx.couplings.insert_new(
+            mapping.coupling_mapping,
             [
                 NewCoupling(
                     erp=coupled_record(mapping, "erp", s if side == "erp" else t),
@@ -101,7 +102,7 @@ class Creation:
                     direction=None,
                 )
                 for s, t in pending
-            ]
+            ],
         )
         for (record, counterpart), coupling in zip(pending, stored, strict=True):
             if coupling is None:
@@ -150,6 +151,8 @@ class Creation:
     ) -> list[Record]:
         """Uncoupled records whose creation failed too often are left alone, like SKIPPED
         couplings, until someone retries their sync error."""
+        if self.skip_after is None:
+            return records
         errors = await self.errors.for_uncoupled(self.mapping.name, side, [r.id for r in records])
         attempts = {e.erp_id if side == "erp" else e.crm_id: e.attempts for e in errors}
         kept = [r for r in records if attempts.get(r.id, 0) < self.skip_after]
@@ -161,7 +164,9 @@ class Creation:
         plan = plan_create(self.mapping, direction, source.values, lookups)
         if not plan.ok:
             message = "; ".join(p.message for p in plan.problems)
-            batch.fail_uncoupled(side, source, message, problem_code(plan.problems))
+            batch.fail_uncoupled(
+                side, source, message, problem_code(plan.problems), problem_details(plan.problems)
+            )
             return
         values = dict(plan.values)
         target = self.ctx.connector(direction.target)
@@ -196,7 +201,9 @@ class Creation:
                 direction=create.direction.value,
             )
             made.append((create, new))
-        stored = await self.couplings.insert([new for _, new in made])
+        stored = await self.ctx.couplings.insert_new(
+            self.mapping.coupling_mapping, [new for _, new in made]
+        )
         orphans: dict[SideName, list[Record]] = {"erp": [], "crm": []}
         kept: list[tuple[CreateWork, Coupling]] = []
         for (create, _), coupling in zip(made, stored, strict=True):
@@ -207,6 +214,7 @@ class Creation:
                 continue
             kept.append((create, coupling))
             batch.counters.inserted += 1
+            batch.counters.coupled += 1  # coupled counts every new pair, created or found
             if create.direction.source == "erp":
                 batch.succeeded(create.source.id, None)
             else:

@@ -1,6 +1,8 @@
-"""Full synchronization: every record of the chosen mappings, in dependency order, with
-counterparts created for uncoupled records in each mapping's direction(s) whatever
-`sync_only_coupled` says (that is what "full" means).
+"""Full synchronization: every record of the chosen mappings, in dependency order. An
+uncoupled record is coupled to the counterpart it already has (by key, or by the id the
+gateway gave it), and gets one created in the mapping's direction(s) unless the mapping
+synchronizes coupled records only (documents that their lifecycles create, salespeople that
+only users may become).
 
 A run is planned as stages, one per mapping and side it reads (`checkpoint.stages`), and
 streams each side's records page by page (`changes(entity, None)`). After each applied page
@@ -26,28 +28,19 @@ from typing import Any
 from adapters.base import Page
 from adapters.filters import Compare, all_of
 from gateway.mappings.model import MappingDirection, TableMapping
+from gateway.refusals import RefusalCode, connector_error, refuse
 from gateway.services import Services
-from gateway.store.job_queue import JobQueueTokens
 from gateway.store.sync_runs import (
     Counters,
     RunStatus,
     RunTrigger,
     SyncRun,
-    SyncRunRepository,
 )
+from gateway.sync.context import SyncContext, sync_context
+from gateway.sync.currency import couple_local_currency
 from gateway.sync.engine import SyncEngine
-from gateway.sync.pairs import SyncContext
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
-from gateway.sync.running import (
-    MappingLease,
-    SideName,
-    expected_failure,
-    failure_message,
-    mapping_health,
-    source_sides,
-    sync_context,
-)
-from gateway.sync.upstream import connector_error
+from gateway.sync.running import MappingLease, RecordedRun, recorded_run, source_sides
+from gateway.types import SideName
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +50,7 @@ async def start_full_synchronization(
 ) -> SyncRun:
     """Check the request and store the run, QUEUED; nothing is synchronized yet."""
     sync_context(services, actor)
-    health = await mapping_health(services)
+    health = await services.mapping_health()
     known = {mapping.name: mapping for mapping in health.mappings}
     if names is None:
         chosen = health.runnable
@@ -65,7 +58,7 @@ async def start_full_synchronization(
         for index, name in enumerate(names):
             mapping = known.get(name)
             if mapping is None:
-                raise SyncRefusedError(
+                raise refuse(
                     RefusalCode.NOT_FOUND,
                     f"no table mapping is named {name!r}",
                     "mappings",
@@ -73,7 +66,7 @@ async def start_full_synchronization(
                 )
             if not health.usable(mapping):
                 reason = "; ".join(health.problems.get(name, [])) or f"{name} is disabled"
-                raise SyncRefusedError(
+                raise refuse(
                     RefusalCode.INVALID_INPUT,
                     f"{name} cannot run: {reason}",
                     "mappings",
@@ -81,12 +74,12 @@ async def start_full_synchronization(
                 )
         chosen = [mapping for mapping in health.mappings if mapping.name in set(names)]
     if not chosen:
-        raise SyncRefusedError(RefusalCode.INVALID_INPUT, "no mapping can run", "mappings")
+        raise refuse(RefusalCode.INVALID_INPUT, "no mapping can run", "mappings")
     chosen_names = [mapping.name for mapping in chosen]
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     busy = await runs.active(RunTrigger.FULL_SYNCHRONIZATION, chosen_names)
     if busy:
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.CONFLICT,
             f"a full synchronization of {', '.join(busy[0].mappings)} is under way "
             f"(run {busy[0].id})",
@@ -94,7 +87,7 @@ async def start_full_synchronization(
         )
     stages = [{"mapping": m.name, "side": side} for m in chosen for side in source_sides(m)]
     directions = {mapping.direction for mapping in chosen}
-    return await runs.create(
+    run = await runs.create(
         SyncRun(
             mapping=", ".join(chosen_names),
             mappings=chosen_names,
@@ -114,6 +107,23 @@ async def start_full_synchronization(
             },
         )
     )
+    # Two requests for overlapping mappings at once both pass the check above; the run
+    # stored first goes ahead and the other one withdraws, whatever the interleaving.
+    assert run.id is not None
+    earlier = [
+        r
+        for r in await runs.active(RunTrigger.FULL_SYNCHRONIZATION, chosen_names)
+        if r.id is not None and r.id < run.id
+    ]
+    if earlier:
+        await runs.delete(run.id)
+        raise refuse(
+            RefusalCode.CONFLICT,
+            f"a full synchronization of {', '.join(earlier[0].mappings)} is under way "
+            f"(run {earlier[0].id})",
+            "mappings",
+        )
+    return run
 
 
 async def run_full_synchronization(
@@ -122,44 +132,28 @@ async def run_full_synchronization(
     """Run a stored full synchronization to its end, or resume it from its checkpoint (after
     a crash left it RUNNING, or an outage made it FAILED). A failure is recorded on the run;
     with `raise_failures` it is raised afterwards too, for a job to decide on a retry."""
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await runs.get(run_id)
     if run is None:
-        raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
+        raise refuse(RefusalCode.NOT_FOUND, f"no sync run has the id {run_id!r}", "id")
     if run.status in (RunStatus.SUCCEEDED, RunStatus.CANCELLED):
         return run  # a FAILED run (an outage, say) goes on from its checkpoint
     ctx = sync_context(services, run.actor)
-    started = await runs.start(run_id)
-    assert started is not None
-    full = _FullRun(services, ctx, runs, run_id, started.checkpoint)
-    try:
-        await full.run()
-    except Exception as exc:
-        message = exc.message if isinstance(exc, SyncRefusedError) else failure_message(exc)
-        await runs.finish(run_id, RunStatus.FAILED, message=message)
-        if raise_failures or not (expected_failure(exc) or isinstance(exc, SyncRefusedError)):
-            raise
-    else:
-        await runs.finish(run_id, RunStatus.SUCCEEDED)
-    finally:
-        await full.leave()
-    finished = await runs.get(run_id)
-    assert finished is not None
-    return finished
+    async with recorded_run(services, run_id, raise_failures=raise_failures) as recorded:
+        full = _FullRun(services, ctx, recorded)
+        try:
+            await full.run()
+        finally:
+            await full.leave()
+    return recorded.finished
 
 
 class _FullRun:
-    def __init__(
-        self,
-        services: Services,
-        ctx: SyncContext,
-        runs: SyncRunRepository,
-        run_id: str,
-        checkpoint: dict[str, Any],
-    ) -> None:
-        self.services, self.ctx, self.runs, self.run_id = services, ctx, runs, run_id
-        self.checkpoint = checkpoint
-        self.owner = f"{run_id}:{uuid.uuid4().hex[:8]}"  # this attempt, not the run
+    def __init__(self, services: Services, ctx: SyncContext, recorded: RecordedRun) -> None:
+        self.services, self.ctx, self.recorded = services, ctx, recorded
+        self.run_id = recorded.id
+        self.checkpoint = recorded.run.checkpoint
+        self.owner = f"{self.run_id}:{uuid.uuid4().hex[:8]}"  # this attempt, not the run
         self.lease: MappingLease | None = None
 
     async def run(self) -> None:
@@ -171,21 +165,22 @@ class _FullRun:
         for index in range(int(checkpoint["stage"]), len(stages)):
             mapping = mappings.get(stages[index]["mapping"])
             if mapping is None:
-                raise SyncRefusedError(
+                raise refuse(
                     RefusalCode.NOT_FOUND, f"{stages[index]['mapping']} was removed", "mappings"
                 )
             lease = self.lease or await self.enter(mapping)
-            await self.stage(mapping, index, lease)
+            async with lease.kept():
+                await self.stage(mapping, index)
             following = stages[index + 1]["mapping"] if index + 1 < len(stages) else None
             if following != mapping.name:
                 final = checkpoint["final_tokens"].get(mapping.name, {})
-                await JobQueueTokens(self.services.db).save_tokens(mapping.name, final)
+                await self.services.tokens.save_tokens(mapping.name, final)
                 await self.leave()
 
     async def enter(self, mapping: TableMapping) -> MappingLease:
         lease = MappingLease(self.services, mapping.name, self.owner)
         if not await lease.wait():
-            raise SyncRefusedError(
+            raise refuse(
                 RefusalCode.CONFLICT, f"{mapping.name} stayed busy with another run", "mappings"
             )
         self.lease = lease
@@ -197,15 +192,18 @@ class _FullRun:
             with contextlib.suppress(Exception):
                 await lease.release()
 
-    async def stage(self, mapping: TableMapping, index: int, lease: MappingLease) -> None:
+    async def stage(self, mapping: TableMapping, index: int) -> None:
+        await couple_local_currency(self.ctx, mapping)
         checkpoint = self.checkpoint
         side: SideName = checkpoint["stages"][index]["side"]
         token: str | None = checkpoint["token"] if index == checkpoint["stage"] else None
         engine = SyncEngine(
             self.ctx,
-            self.services.db,
+            self.services.sync_errors,
             mapping,
-            create=True,
+            create=not mapping.sync_only_coupled,
+            couple_existing=True,
+            stop_on_outage=False,
             skip_after=self.services.settings.sync_skip_after_failures,
             run_id=self.run_id,
         )
@@ -213,19 +211,16 @@ class _FullRun:
             mapping.entity_of(side), token, page_size=self.services.settings.sync_page_size
         )
         async for batch in changes:
-            counters = await engine.apply(side, batch.upserts, batch.deleted_ids)
+            counters = (await engine.apply(side, batch.upserts, batch.deleted_ids)).counters
             token = batch.token
             checkpoint["processed"][index] += len(batch.upserts)
             checkpoint.update(stage=index, token=token, pages=int(checkpoint["pages"]) + 1)
-            await self.runs.record_progress(
-                self.run_id, counters, progress=progress(checkpoint), checkpoint=checkpoint
+            await self.recorded.record(
+                counters, progress=progress(checkpoint), checkpoint=checkpoint, mapping=mapping.name
             )
-            await lease.renew()
         checkpoint["final_tokens"].setdefault(mapping.name, {})[side] = token
         checkpoint.update(stage=index + 1, token=None)
-        await self.runs.record_progress(
-            self.run_id, Counters(), progress=progress(checkpoint), checkpoint=checkpoint
-        )
+        await self.recorded.record(Counters(), progress=progress(checkpoint), checkpoint=checkpoint)
 
 
 def progress(checkpoint: dict[str, Any]) -> float:

@@ -15,24 +15,16 @@ Two ways, each one query for a whole batch:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.base import Connector, Page, Record
-from adapters.concurrency import run_concurrently
-from adapters.filters import In
+from adapters.base import Connector, Record
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import Lookups, source_field, target_field, translate_row
+from gateway.types import Values
 
-Values = Mapping[str, Any]
-
-# Systems whose create accepts the record's id (Dataverse and Business Central take a GUID).
-CALLER_ID_SYSTEMS = frozenset({"dataverse", "business_central", "memory"})
 _NAMESPACE = uuid.UUID("6f1c1e0a-2b7d-4c55-9a43-5d3c0b8e1f27")
-# Characters of key values per query, so that each URL stays well within 2,048 characters.
-_KEY_BUDGET = 1200
-_MAX_KEYS = 100
 
 
 def counterpart_id(mapping: TableMapping, direction: Direction, source_id: str) -> str:
@@ -42,7 +34,7 @@ def counterpart_id(mapping: TableMapping, direction: Direction, source_id: str) 
 
 
 def chooses_ids(connector: Connector) -> bool:
-    return connector.system in CALLER_ID_SYSTEMS
+    return connector.capabilities.caller_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,45 +82,17 @@ def normal_key(value: Any) -> str | None:
     return text or None
 
 
-def _chunks(values: Sequence[Any]) -> list[list[Any]]:
-    chunks: list[list[Any]] = []
-    current: list[Any] = []
-    used = 0
-    for value in values:
-        cost = len(str(value)) + 24
-        if current and (used + cost > _KEY_BUDGET or len(current) >= _MAX_KEYS):
-            chunks.append(current)
-            current, used = [], 0
-        current.append(value)
-        used += cost
-    if current:
-        chunks.append(current)
-    return chunks
-
-
 async def records_by_key(
     connector: Connector, entity: str, field: str, keys: Iterable[Any]
 ) -> dict[str, list[Record]]:
-    """Target records whose `field` holds one of `keys`, by normalized key: one query per
-    chunk of keys (the chunks read concurrently)."""
+    """Target records whose `field` holds one of `keys`, by normalized key (the connector
+    splits the keys into as few requests as it can)."""
     wanted = list(dict.fromkeys(key for key in keys if normal_key(key) is not None))
     if not wanted:
         return {}
     found: dict[str, list[Record]] = {}
-
-    async def read(chunk: list[Any]) -> None:
-        cursor: str | None = None
-        while True:
-            result = await connector.query(
-                entity, In(field, tuple(chunk)), Page(size=max(50, len(chunk) * 2), cursor=cursor)
-            )
-            for record in result.records:
-                key = normal_key(record.get(field))
-                if key is not None:
-                    found.setdefault(key, []).append(record)
-            cursor = result.next_cursor
-            if cursor is None:
-                return
-
-    await run_concurrently(read(chunk) for chunk in _chunks(wanted))
+    for record in await connector.get_where(entity, field, wanted):
+        key = normal_key(record.get(field))
+        if key is not None:
+            found.setdefault(key, []).append(record)
     return found

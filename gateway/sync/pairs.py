@@ -1,61 +1,31 @@
-"""Synchronizing one coupled pair, and creating one record's counterpart, right now.
+"""Creating one record's counterpart right now ("create account from customer" and its
+reverse), and what every write of the gateway leaves: the coupled record and its log entry.
 
-These are the single-record operations behind Synchronize Now, "synchronize after coupling"
-and "create account from customer" (and its reverse). The sync engine does the same work in
-batches; both rest on the pure plans of `gateway.sync.plan`.
+Synchronizing coupled pairs, one or many, is the sync engine's (`gateway.sync.engine`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from adapters.base import Connector, Record
+from adapters.base import Record
 from adapters.errors import ConnectorError
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import RowProblem, resolve_lookups
-from gateway.store.couplings import (
-    CoupledRecord,
-    CoupleResult,
-    Coupling,
-    CouplingRepository,
-    SideName,
-)
+from gateway.store.couplings import CoupledRecord, CoupleResult
 from gateway.store.integration_log import (
     EntryKind,
-    IntegrationLog,
     LogEntry,
     Outcome,
     ResultStatus,
     Target,
 )
-from gateway.sync.plan import plan_create, plan_push
+from gateway.sync.context import SyncContext
+from gateway.sync.plan import plan_create
+from gateway.types import SideName
 
 PairStatus = Literal["modified", "unchanged", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class SyncContext:
-    """What synchronizing needs: both systems, the couplings, the log, and who is acting."""
-
-    erp: Connector
-    crm: Connector
-    couplings: CouplingRepository
-    log: IntegrationLog
-    actor: str
-
-    def connector(self, side: SideName) -> Connector:
-        return self.erp if side == "erp" else self.crm
-
-
-@dataclass(frozen=True, slots=True)
-class PairOutcome:
-    status: PairStatus
-    coupling: Coupling
-    changes: dict[str, Any] = field(default_factory=dict)
-    problems: list[RowProblem] = field(default_factory=list)
-    message: str | None = None
 
 
 class CounterpartError(Exception):
@@ -106,83 +76,6 @@ def write_entry(
     )
 
 
-async def synchronize_pair(
-    ctx: SyncContext,
-    mapping: TableMapping,
-    coupling: Coupling,
-    direction: Direction,
-    *,
-    erp_record: Record | None = None,
-    crm_record: Record | None = None,
-) -> PairOutcome:
-    """Overwrite the target side's mapped fields with the source side's, writing only the
-    fields that differ, and remember what both sides now agree on."""
-    erp_entity, crm_entity = mapping.erp_entity, mapping.crm_entity
-    if erp_record is None:
-        erp_record = (await ctx.erp.get_many(erp_entity, [coupling.erp.id])).get(coupling.erp.id)
-    if crm_record is None:
-        crm_record = (await ctx.crm.get_many(crm_entity, [coupling.crm.id])).get(coupling.crm.id)
-    missing = [
-        f"{side} record {ident}"
-        for side, ident, found in (
-            ("ERP", coupling.erp.id, erp_record),
-            ("CRM", coupling.crm.id, crm_record),
-        )
-        if found is None
-    ]
-    if erp_record is None or crm_record is None:
-        return PairOutcome("failed", coupling, message=f"{' and '.join(missing)} not found")
-
-    source, target = (
-        (erp_record, crm_record) if direction is Direction.TO_CRM else (crm_record, erp_record)
-    )
-    lookups = await resolve_lookups(mapping, direction, [source.values], ctx.couplings)
-    plan = plan_push(
-        mapping, direction, source.values, target.values, lookups, previous=coupling.synced_values
-    )
-    if not plan.ok:
-        return PairOutcome(
-            "failed", coupling, problems=plan.problems, message=plan.problems[0].message
-        )
-    written = target
-    if plan.changes:
-        target_side: SideName = direction.target
-        target_entity = mapping.entity_of(target_side)
-        try:
-            written = await ctx.connector(target_side).update(
-                target_entity, target.id, plan.changes, etag=target.etag
-            )
-        except ConnectorError as exc:
-            await ctx.log.append(
-                write_entry(
-                    ctx,
-                    "update",
-                    target,
-                    mapping=mapping,
-                    direction=direction,
-                    changes=plan.changes,
-                    error=exc,
-                )
-            )
-            raise
-        await ctx.log.append(
-            write_entry(
-                ctx, "update", written, mapping=mapping, direction=direction, changes=plan.changes
-            )
-        )
-    erp_after, crm_after = (
-        (erp_record, written) if direction is Direction.TO_CRM else (written, crm_record)
-    )
-    synced = await ctx.couplings.record_sync(
-        coupling,
-        synced_values=plan.baseline,
-        direction=direction.value,
-        erp=coupled_record(mapping, "erp", erp_after),
-        crm=coupled_record(mapping, "crm", crm_after),
-    )
-    return PairOutcome("modified" if plan.changes else "unchanged", synced, plan.changes)
-
-
 async def create_counterpart(
     ctx: SyncContext,
     mapping: TableMapping,
@@ -195,7 +88,8 @@ async def create_counterpart(
     """Create `source`'s counterpart on the other side through the mapping's fields and
     template, then couple the two. Both happen or neither: a coupling that cannot be stored
     removes the record just created. `record_id` chooses the new record's id (where the
-    system lets the caller choose), so that a repeated creation is detectable."""
+    system lets the caller choose): a record that already has it (an earlier attempt created
+    it and then stopped) is coupled instead of created again."""
     lookups = await resolve_lookups(mapping, direction, [source.values], ctx.couplings)
     plan = plan_create(mapping, direction, source.values, lookups)
     if not plan.ok:
@@ -204,10 +98,12 @@ async def create_counterpart(
     connector = ctx.connector(target_side)
     target_entity = mapping.entity_of(target_side)
     values = dict(plan.values)
+    earlier: Record | None = None
     if record_id is not None:
         spec = connector.entities().get(target_entity)
         values[spec.key_field if spec is not None else "id"] = record_id
-    created = await connector.create(target_entity, values)
+        earlier = (await connector.get_many(target_entity, [record_id])).get(record_id)
+    created = earlier or await connector.create(target_entity, values)
     source_side: SideName = direction.source
     sides = {
         source_side: coupled_record(mapping, source_side, source),
@@ -222,12 +118,14 @@ async def create_counterpart(
             synced_values=plan.baseline,
         )
     except BaseException:
-        with contextlib.suppress(ConnectorError):
-            await connector.delete(target_entity, created.id, etag=created.etag)
+        if earlier is None:
+            with contextlib.suppress(ConnectorError):
+                await connector.delete(target_entity, created.id, etag=created.etag)
         raise
-    await ctx.log.append(
-        write_entry(
-            ctx, "create", created, mapping=mapping, direction=direction, changes=plan.values
+    if earlier is None:
+        await ctx.log.append(
+            write_entry(
+                ctx, "create", created, mapping=mapping, direction=direction, changes=plan.values
+            )
         )
-    )
     return result, created

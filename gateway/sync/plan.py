@@ -22,8 +22,8 @@ from gateway.mappings.translate import (
     translate,
     translate_row,
 )
+from gateway.types import Values
 
-Values = Mapping[str, Any]
 Baseline = dict[str, dict[str, Any]]
 
 

@@ -1,70 +1,54 @@
-"""Retrying a sync error: the record is synchronized again, on its own, right now.
+"""Retrying a sync error: the record is synchronized again, on its own, right now, through
+the same engine as every run.
 
-A coupled record is synchronized in the direction its failed attempt was going; a conflict
-left for a person has no such direction, so it is settled with Synchronize Now instead. An
-uncoupled record gets its counterpart created (or coupled, if an earlier attempt created it).
-The error goes when the retry succeeds; otherwise it counts one attempt more. Either way the
-retry is a `SyncRun` with trigger `retrySyncError`.
+A coupled record is pushed in the direction its failed attempt was going; a conflict left
+for a person has no such direction, so it is settled with Synchronize Now instead. An
+uncoupled record goes through the engine like a new record of a full run: its counterpart is
+coupled if one exists (by key, or by the id an earlier attempt gave it), else created. The
+error goes when the retry succeeds; otherwise the engine counts one attempt more on it. Either
+way the retry is a `SyncRun` with trigger `retrySyncError`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from adapters.base import Record
-from gateway.mappings.model import Direction, TableMapping
+from gateway.mappings.model import TableMapping
+from gateway.refusals import RefusalCode, RefusalError, connector_error, refusal_for, refuse
 from gateway.services import Services
-from gateway.store.couplings import AlreadyCoupledError, Coupling
-from gateway.store.sync_errors import SyncError, SyncErrorRepository
-from gateway.store.sync_runs import (
-    Counters,
-    RunStatus,
-    RunTrigger,
-    SyncRun,
-    SyncRunRepository,
-)
-from gateway.sync.batch import SideName, flow_from
-from gateway.sync.matching import chooses_ids, counterpart_id
-from gateway.sync.now import RecordRun, known_mapping, refusal_for, refusal_of, run_pair
-from gateway.sync.pairs import (
-    CounterpartError,
-    SyncContext,
-    coupled_record,
-    create_counterpart,
-    synchronize_pair,
-)
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
-from gateway.sync.running import sync_context
-from gateway.sync.upstream import connector_error
+from gateway.store.couplings import Coupling
+from gateway.store.sync_errors import SyncError
+from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun
+from gateway.sync.batch import flow_from
+from gateway.sync.context import sync_context
+from gateway.sync.engine import SyncEngine
+from gateway.sync.now import RecordRun, push_pair, refusal_of
+from gateway.sync.running import recorded_run, usable_mapping
+from gateway.types import SideName
 
 
 async def retry_sync_error(services: Services, error_id: str, *, actor: str) -> RecordRun:
-    errors = SyncErrorRepository(services.db)
-    error = await errors.get(error_id)
+    error = await services.sync_errors.get(error_id)
     if error is None:
-        raise SyncRefusedError(RefusalCode.NOT_FOUND, f"no sync error has the id {error_id}", "id")
-    mapping = await known_mapping(services, error.mapping, "id")
-    ctx = sync_context(services, actor)
+        raise refuse(RefusalCode.NOT_FOUND, f"no sync error has the id {error_id}", "id")
+    mapping = await usable_mapping(services, error.mapping, "id")
+    sync_context(services, actor)
     coupling = await _coupling(services, mapping, error)
-    if coupling is not None:
-        if error.direction is None:
-            raise SyncRefusedError(
-                RefusalCode.CONFLICT,
-                f"{error.message[:300]}: a person decides which side wins; "
-                "use synchronizeNow with the direction to keep",
-                "id",
-            )
-        direction = Direction(error.direction)
-        result = await run_pair(
-            services, ctx, mapping, coupling, direction, trigger=RunTrigger.RETRY_SYNC_ERROR
+    if coupling is None:
+        return await _couple_or_create(services, mapping, error, actor=actor)
+    if error.direction is None:
+        raise refuse(
+            RefusalCode.CONFLICT,
+            f"{error.message[:300]}: a person decides which side wins; "
+            "use synchronizeNow with the direction to keep",
+            "id",
         )
-    else:
-        result = await _create(services, ctx, mapping, error)
-    if result.refusal is None:
-        await errors.delete(error_id)
-    else:
-        await errors.count_attempt(error_id, result.refusal.message)
-    return result
+    return await push_pair(
+        services,
+        mapping,
+        coupling,
+        flow_from("erp" if error.direction == "TO_CRM" else "crm"),
+        actor=actor,
+        trigger=RunTrigger.RETRY_SYNC_ERROR,
+    )
 
 
 async def _coupling(services: Services, mapping: TableMapping, error: SyncError) -> Coupling | None:
@@ -78,96 +62,44 @@ async def _coupling(services: Services, mapping: TableMapping, error: SyncError)
     return None
 
 
-async def _create(
-    services: Services, ctx: SyncContext, mapping: TableMapping, error: SyncError
+async def _couple_or_create(
+    services: Services, mapping: TableMapping, error: SyncError, *, actor: str
 ) -> RecordRun:
     side: SideName = "erp" if error.source_side == "erp" else "crm"
     direction = flow_from(side)
     source_id = error.erp_id if side == "erp" else error.crm_id
     if source_id is None or not mapping.direction.allows(direction):
-        raise SyncRefusedError(
+        raise refuse(
             RefusalCode.INVALID_INPUT, f"{mapping.name} does not create records that way", "id"
         )
-    runs = SyncRunRepository(services.db)
-    run = await runs.create(
-        SyncRun(
-            mapping=mapping.name,
-            direction=direction.value,
-            trigger=RunTrigger.RETRY_SYNC_ERROR,
-            actor=ctx.actor,
-            status=RunStatus.RUNNING,
-            started_at=datetime.now(UTC),
-        )
-    )
-    assert run.id is not None
-    counters = Counters()
-    refusal: SyncRefusedError | None = None
-    try:
+    ctx = sync_context(services, actor)
+    new = SyncRun(mapping.name, direction.value, RunTrigger.RETRY_SYNC_ERROR, actor)
+    refusal: RefusalError | None = None
+    async with recorded_run(services, new) as run:
         source = (await ctx.connector(side).get_many(mapping.entity_of(side), [source_id])).get(
             source_id
         )
         if source is None:
-            refusal = SyncRefusedError(
+            refusal = refuse(
                 RefusalCode.NOT_FOUND, f"the {side.upper()} record {source_id} no longer exists"
             )
+            run.end(RunStatus.FAILED, refusal.message)
         else:
-            refusal = await _couple_or_create(ctx, mapping, (side, source), counters)
-    except CounterpartError as exc:
-        dependency = any(p.dependency for p in exc.problems)
-        code = RefusalCode.DEPENDENCY_NOT_COUPLED if dependency else RefusalCode.INVALID_INPUT
-        refusal = SyncRefusedError(code, str(exc))
-    except AlreadyCoupledError as exc:
-        refusal = SyncRefusedError(RefusalCode.CONFLICT, str(exc))
-    except Exception as exc:
-        failure = connector_error(exc)
-        if failure is None:
-            raise
-        refusal = refusal_for(failure)
-    if refusal is not None:
-        counters.failed += 1
-    await runs.record_progress(run.id, counters)
-    finished = await runs.finish(
-        run.id,
-        RunStatus.FAILED if refusal is not None else RunStatus.SUCCEEDED,
-        message=refusal.message if refusal is not None else None,
-    )
-    assert finished is not None
-    return RecordRun(finished, None, refusal)
-
-
-async def _couple_or_create(
-    ctx: SyncContext,
-    mapping: TableMapping,
-    read: tuple[SideName, Record],
-    counters: Counters,
-) -> SyncRefusedError | None:
-    """Couple the counterpart an earlier attempt created, or create it now."""
-    side, source = read
-    direction = flow_from(side)
-    target = ctx.connector(direction.target)
-    made = counterpart_id(mapping, direction, source.id) if chooses_ids(target) else None
-    earlier = (
-        (await target.get_many(mapping.entity_of(direction.target), [made])).get(made)
-        if made is not None
-        else None
-    )
-    if earlier is None:
-        await create_counterpart(
-            ctx, mapping, source, direction, replace_existing=False, record_id=made
-        )
-        counters.inserted += 1
-        return None
-    erp, crm = (source, earlier) if side == "erp" else (earlier, source)
-    coupled = await ctx.couplings.couple(
-        mapping.coupling_mapping,
-        coupled_record(mapping, "erp", erp),
-        coupled_record(mapping, "crm", crm),
-        replace_existing=False,
-    )
-    counters.coupled += 1
-    outcome = await synchronize_pair(
-        ctx, mapping, coupled.coupling, direction, erp_record=erp, crm_record=crm
-    )
-    if outcome.status == "modified":
-        counters.modified += 1
-    return refusal_of(outcome)
+            engine = SyncEngine(
+                ctx,
+                services.sync_errors,
+                mapping,
+                create=True,
+                skip_after=services.settings.sync_skip_after_failures,
+                run_id=run.id,
+                retrying=True,
+            )
+            applied = await engine.apply(side, [source])
+            await run.record(applied.counters)
+            if applied.failures:
+                refusal = refusal_of(applied.failures[0])
+                run.end(RunStatus.FAILED, refusal.message)
+    if run.error is not None:
+        failure = connector_error(run.error)
+        refusal = refusal_for(failure) if failure is not None else refusal
+    return RecordRun(run.finished, {}, refusal)

@@ -10,21 +10,22 @@ from typing import Any
 from adapters.base import Create, Delete, Operation, OperationResult, Record, Update
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, RetriableError
 from gateway.mappings.model import Direction
+from gateway.store.couplings import Synced, needs_update
 from gateway.store.integration_log import Target
 from gateway.sync.batch import (
     Batch,
     CreateWork,
     DeleteWork,
     PairWork,
-    SideName,
     Work,
     error_code,
     flow_from,
     other_side,
 )
 from gateway.sync.conflicts import settle_baseline
-from gateway.sync.coupling_batch import Synced, needs_update
-from gateway.sync.pairs import SyncContext, coupled_record, write_entry
+from gateway.sync.context import SyncContext
+from gateway.sync.pairs import coupled_record, write_entry
+from gateway.types import SideName
 
 
 def _operations(batch: Batch) -> dict[SideName, list[tuple[Operation, Work]]]:

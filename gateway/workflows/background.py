@@ -25,7 +25,7 @@ from typing import Any
 from adapters.base import Connector, Page, Record
 from adapters.filters import Compare, Filter, all_of, eq
 from gateway.services import Services
-from gateway.workflows.dialects import dialect_for
+from gateway.workflows.dialects import dialect_of
 from gateway.workflows.engine import Engine, Outcome
 from gateway.workflows.instances import WorkflowStore
 from gateway.workflows.registry import DEFINITIONS
@@ -148,7 +148,7 @@ async def invoice_posted_orders(services: Services) -> int:
         return done
 
     assert services.erp is not None
-    posted = dialect_for(services.settings).posted_invoices
+    posted = dialect_of(services.erp.system).posted_invoices
     if posted is None:  # the ERP's invoices do not name their order
         return 0
     return await _scan(

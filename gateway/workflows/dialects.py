@@ -5,8 +5,8 @@ The lifecycles use Business Central's words for the ERP side (a quote is Open, P
 Approval, Approved, Rejected or Accepted; an order Draft, Open or Shipped; an invoice Draft,
 Open, Paid or Canceled) and common action names (approve, reject, reopen, release, confirm,
 archive). A dialect translates both for one ERP, and writes documents the way that ERP
-takes them. `ErpDialect` is Business Central's, `TrytonDialect` Tryton's; `dialect_for`
-picks one from the settings (`ERP`).
+takes them. `ErpDialect` is Business Central's, `TrytonDialect` Tryton's; `dialect_of`
+picks one by the ERP connector's system.
 
 Tryton, as `docs/lifecycles.md` tells in full: a sale in draft is an Open quote, in quotation
 an Approved one (issued to the customer), cancelled a Rejected one, and from confirmation on
@@ -24,10 +24,11 @@ from typing import Any
 
 from adapters.base import Record
 from adapters.filters import Filter, In, eq
-from gateway.settings import ErpKind, Settings
+from adapters.systems import BUSINESS_CENTRAL, TRYTON
+from gateway.refusals import RefusalCode, refuse
 from gateway.workflows import states
 from gateway.workflows.documents import read_one, write_erp_lines
-from gateway.workflows.steps import Result, TransitionRefusedError, WorkflowContext
+from gateway.workflows.steps import Result, WorkflowContext
 
 Values = Mapping[str, Any] | None
 
@@ -83,8 +84,9 @@ class ErpDialect:
         """Refuse, before anything is read or written, what this ERP cannot do."""
         reason = self.unsupported.get(operation)
         if reason is not None:
-            raise TransitionRefusedError(
-                "INVALID_TRANSITION", f"{operation} is not available with {self.name}: {reason}"
+            raise refuse(
+                RefusalCode.INVALID_TRANSITION,
+                f"{operation} is not available with {self.name}: {reason}",
             )
 
     async def read_quote(self, ctx: WorkflowContext, erp_id: str) -> Record | None:
@@ -209,8 +211,8 @@ class TrytonDialect(ErpDialect):
         try:
             return self._actions[name]
         except KeyError:
-            raise TransitionRefusedError(
-                "INVALID_TRANSITION", f"{self.name} has no equivalent of {name!r}"
+            raise refuse(
+                RefusalCode.INVALID_TRANSITION, f"{self.name} has no equivalent of {name!r}"
             ) from None
 
     async def create_document(
@@ -265,8 +267,8 @@ class TrytonDialect(ErpDialect):
                 code = str(line.get("lineObjectNumber"))
                 product = products.get(code)
                 if product is None:
-                    raise TransitionRefusedError(
-                        "INVALID_INPUT",
+                    raise refuse(
+                        RefusalCode.INVALID_INPUT,
                         f"line {position}: Tryton has no product with code {code!r} "
                         "(WRITE_IN_PRODUCT_NUMBER names the product write-in lines are sold as)",
                         "lines",
@@ -296,19 +298,16 @@ class TrytonDialect(ErpDialect):
         return {"lines": len(planned)}
 
 
-_DIALECTS: Mapping[ErpKind, ErpDialect] = MappingProxyType(
-    {ErpKind.BUSINESS_CENTRAL: ErpDialect(), ErpKind.TRYTON: TrytonDialect()}
+# The one place a new ERP is named in the lifecycles: its connector's system and its dialect.
+_DIALECTS: Mapping[str, ErpDialect] = MappingProxyType(
+    {BUSINESS_CENTRAL: ErpDialect(), TRYTON: TrytonDialect()}
 )
 
 
-def dialect_for(settings: Settings) -> ErpDialect:
-    return _DIALECTS[settings.erp]
-
-
 def dialect_of(system: str) -> ErpDialect:
-    """The dialect of a connector's system, where no settings are at hand."""
-    return _DIALECTS[ErpKind.TRYTON if system == "tryton" else ErpKind.BUSINESS_CENTRAL]
+    """The dialect of an ERP connector's system (the lifecycles' own words by default)."""
+    return _DIALECTS.get(system, _DIALECTS[BUSINESS_CENTRAL])
 
 
 def dialect(ctx: WorkflowContext) -> ErpDialect:
-    return dialect_for(ctx.settings)
+    return dialect_of(ctx.erp.system)

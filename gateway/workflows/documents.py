@@ -18,10 +18,11 @@ from adapters.base import Page, Record
 from adapters.filters import eq
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import resolve_lookups
+from gateway.refusals import RefusalCode, refuse, untranslatable
 from gateway.store.couplings import CoupledRecord, Coupling
 from gateway.sync.pairs import coupled_record
 from gateway.sync.plan import plan_create
-from gateway.workflows.steps import Result, TransitionRefusedError, WorkflowContext
+from gateway.workflows.steps import Result, WorkflowContext
 
 ERP_DESCRIPTION_LENGTH = 100  # Business Central's Description on a sales line
 ERP_EXTERNAL_NUMBER_LENGTH = 35  # Business Central's External Document No.
@@ -33,7 +34,7 @@ async def mapping_named(ctx: WorkflowContext, name: str) -> TableMapping:
     mapping = await ctx.services.mappings.get(name)
     if mapping is None or not mapping.enabled:
         state = "does not exist" if mapping is None else "is disabled"
-        raise TransitionRefusedError("NOT_FOUND", f"the table mapping {name} {state}")
+        raise refuse(RefusalCode.NOT_FOUND, f"the table mapping {name} {state}")
     return mapping
 
 
@@ -86,10 +87,7 @@ async def erp_header(
     lookups = await resolve_lookups(mapping, Direction.FROM_CRM, [crm_values], ctx.couplings)
     plan = plan_create(mapping, Direction.FROM_CRM, crm_values, lookups)
     if not plan.ok:
-        dependency = [p for p in plan.problems if p.dependency]
-        problem = (dependency or plan.problems)[0]
-        code = "DEPENDENCY_NOT_COUPLED" if dependency else "INVALID_INPUT"
-        raise TransitionRefusedError(code, problem.message)
+        raise untranslatable(plan.problems)
     values = dict(plan.values)
     number = values.get("externalDocumentNumber")
     if isinstance(number, str):
@@ -141,8 +139,8 @@ def _product_line(
         return {"lineType": "Item", "itemId": items[product].erp.id}
     if product in resources and resources[product].erp.key:
         return {"lineType": "Resource", "lineObjectNumber": resources[product].erp.key}
-    raise TransitionRefusedError(
-        "DEPENDENCY_NOT_COUPLED",
+    raise refuse(
+        RefusalCode.DEPENDENCY_NOT_COUPLED,
         f"line {position}: the CRM product {product} is not coupled in {ITEM_MAPPING} or "
         f"{RESOURCE_MAPPING}; couple it with an ERP item or resource first",
         "lines",
@@ -153,8 +151,8 @@ def _product_line(
 def _write_in_line(ctx: WorkflowContext, position: int) -> Result:
     settings = ctx.settings
     if not settings.write_in_product_number:
-        raise TransitionRefusedError(
-            "INVALID_INPUT",
+        raise refuse(
+            RefusalCode.INVALID_INPUT,
             f"line {position} is a write-in product: set WRITE_IN_PRODUCT_NUMBER to the ERP "
             f"{settings.write_in_product_type} that write-in products are sold as",
             "lines",

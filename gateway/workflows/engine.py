@@ -26,15 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.errors import (
-    ConflictError,
-    ConnectorError,
-    NotFoundError,
-    RetriableError,
-    ValidationError,
-)
-from gateway.services import NotConfiguredError, Services
-from gateway.sync.upstream import connector_error
+from adapters.errors import RetriableError
+from gateway.refusals import RefusalError, connector_error, refusal_for
+from gateway.services import Services
+from gateway.sync.context import sync_context
 from gateway.workflows.instances import (
     StepRecord,
     StepStatus,
@@ -42,7 +37,7 @@ from gateway.workflows.instances import (
     WorkflowStatus,
     WorkflowStore,
 )
-from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
+from gateway.workflows.steps import Result, Steps, WorkflowContext
 
 Input = dict[str, Any]
 Normalizer = Callable[[WorkflowContext, Input], Awaitable[Input]]
@@ -55,7 +50,7 @@ AFTER = "_statesAfter"  # in an instance's documents: the input's states when it
 
 @dataclass(frozen=True, slots=True)
 class Definition:
-    """One lifecycle operation. `check` reads both sides and raises `TransitionRefusedError`
+    """One lifecycle operation. `check` reads both sides and raises `RefusalError`
     when the operation does not apply; its result is recorded as step 0. `run` does the work
     in steps and answers the documents acted on. `repeatable`: the same document may go
     through this transition again later (then a new generation of the instance starts)."""
@@ -72,7 +67,7 @@ class Outcome:
     """What a call got: the instance (None when refused up front) and the refusal, if any."""
 
     instance: WorkflowInstance | None
-    refusal: TransitionRefusedError | None = None
+    refusal: RefusalError | None = None
     replayed: bool = False
 
     @property
@@ -95,11 +90,7 @@ class Engine:
         return self.services.settings.workflow_lease_seconds
 
     def context(self, actor: str | None = None) -> WorkflowContext:
-        try:
-            sync = self.services.sync_context(actor or self.actor)
-        except NotConfiguredError as exc:
-            raise TransitionRefusedError("UPSTREAM_UNAVAILABLE", str(exc)) from None
-        return WorkflowContext(self.services, sync)
+        return WorkflowContext(self.services, sync_context(self.services, actor or self.actor))
 
     async def start(self, definition: Definition, raw_input: Input) -> Outcome:
         try:
@@ -113,7 +104,7 @@ class Engine:
                     return outcome
             generation = latest.generation + 1 if latest is not None else 1
             checked = await definition.check(ctx, data)
-        except TransitionRefusedError as refusal:
+        except RefusalError as refusal:
             return Outcome(None, refusal)
         except Exception as exc:
             error = connector_error(exc)
@@ -188,11 +179,10 @@ class Engine:
             self.store,
             instance,
             lease_seconds=self.lease_seconds,
-            fault_point=self.services.settings.workflow_fault_point,
         )
         try:
             documents = await definition.run(ctx, steps, dict(instance.input))
-        except TransitionRefusedError as refused:
+        except RefusalError as refused:
             finished = await self.store.finish(
                 instance, WorkflowStatus.FAILED, message=refused.message, code=refused.code
             )
@@ -230,11 +220,11 @@ class Engine:
 
 async def _observe(
     definition: Definition, ctx: WorkflowContext, data: Input
-) -> tuple[dict[str, str] | None, TransitionRefusedError | None]:
+) -> tuple[dict[str, str] | None, RefusalError | None]:
     """The states of the input's documents as the check sees them, and its refusal if any."""
     try:
         seen = await definition.check(ctx, data)
-    except TransitionRefusedError as refusal:
+    except RefusalError as refusal:
         return refusal.states, refusal
     return {"crm": str(seen.get("crmState")), "erp": str(seen.get("erpState"))}, None
 
@@ -253,17 +243,3 @@ def _text(value: Any) -> str:
 
 def _lease(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
-
-
-def refusal_for(error: ConnectorError) -> TransitionRefusedError:
-    if isinstance(error, RetriableError):
-        code = "UPSTREAM_UNAVAILABLE"
-    elif isinstance(error, ConflictError):
-        code = "CONFLICT"
-    elif isinstance(error, NotFoundError):
-        code = "NOT_FOUND"
-    elif isinstance(error, ValidationError):
-        code = "INVALID_INPUT"
-    else:
-        code = "UPSTREAM_UNAVAILABLE"
-    return TransitionRefusedError(code, str(error))

@@ -31,7 +31,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-Document = dict[str, Any]
+from gateway.types import Document
 
 COLLECTION = "workflow_instances"
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")

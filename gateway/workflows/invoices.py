@@ -15,6 +15,7 @@ from typing import Any
 
 from gateway.mappings.model import Direction
 from gateway.mappings.translate import resolve_lookups
+from gateway.refusals import RefusalCode, refuse, untranslatable
 from gateway.sync.backfill import agreed
 from gateway.sync.matching import counterpart_id
 from gateway.sync.plan import plan_create
@@ -22,7 +23,7 @@ from gateway.workflows import states
 from gateway.workflows.dialects import dialect
 from gateway.workflows.documents import coupling_of, mapping_named, read_one, side_record, summary
 from gateway.workflows.engine import Definition, Input
-from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
+from gateway.workflows.steps import Result, Steps, WorkflowContext
 
 INVOICE_MAPPING = "POSTEDSALESINV-INV"
 INVOICE, ORDER = "invoice", "sales_order"
@@ -34,7 +35,7 @@ CRM_COMPUTED = frozenset({"totalamount", "totallineitemamount"})
 async def normalize(ctx: WorkflowContext, raw: Input) -> Input:
     del ctx
     if not raw.get("erpInvoiceId"):
-        raise TransitionRefusedError("INVALID_INPUT", "give erpInvoiceId", "input", "erpInvoiceId")
+        raise refuse(RefusalCode.INVALID_INPUT, "give erpInvoiceId", "erpInvoiceId")
     return {"erpInvoiceId": str(raw["erpInvoiceId"])}
 
 
@@ -42,17 +43,15 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
     erp_id = data["erpInvoiceId"]
     erp = await read_one(ctx, "erp", INVOICE, erp_id)
     if erp is None:
-        raise TransitionRefusedError(
-            "NOT_FOUND", f"ERP invoice {erp_id} not found", "input", "erpInvoiceId"
-        )
+        raise refuse(RefusalCode.NOT_FOUND, f"ERP invoice {erp_id} not found", "erpInvoiceId")
     erp_state = dialect(ctx).invoice_state(erp.values)
     coupling = await coupling_of(ctx, INVOICE_MAPPING, "erp", erp_id)
     crm = await read_one(ctx, "crm", INVOICE, coupling.crm.id) if coupling is not None else None
     crm_state = states.crm_invoice_state(crm.values if crm is not None else None)
     if coupling is not None or erp_state not in ("Open", "Paid"):
         where = states.sides("invoice", crm_state, "invoice", erp_state)
-        raise TransitionRefusedError(
-            "INVALID_TRANSITION",
+        raise refuse(
+            RefusalCode.INVALID_TRANSITION,
             f"{where}: createInvoiceInCrm applies to a posted ERP invoice not yet in the CRM",
             states={"crm": crm_state, "erp": erp_state},
         )
@@ -62,9 +61,7 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
     # An invoice of an order that did not come from the CRM simply has no CRM order.
     problems = [p for p in plan.problems if not p.row.endswith(f"|{ORDER_LOOKUP}")]
     if problems:
-        dependency = [p for p in problems if p.dependency]
-        code = "DEPENDENCY_NOT_COUPLED" if dependency else "INVALID_INPUT"
-        raise TransitionRefusedError(code, (dependency or problems)[0].message)
+        raise untranslatable(problems)
     values = {k: v for k, v in plan.values.items() if k not in CRM_COMPUTED}
     return {
         "erpState": erp_state,

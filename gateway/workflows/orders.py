@@ -13,6 +13,7 @@ posted invoice of the order makes the CRM order Fulfilled, then Invoiced.
 
 from __future__ import annotations
 
+from gateway.refusals import RefusalCode, refuse
 from gateway.sync.backfill import agreed
 from gateway.workflows import states
 from gateway.workflows.dialects import dialect
@@ -27,7 +28,7 @@ from gateway.workflows.documents import (
     summary,
 )
 from gateway.workflows.engine import Definition, Input
-from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
+from gateway.workflows.steps import Result, Steps, WorkflowContext
 
 ORDER_MAPPING = "SALESORDER-ORDER"
 ORDER, ORDER_LINE = "sales_order", "sales_order_line"
@@ -36,7 +37,7 @@ ORDER, ORDER_LINE = "sales_order", "sales_order_line"
 async def normalize(ctx: WorkflowContext, raw: Input) -> Input:
     del ctx
     if not raw.get("crmOrderId"):
-        raise TransitionRefusedError("INVALID_INPUT", "give crmOrderId", "input", "crmOrderId")
+        raise refuse(RefusalCode.INVALID_INPUT, "give crmOrderId", "crmOrderId")
     return {"crmOrderId": str(raw["crmOrderId"])}
 
 
@@ -44,9 +45,7 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
     crm_id = data["crmOrderId"]
     crm = await read_one(ctx, "crm", ORDER, crm_id)
     if crm is None:
-        raise TransitionRefusedError(
-            "NOT_FOUND", f"CRM sales order {crm_id} not found", "input", "crmOrderId"
-        )
+        raise refuse(RefusalCode.NOT_FOUND, f"CRM sales order {crm_id} not found", "crmOrderId")
     coupling = await coupling_of(ctx, ORDER_MAPPING, "crm", crm_id)
     erp = await read_one(ctx, "erp", ORDER, coupling.erp.id) if coupling is not None else None
     crm_state = states.crm_order_state(crm.values)
@@ -55,8 +54,8 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
         where = states.sides("order", crm_state, "order", erp_state)
         if coupling is not None and erp is None:
             where += f" (it was coupled to ERP order {coupling.erp.key or coupling.erp.id})"
-        raise TransitionRefusedError(
-            "INVALID_TRANSITION",
+        raise refuse(
+            RefusalCode.INVALID_TRANSITION,
             f"{where}: createSalesOrderInErp applies to a Submitted order that is not in the "
             "ERP yet",
             states={"crm": crm_state, "erp": erp_state},

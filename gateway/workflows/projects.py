@@ -12,6 +12,7 @@ from typing import Any
 from adapters.base import Record
 from gateway.mappings.model import Direction
 from gateway.mappings.translate import resolve_lookups
+from gateway.refusals import RefusalCode, refuse
 from gateway.sync.backfill import agreed
 from gateway.sync.matching import counterpart_id
 from gateway.sync.plan import plan_create
@@ -19,7 +20,7 @@ from gateway.workflows import quotes, states
 from gateway.workflows.dialects import dialect
 from gateway.workflows.documents import coupling_of, mapping_named, read_one, side_record, summary
 from gateway.workflows.engine import Definition, Input
-from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
+from gateway.workflows.steps import Result, Steps, WorkflowContext
 
 PROJECT_MAPPING, CUSTOMER_MAPPING = "PROJECT", "CUSTOMER"
 PROJECT = "project"
@@ -35,7 +36,9 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
     dialect(ctx).require("transferQuoteToProject")
     _crm, erp, seen = await quotes.read_sides(ctx, data["crmQuoteId"])
     if seen["crmState"] != "Won" or seen["erpState"] != "Accepted":
-        raise quotes.refuse("transferQuoteToProject", seen, "a Won quote that the ERP has Accepted")
+        raise quotes.not_admitted(
+            "transferQuoteToProject", seen, "a Won quote that the ERP has Accepted"
+        )
     assert erp is not None
     project_id = erp.values.get("projectId")
     sync = bool(data["synchronizeToCrm"])
@@ -43,8 +46,8 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
         coupled = await coupling_of(ctx, PROJECT_MAPPING, "erp", str(project_id))
         if not sync or coupled is not None:
             where = " and in the CRM" if coupled is not None else ""
-            raise TransitionRefusedError(
-                "INVALID_TRANSITION",
+            raise refuse(
+                RefusalCode.INVALID_TRANSITION,
                 f"the quote was already transferred to the ERP project "
                 f"{erp.values.get('projectNumber')}{where}",
                 states={"crm": str(seen["crmState"]), "erp": str(seen["erpState"])},
@@ -107,7 +110,7 @@ async def _to_crm(ctx: WorkflowContext, steps: Steps, erp_project: str, account:
     async def project() -> Record:
         found = await read_one(ctx, "erp", PROJECT, erp_project)
         if found is None:
-            raise TransitionRefusedError("NOT_FOUND", f"ERP project {erp_project} not found")
+            raise refuse(RefusalCode.NOT_FOUND, f"ERP project {erp_project} not found")
         return found
 
     async def create() -> Result:
@@ -115,7 +118,7 @@ async def _to_crm(ctx: WorkflowContext, steps: Steps, erp_project: str, account:
         lookups = await resolve_lookups(mapping, Direction.TO_CRM, [source.values], ctx.couplings)
         plan = plan_create(mapping, Direction.TO_CRM, source.values, lookups)
         if not plan.ok:
-            raise TransitionRefusedError("INVALID_INPUT", plan.problems[0].message)
+            raise refuse(RefusalCode.INVALID_INPUT, plan.problems[0].message)
         values: dict[str, Any] = {**plan.values, "msdyn_projectid": crm_id}
         if account:
             values["_msdyn_customer_value"] = account

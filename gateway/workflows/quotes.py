@@ -28,6 +28,7 @@ from typing import Any
 
 from adapters.base import Record
 from adapters.filters import And, eq
+from gateway.refusals import RefusalCode, RefusalError, refuse
 from gateway.sync.backfill import agreed
 from gateway.workflows import states
 from gateway.workflows.dialects import ErpDialect, dialect
@@ -42,7 +43,7 @@ from gateway.workflows.documents import (
     summary,
 )
 from gateway.workflows.engine import Checker, Definition, Input, Runner
-from gateway.workflows.steps import Result, Steps, TransitionRefusedError, WorkflowContext
+from gateway.workflows.steps import Result, Steps, WorkflowContext
 
 QUOTE_MAPPING = "SALESQUOTE"
 QUOTE, QUOTE_LINE = "quote", "quote_line"
@@ -62,24 +63,20 @@ async def normalize(ctx: WorkflowContext, raw: Input) -> Input:
     if erp_id:
         coupling = await coupling_of(ctx, QUOTE_MAPPING, "erp", str(erp_id))
         if coupling is None:
-            raise TransitionRefusedError(
-                "NOT_COUPLED",
+            raise refuse(
+                RefusalCode.NOT_COUPLED,
                 f"ERP quote {erp_id} is not coupled to a CRM quote in {QUOTE_MAPPING}",
-                "input",
                 "erpQuoteId",
             )
         if crm_id and str(crm_id) != coupling.crm.id:
-            raise TransitionRefusedError(
-                "INVALID_INPUT",
+            raise refuse(
+                RefusalCode.INVALID_INPUT,
                 f"ERP quote {erp_id} is coupled to CRM quote {coupling.crm.id}, not {crm_id}",
-                "input",
                 "crmQuoteId",
             )
         crm_id = coupling.crm.id
     if not crm_id:
-        raise TransitionRefusedError(
-            "INVALID_INPUT", "give crmQuoteId or erpQuoteId", "input", "crmQuoteId"
-        )
+        raise refuse(RefusalCode.INVALID_INPUT, "give crmQuoteId or erpQuoteId", "crmQuoteId")
     extra = {k: v for k, v in raw.items() if k not in ("crmQuoteId", "erpQuoteId")}
     return {"crmQuoteId": str(crm_id), **extra}
 
@@ -88,15 +85,13 @@ async def read_sides(ctx: WorkflowContext, crm_id: str) -> tuple[Record, Record 
     """The CRM quote, its ERP quote (if coupled and still there), and what a check records."""
     crm = await read_one(ctx, "crm", QUOTE, crm_id)
     if crm is None:
-        raise TransitionRefusedError(
-            "NOT_FOUND", f"CRM quote {crm_id} not found", "input", "crmQuoteId"
-        )
+        raise refuse(RefusalCode.NOT_FOUND, f"CRM quote {crm_id} not found", "crmQuoteId")
     coupling = await coupling_of(ctx, QUOTE_MAPPING, "crm", crm_id)
     erp_dialect = dialect(ctx)
     erp = await erp_dialect.read_quote(ctx, coupling.erp.id) if coupling is not None else None
     if coupling is not None and erp is None:
-        raise TransitionRefusedError(
-            "INVALID_TRANSITION",
+        raise refuse(
+            RefusalCode.INVALID_TRANSITION,
             f"the ERP quote {coupling.erp.key or coupling.erp.id} coupled to CRM quote "
             f"{crm.values.get('quotenumber')} no longer exists (it was made into an order or "
             "deleted)",
@@ -115,10 +110,10 @@ async def read_sides(ctx: WorkflowContext, crm_id: str) -> tuple[Record, Record 
     return crm, erp, seen
 
 
-def refuse(operation: str, seen: Result, applies: str) -> TransitionRefusedError:
+def not_admitted(operation: str, seen: Result, applies: str) -> RefusalError:
     where = states.sides("quote", seen["crmState"], "quote", seen["erpState"])
-    return TransitionRefusedError(
-        "INVALID_TRANSITION",
+    return refuse(
+        RefusalCode.INVALID_TRANSITION,
         f"{where}: {operation} applies to {applies}",
         states={"crm": str(seen["crmState"]), "erp": str(seen["erpState"])},
     )
@@ -139,7 +134,7 @@ def checker(
     async def check(ctx: WorkflowContext, data: Input) -> Result:
         crm, _erp, seen = await read_sides(ctx, data["crmQuoteId"])
         if not allowed(seen["crmState"], seen["erpState"], dialect(ctx)):
-            raise refuse(operation, seen, applies)
+            raise not_admitted(operation, seen, applies)
         if translate is not None and translate(seen["crmState"], seen["erpState"]):
             seen.update(await translation(ctx, crm))
         return seen
@@ -153,7 +148,7 @@ def checker(
 async def erp_quote_values(ctx: WorkflowContext, erp_id: str) -> Record:
     found = await dialect(ctx).read_quote(ctx, erp_id)
     if found is None:
-        raise TransitionRefusedError("NOT_FOUND", f"the ERP quote {erp_id} no longer exists")
+        raise refuse(RefusalCode.NOT_FOUND, f"the ERP quote {erp_id} no longer exists")
     return found
 
 

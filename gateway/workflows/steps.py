@@ -12,8 +12,6 @@ created twice.
 
 from __future__ import annotations
 
-import os
-import signal
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from adapters.base import Connector
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.store.couplings import CouplingRepository
-from gateway.sync.pairs import SyncContext
+from gateway.sync.context import SyncContext
 from gateway.workflows.instances import StepStatus, WorkflowInstance, WorkflowStore
 
 Result = dict[str, Any]
@@ -31,21 +29,6 @@ Action = Callable[[], Awaitable[Result]]
 Finder = Callable[[], Awaitable[Result | None]]
 
 _NAMESPACE = uuid.UUID("0b5f8a52-7c1e-4d0a-9f3b-2e6d4a1c8b90")
-
-
-class TransitionRefusedError(Exception):
-    """The operation does not apply (wrong state, unknown or uncoupled record, bad input);
-    raised before anything was written. `code` is a user error code of the API."""
-
-    def __init__(
-        self, code: str, message: str, *field: str, states: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field: tuple[str, ...] = field
-        # The states the check saw ({"crm": ..., "erp": ...}), when it got that far.
-        self.states = states
 
 
 class WorkflowDivergedError(Exception):
@@ -85,12 +68,10 @@ class Steps:
         instance: WorkflowInstance,
         *,
         lease_seconds: float,
-        fault_point: str | None = None,
     ) -> None:
         self.store = store
         self.instance = instance
         self._lease_seconds = lease_seconds
-        self._fault_point = fault_point
         self._next = 1  # step 0 is the check that admitted the instance
 
     @property
@@ -128,17 +109,11 @@ class Steps:
             except Exception as exc:
                 await self.store.step_failed(self.instance, index, _describe(exc))
                 raise
-        self._fault(f"{name}:before-record")
         created = {creates: str(result["id"])} if creates and result.get("id") else None
         await self.store.step_done(
             self.instance, index, result, created=created, seconds=self._lease_seconds
         )
-        self._fault(name)
         return result
-
-    def _fault(self, point: str) -> None:
-        if self._fault_point is not None and self._fault_point == point:
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _describe(exc: Exception) -> str:

@@ -292,6 +292,22 @@ SETS = (
             "unitCost": 0.0,
         },
     ),
+    _set(
+        "companyInformation",
+        "companyInformation",
+        _s("displayName", 250),
+        _s("addressLine1", 100),
+        _s("city", 30),
+        _s("country", 10),
+        _s("phoneNumber", 30),
+        _s("email", 80),
+        _s("website", 80),
+        _s("taxRegistrationNumber", 20),
+        # The local currency (LCY): documents in it leave their currency code blank.
+        _s("currencyCode", 10, read_only=True),
+        _date("currentFiscalYearStartDate", read_only=True),
+        writable=False,
+    ),
     _set(  # sandbox extension
         "customerPriceGroups",
         "customerPriceGroup",

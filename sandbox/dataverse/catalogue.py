@@ -311,6 +311,14 @@ TABLES: dict[str, Table] = {
             owned=False,
         ),
         _table(
+            "organizations",
+            "organization",
+            _text("name", 160, required=True),
+            lookups=(Lookup("basecurrencyid", {"basecurrencyid": "transactioncurrencies"}),),
+            tracking=False,
+            owned=False,
+        ),
+        _table(
             "transactioncurrencies",
             "transactioncurrency",
             _text("isocurrencycode", 5, required=True, selective=True),

@@ -30,6 +30,7 @@ def schema_options(settings: Settings) -> dict[str, Any]:
         "extensions": limit_extensions(settings),
         "config": schema_config(settings),
         "mask_errors": not settings.is_dev,
+        "suggestions": settings.introspection_enabled,
     }
 
 

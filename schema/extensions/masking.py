@@ -15,6 +15,7 @@ called once per error, before extensions see the result), rather than in an exte
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -32,6 +33,10 @@ INTERNAL_MESSAGE = "Internal error"
 INVALID_INPUT = "INVALID_INPUT"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+# graphql-core's messages about unknown names list names it knows ("Did you mean
+# 'AccountConnection'?"): fields, arguments, types, enum values, input fields.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def shown_extensions(error: GraphQLError) -> dict[str, Any] | None:
@@ -62,9 +67,12 @@ def is_ours_to_show(error: GraphQLError) -> bool:
 class GatewaySchema(strawberry.Schema):
     """The schema with our error policy; `mask_errors` hides unexpected messages."""
 
-    def __init__(self, *args: Any, mask_errors: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, mask_errors: bool = True, suggestions: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.mask_errors = mask_errors
+        self.suggestions = suggestions
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -77,6 +85,8 @@ class GatewaySchema(strawberry.Schema):
                 self._report_internal(error, execution_context)
             else:
                 error.extensions = extensions
+                if not self.suggestions:  # they would reveal the schema as introspection does
+                    error.message = _SUGGESTION.sub("", error.message)
                 log.debug("request refused: %s", error.message)
 
     def _report_internal(

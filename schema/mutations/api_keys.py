@@ -9,13 +9,13 @@ from gateway.auth.roles import Role
 from schema.context import Info
 from schema.errors import UserError, UserErrorCode, user_error
 from schema.permissions import requires
-from schema.types.api_keys import ApiKey, RoleType
+from schema.types.api_keys import ApiKey
 
 
 @strawberry.input
 class CreateApiKeyInput:
     name: str = strawberry.field(description="Unique: 1 to 64 letters, digits, '.', '_', '-'.")
-    role: RoleType  # type: ignore[valid-type]
+    role: Role
 
 
 @strawberry.type

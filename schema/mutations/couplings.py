@@ -9,13 +9,13 @@ import strawberry
 
 from adapters.base import Record
 from gateway.auth.roles import Role
-from gateway.couplings.problems import CouplingRefusedError
 from gateway.couplings.service import CounterpartOutcome, CoupleOutcome, CouplingService
 from gateway.couplings.service import SyncAfterCoupling as CoreSyncAfterCoupling
 from gateway.couplings.views import AccountView, CustomerView, customer_fields
+from gateway.refusals import RefusalError
 from gateway.store.couplings import Coupling as StoredCoupling
 from schema.context import Info
-from schema.errors import UserError, UserErrorCode, user_error
+from schema.errors import UserError, user_errors
 from schema.permissions import requires
 from schema.types.accounts import Account
 from schema.types.couplings import Coupling
@@ -28,13 +28,6 @@ ANONYMOUS = "(anonymous)"
 def actor(info: Info) -> str:
     caller = info.context.caller
     return caller.name if caller is not None else ANONYMOUS
-
-
-def user_errors(refusal: CouplingRefusedError) -> list[UserError]:
-    return [
-        user_error(UserErrorCode[problem.code.value], problem.message, "input", *problem.field)
-        for problem in refusal.problems
-    ]
 
 
 def describe(coupling: StoredCoupling) -> str:
@@ -51,8 +44,8 @@ def replaced_message(replaced: list[StoredCoupling]) -> str:
 
 def customer_of(info: Info, record: Record, coupling: StoredCoupling) -> Customer:
     erp = info.context.services.erp
-    fields = customer_fields(erp.system if erp is not None else record.system)
-    return Customer.of(CustomerView.of(record, fields), coupling)
+    assert erp is not None  # the record was just read from it
+    return Customer.of(CustomerView.of(record, customer_fields(erp)), coupling)
 
 
 @strawberry.input(description="Couple an ERP record and a CRM record through a table mapping.")
@@ -167,7 +160,7 @@ class CouplingMutation:
                 input.crm_id,
                 CoreSyncAfterCoupling(input.sync_after_coupling.value),
             )
-        except CouplingRefusedError as refusal:
+        except RefusalError as refusal:
             return CouplePayload(
                 coupling=None,
                 replaced_couplings=[],
@@ -194,7 +187,7 @@ class CouplingMutation:
         service = CouplingService(info.context.services, actor(info))
         try:
             removed = await service.uncouple(input.mapping, input.erp_id, input.crm_id)
-        except CouplingRefusedError as refusal:
+        except RefusalError as refusal:
             return UncouplePayload(coupling=None, user_errors=user_errors(refusal))
         return UncouplePayload(coupling=Coupling.of(removed), user_errors=[])
 
@@ -210,7 +203,7 @@ class CouplingMutation:
         service = CouplingService(info.context.services, actor(info))
         try:
             outcome = await service.create_customer_from_account(input.crm_id)
-        except CouplingRefusedError as refusal:
+        except RefusalError as refusal:
             return CreateCustomerFromAccountPayload(
                 customer=None,
                 account=None,
@@ -241,7 +234,7 @@ class CouplingMutation:
         service = CouplingService(info.context.services, actor(info))
         try:
             outcome = await service.create_account_from_customer(input.erp_id)
-        except CouplingRefusedError as refusal:
+        except RefusalError as refusal:
             return CreateAccountFromCustomerPayload(
                 account=None,
                 customer=None,

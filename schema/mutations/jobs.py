@@ -6,11 +6,11 @@ from __future__ import annotations
 import strawberry
 
 from gateway.auth.roles import Role
+from gateway.refusals import RefusalError
 from gateway.scheduling.entries import EntryChange, update_entry
 from gateway.security.inputs import InputRejectedError, require_plain_text
-from gateway.sync.refusals import SyncRefusedError
 from schema.context import Info
-from schema.errors import UserError, UserErrorCode, user_error
+from schema.errors import UserError, UserErrorCode, user_error, user_errors
 from schema.permissions import requires
 from schema.types.jobs import JobQueueEntry
 
@@ -64,9 +64,8 @@ class JobQueueMutation:
         except InputRejectedError as exc:
             error = user_error(UserErrorCode.INVALID_INPUT, str(exc), "input", *exc.field)
             return UpdateJobQueueEntryPayload(job_queue_entry=None, user_errors=[error])
-        except SyncRefusedError as exc:
-            error = user_error(UserErrorCode[exc.code.value], exc.message, *(("input", *exc.field)))
-            return UpdateJobQueueEntryPayload(job_queue_entry=None, user_errors=[error])
+        except RefusalError as exc:
+            return UpdateJobQueueEntryPayload(job_queue_entry=None, user_errors=user_errors(exc))
         return UpdateJobQueueEntryPayload(
             job_queue_entry=JobQueueEntry.from_entry(entry), user_errors=[]
         )

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 import strawberry
 
 from gateway.auth.roles import Role
+from gateway.refusals import RefusalError
 from gateway.workflows.engine import Engine, Outcome
 from gateway.workflows.registry import DEFINITIONS
 from schema.context import Info
-from schema.errors import UserError, UserErrorCode, user_error
-from schema.inputs import InputRefusedError, side_record_id
+from schema.errors import UserError, user_errors
+from schema.inputs import side_record_id
 from schema.permissions import requires
 from schema.types.lifecycles import LifecycleDocument, WorkflowInstance
 
@@ -179,14 +180,7 @@ async def _start(info: Info, operation: str, data: dict[str, Any]) -> Outcome:
 
 
 def _errors(outcome: Outcome) -> list[UserError]:
-    refusal = outcome.refusal
-    if refusal is None:
-        return []
-    field = refusal.field
-    if field and field[0] != "input":
-        field = ("input", *field)
-    code = UserErrorCode[refusal.code] if refusal.code in UserErrorCode.__members__ else None
-    return [user_error(code or UserErrorCode.UPSTREAM_UNAVAILABLE, refusal.message, *field)]
+    return user_errors(outcome.refusal) if outcome.refusal is not None else []
 
 
 def _instance(outcome: Outcome) -> WorkflowInstance | None:
@@ -213,9 +207,9 @@ async def _act(
     field -> workflow document) with what was acted on, or the refusal and no documents."""
     try:
         outcome = await _start(info, operation, data())
-    except InputRefusedError as refused:
+    except RefusalError as refused:
         empty = dict.fromkeys(documents)
-        return payload(**empty, workflow_instance=None, user_errors=[refused.error])
+        return payload(**empty, workflow_instance=None, user_errors=user_errors(refused))
     found = {field: _doc(outcome, name) for field, name in documents.items()}
     return payload(**found, workflow_instance=_instance(outcome), user_errors=_errors(outcome))
 

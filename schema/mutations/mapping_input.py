@@ -13,8 +13,7 @@ from strawberry.scalars import JSON
 from gateway.mappings import model
 from gateway.security.inputs import InputRejectedError, require_plain_text
 from schema.errors import UserError, UserErrorCode, user_error
-from schema.types.enums import ConflictPolicy, MappingDirection
-from schema.types.mappings import DeletionPolicy, LookupBy
+from schema.types.enums import ConflictPolicy, DeletionPolicy, LookupBy, MappingDirection
 
 SCALARS = (str, int, float, bool, type(None))
 NAME_LENGTH = 200
@@ -35,15 +34,15 @@ class OptionPairInput:
 @strawberry.input
 class FieldLookupInput:
     mapping: str
-    erp_by: LookupBy = model.LookupBy.ID  # type: ignore[valid-type]
-    crm_by: LookupBy = model.LookupBy.ID  # type: ignore[valid-type]
+    erp_by: LookupBy = LookupBy.ID
+    crm_by: LookupBy = LookupBy.ID
 
 
 @strawberry.input(description="One field row; the rows given replace all of the mapping's rows.")
 class FieldMappingInput:
     erp_field: str | None = None
     crm_field: str | None = None
-    direction: MappingDirection = model.MappingDirection.BIDIRECTIONAL  # type: ignore[valid-type]
+    direction: MappingDirection = MappingDirection.BIDIRECTIONAL
     constant: JSON | None = None
     transform: str | None = None
     option_map: list[OptionPairInput] | None = None
@@ -53,10 +52,10 @@ class FieldMappingInput:
 @strawberry.input(description="What to change in a table mapping; what is not given stays.")
 class UpdateTableMappingInput:
     name: str
-    direction: MappingDirection | None = None  # type: ignore[valid-type]
+    direction: MappingDirection | None = None
     sync_only_coupled: bool | None = None
-    conflict_policy: ConflictPolicy | None = None  # type: ignore[valid-type]
-    deletion_policy: DeletionPolicy | None = None  # type: ignore[valid-type]
+    conflict_policy: ConflictPolicy | None = None
+    deletion_policy: DeletionPolicy | None = None
     enabled: bool | None = None
     depends_on: list[str] | None = None
     erp_key_field: str | None = strawberry.field(

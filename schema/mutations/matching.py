@@ -20,11 +20,11 @@ from gateway.couplings.matching import (
     MatchReport,
     SkippedMatch,
 )
-from gateway.couplings.problems import CouplingRefusedError
 from gateway.couplings.service import CouplingService
+from gateway.refusals import RefusalCode, RefusalError
 from schema.context import Info
-from schema.errors import UserError, UserErrorCode
-from schema.mutations.couplings import actor, user_errors
+from schema.errors import UserError, user_errors
+from schema.mutations.couplings import actor
 from schema.permissions import requires
 from schema.types.couplings import Coupling
 
@@ -90,7 +90,7 @@ class AmbiguousMatchType:
 class SkippedMatchType:
     erp_id: strawberry.ID
     crm_id: strawberry.ID
-    code: UserErrorCode
+    code: RefusalCode
     message: str
 
     @classmethod
@@ -98,7 +98,7 @@ class SkippedMatchType:
         return cls(
             erp_id=strawberry.ID(skipped.erp_id),
             crm_id=strawberry.ID(skipped.crm_id),
-            code=UserErrorCode[skipped.code.value],
+            code=skipped.code,
             message=skipped.message,
         )
 
@@ -162,6 +162,6 @@ class MatchingMutation:
                 dry_run=input.dry_run,
                 max_pairs=input.max,
             )
-        except CouplingRefusedError as refusal:
+        except RefusalError as refusal:
             return CoupleByMatchPayload.refused(input.dry_run, user_errors(refusal))
         return CoupleByMatchPayload.of(report)

@@ -8,18 +8,19 @@ from typing import Literal
 
 import strawberry
 
+from gateway.account_statistics import update_account_statistics
 from gateway.auth.roles import Role
 from gateway.mappings.model import Direction as CoreDirection
+from gateway.refusals import RefusalCode, RefusalError, refuse
 from gateway.scheduling.queue import queue_full_synchronization, queue_synchronize_records
 from gateway.security.inputs import InputRejectedError, require_plain_text
 from gateway.sync.bulk_now import MAX_RECORDS
 from gateway.sync.now import synchronize_now
-from gateway.sync.refusals import SyncRefusedError
 from gateway.sync.retry import retry_sync_error
-from gateway.sync.statistics import update_account_statistics
+from gateway.sync.running import cancel_run
 from schema.context import Info
-from schema.errors import UserError, UserErrorCode, user_error
-from schema.inputs import InputRefusedError, side_record_id
+from schema.errors import UserError, user_errors
+from schema.inputs import side_record_id
 from schema.permissions import requires
 from schema.queries.sync import own_id
 from schema.types.enums import Direction
@@ -31,7 +32,7 @@ class SynchronizeNowInput:
     mapping: str
     erp_id: strawberry.ID | None = None
     crm_id: strawberry.ID | None = None
-    direction: Direction  # type: ignore[valid-type]
+    direction: Direction
     erp_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="Many coupled records at once (with crmIds, up to 1,000 in all): the run "
@@ -50,6 +51,11 @@ class RunFullSynchronizationInput:
     mappings: list[str] | None = strawberry.field(
         default=None, description="None: every mapping that can run, in dependency order."
     )
+
+
+@strawberry.input
+class CancelSyncRunInput:
+    id: strawberry.ID
 
 
 @strawberry.input
@@ -87,12 +93,9 @@ class UpdateAccountStatisticsPayload(SyncRunPayload):
     pass
 
 
-def refused(refusal: SyncRefusedError) -> UserError:
-    return user_error(
-        UserErrorCode[refusal.code.value],
-        refusal.message,
-        *(("input", *refusal.field) if refusal.field else ()),
-    )
+@strawberry.type
+class CancelSyncRunPayload(SyncRunPayload):
+    pass
 
 
 def _actor(info: Info) -> str:
@@ -104,11 +107,8 @@ def _text(value: str, *field: str, max_length: int = 64) -> str:
     try:
         require_plain_text(value, field[-1], max_length=max_length)
     except InputRejectedError as exc:
-        raise InputRefusedError(
-            user_error(
-                UserErrorCode.INVALID_INPUT, f"{'.'.join(field)}: {exc.reason}", "input", *field
-            )
-        ) from None
+        reason = f"{'.'.join(field)}: {exc.reason}"
+        raise refuse(RefusalCode.INVALID_INPUT, reason, *field) from None
     return value
 
 
@@ -117,13 +117,8 @@ def _record_ids(
 ) -> list[str]:
     field = f"{side}Ids"
     if values is not None and len(values) > MAX_RECORDS:
-        raise InputRefusedError(
-            user_error(
-                UserErrorCode.INVALID_INPUT,
-                f"{field}: at most {MAX_RECORDS} records at a time",
-                "input",
-                field,
-            )
+        raise refuse(
+            RefusalCode.INVALID_INPUT, f"{field}: at most {MAX_RECORDS} records at a time", field
         )
     ids = [side_record_id(info, side, value, field) for value in values or []]
     return [record_id for record_id in ids if record_id is not None]
@@ -132,13 +127,10 @@ def _record_ids(
 async def _synchronize_many(info: Info, input: SynchronizeNowInput) -> SynchronizeNowPayload:
     try:
         if input.erp_id is not None or input.crm_id is not None:
-            raise InputRefusedError(
-                user_error(
-                    UserErrorCode.INVALID_INPUT,
-                    "give erpId/crmId for one record or erpIds/crmIds for many, not both",
-                    "input",
-                    "erpIds" if input.erp_ids is not None else "crmIds",
-                )
+            raise refuse(
+                RefusalCode.INVALID_INPUT,
+                "give erpId/crmId for one record or erpIds/crmIds for many, not both",
+                "erpIds" if input.erp_ids is not None else "crmIds",
             )
         run = await queue_synchronize_records(
             info.context.services,
@@ -148,10 +140,8 @@ async def _synchronize_many(info: Info, input: SynchronizeNowInput) -> Synchroni
             direction=CoreDirection(input.direction),
             actor=_actor(info),
         )
-    except InputRefusedError as exc:
-        return SynchronizeNowPayload(sync_run=None, changed_fields=[], user_errors=[exc.error])
-    except SyncRefusedError as exc:
-        return SynchronizeNowPayload(sync_run=None, changed_fields=[], user_errors=[refused(exc)])
+    except RefusalError as exc:
+        return SynchronizeNowPayload(sync_run=None, changed_fields=[], user_errors=user_errors(exc))
     return SynchronizeNowPayload(sync_run=SyncRun.from_run(run), changed_fields=[], user_errors=[])
 
 
@@ -180,17 +170,15 @@ class SyncMutation:
                 direction=CoreDirection(input.direction),
                 actor=_actor(info),
             )
-        except InputRefusedError as exc:
-            return SynchronizeNowPayload(sync_run=None, changed_fields=[], user_errors=[exc.error])
-        except SyncRefusedError as exc:
+        except RefusalError as exc:
             return SynchronizeNowPayload(
-                sync_run=None, changed_fields=[], user_errors=[refused(exc)]
+                sync_run=None, changed_fields=[], user_errors=user_errors(exc)
             )
-        changed = list(result.outcome.changes) if result.outcome is not None else []
+        changed = list(result.changes)
         return SynchronizeNowPayload(
             sync_run=SyncRun.from_run(result.run),
             changed_fields=changed if result.refusal is None else [],
-            user_errors=[refused(result.refusal)] if result.refusal is not None else [],
+            user_errors=user_errors(result.refusal) if result.refusal is not None else [],
         )
 
     @strawberry.mutation(
@@ -204,13 +192,11 @@ class SyncMutation:
         try:
             error_id = own_id(_text(input.id, "id", max_length=200), "SyncError")
             result = await retry_sync_error(info.context.services, error_id, actor=_actor(info))
-        except InputRefusedError as exc:
-            return RetrySyncErrorPayload(sync_run=None, user_errors=[exc.error])
-        except SyncRefusedError as exc:
-            return RetrySyncErrorPayload(sync_run=None, user_errors=[refused(exc)])
+        except RefusalError as exc:
+            return RetrySyncErrorPayload(sync_run=None, user_errors=user_errors(exc))
         return RetrySyncErrorPayload(
             sync_run=SyncRun.from_run(result.run),
-            user_errors=[refused(result.refusal)] if result.refusal is not None else [],
+            user_errors=user_errors(result.refusal) if result.refusal is not None else [],
         )
 
     @strawberry.mutation(
@@ -230,10 +216,8 @@ class SyncMutation:
                 else [_text(name, "mappings", str(i)) for i, name in enumerate(input.mappings)]
             )
             run = await queue_full_synchronization(services, names, actor=_actor(info))
-        except InputRefusedError as exc:
-            return RunFullSynchronizationPayload(sync_run=None, user_errors=[exc.error])
-        except SyncRefusedError as exc:
-            return RunFullSynchronizationPayload(sync_run=None, user_errors=[refused(exc)])
+        except RefusalError as exc:
+            return RunFullSynchronizationPayload(sync_run=None, user_errors=user_errors(exc))
         return RunFullSynchronizationPayload(sync_run=SyncRun.from_run(run), user_errors=[])
 
     @strawberry.mutation(
@@ -248,8 +232,19 @@ class SyncMutation:
         try:
             erp_id = side_record_id(info, "erp", input.erp_id, "erpId")
             run = await update_account_statistics(info.context.services, erp_id, actor=_actor(info))
-        except InputRefusedError as exc:
-            return UpdateAccountStatisticsPayload(sync_run=None, user_errors=[exc.error])
-        except SyncRefusedError as exc:
-            return UpdateAccountStatisticsPayload(sync_run=None, user_errors=[refused(exc)])
+        except RefusalError as exc:
+            return UpdateAccountStatisticsPayload(sync_run=None, user_errors=user_errors(exc))
         return UpdateAccountStatisticsPayload(sync_run=SyncRun.from_run(run), user_errors=[])
+
+    @strawberry.mutation(
+        permission_classes=requires(Role.INTEGRATOR),
+        description="Stop a queued or running synchronization: it ends CANCELLED after the "
+        "batch it is writing; what it wrote stays, and a new run takes up the rest.",
+    )
+    async def cancel_sync_run(self, info: Info, input: CancelSyncRunInput) -> CancelSyncRunPayload:
+        try:
+            run_id = own_id(_text(input.id, "id", max_length=200), "SyncRun")
+            run = await cancel_run(info.context.services, run_id, actor=_actor(info))
+        except RefusalError as exc:
+            return CancelSyncRunPayload(sync_run=None, user_errors=user_errors(exc))
+        return CancelSyncRunPayload(sync_run=SyncRun.from_run(run), user_errors=[])

@@ -11,7 +11,8 @@ from schema.context import Info
 from schema.errors import InvalidArgumentError
 from schema.pagination import build_connection, page_request
 from schema.queries.sync import own_id
-from schema.types.lifecycles import WorkflowInstance, WorkflowInstanceConnection, WorkflowStatus
+from schema.types.enums import WorkflowStatus
+from schema.types.lifecycles import WorkflowInstance, WorkflowInstanceConnection
 
 
 def _text(value: str, name: str, max_length: int) -> str:
@@ -36,7 +37,7 @@ class LifecycleQuery:
         self,
         info: Info,
         operation: str | None = None,
-        status: WorkflowStatus | None = None,  # type: ignore[valid-type]
+        status: WorkflowStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> WorkflowInstanceConnection:

@@ -54,7 +54,7 @@ def after_position(page: PageRequest, coupled: bool | None, listing: Listing) ->
         raise InvalidArgumentError("after", NOT_OURS)
     try:
         if coupled is True or listing.source.keyed:
-            return str(record_id(listing.source.connector.system, position, "after"))
+            return str(record_id(listing.source.connector.capabilities.id_kind, position, "after"))
         parse_cursor_position(position)
     except (InputRejectedError, PositionError):
         raise InvalidArgumentError("after", NOT_OURS) from None
@@ -135,7 +135,7 @@ async def one_node(
         connector = loaders.directory.crm() if side == "crm" else loaders.directory.erp()
     except HOP_ERRORS as exc:
         raise loaders.hop_error(hop, exc) from None
-    key = str(record_id(connector.system, raw_id, field))
+    key = str(record_id(connector.capabilities.id_kind, raw_id, field))
     (node,) = await resolve(info=info, node_ids=[key])
     if node is not None:
         await prefetch(info, [node], selected(info))

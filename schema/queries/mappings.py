@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from gateway.security.inputs import InputRejectedError, require_plain_text
-from gateway.sync.mapping_health import check_mappings
 from schema.context import Info
 from schema.errors import InvalidArgumentError
 from schema.types.mappings import TableMapping
@@ -15,8 +14,7 @@ from schema.types.mappings import TableMapping
 class MappingQuery:
     @strawberry.field(description="Every table mapping, in dependency order.")
     async def table_mappings(self, info: Info) -> list[TableMapping]:
-        services = info.context.services
-        health = check_mappings(await services.mappings.all(), erp=services.erp, crm=services.crm)
+        health = await info.context.services.mapping_health()
         return [
             TableMapping.from_model(mapping, health.problems.get(mapping.name, []))
             for mapping in health.mappings
@@ -29,9 +27,9 @@ class MappingQuery:
         except InputRejectedError as exc:
             raise InvalidArgumentError("name", exc.reason) from None
         services = info.context.services
-        mappings = await services.mappings.all()
-        if not any(mapping.name == wanted for mapping in mappings):
+        found = await services.mappings.get(wanted)  # names match whatever their case
+        if found is None:
             return None
-        health = check_mappings(mappings, erp=services.erp, crm=services.crm)
-        mapping = next(m for m in health.mappings if m.name == wanted)
-        return TableMapping.from_model(mapping, health.problems.get(wanted, []))
+        health = await services.mapping_health()
+        mapping = next(m for m in health.mappings if m.name == found.name)
+        return TableMapping.from_model(mapping, health.problems.get(mapping.name, []))

@@ -6,7 +6,6 @@ import strawberry
 from strawberry import relay
 
 from gateway.security.inputs import InputRejectedError, require_plain_text
-from gateway.store.sync_errors import SyncErrorRepository
 from gateway.store.sync_runs import RunStatus as CoreRunStatus
 from gateway.store.sync_runs import SyncRunRepository
 from schema.context import Info
@@ -50,14 +49,14 @@ class SyncQuery:
         self,
         info: Info,
         mapping: str | None = None,
-        status: RunStatus | None = None,  # type: ignore[valid-type]
+        status: RunStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> SyncRunConnection:
         services = info.context.services
         page = page_request(first, after, maximum=services.settings.graphql_max_page_size)
         try:
-            runs, more = await SyncRunRepository(services.db).page(
+            runs, more = await services.runs.page(
                 mapping=_mapping(mapping),
                 status=CoreRunStatus(status.value) if status is not None else None,
                 after=_after(page),
@@ -94,7 +93,7 @@ class SyncQuery:
         services = info.context.services
         page = page_request(first, after, maximum=services.settings.graphql_max_page_size)
         try:
-            errors, more = await SyncErrorRepository(services.db).page(
+            errors, more = await services.sync_errors.page(
                 mapping=_mapping(mapping), after=_after(page), size=page.size
             )
         except ValueError:

@@ -7,19 +7,13 @@ from datetime import datetime
 import strawberry
 
 from gateway.auth import keys
-from gateway.auth.roles import Role
-
-RoleType = strawberry.enum(
-    Role,
-    name="Role",
-    description="What an API key may do: reader (queries) < integrator < admin.",
-)
+from schema.types.enums import Role
 
 
 @strawberry.type(description="An API key: who it is for and what it may do.")
 class ApiKey:
     name: str
-    role: RoleType  # type: ignore[valid-type]
+    role: Role
     created_at: datetime
     last_used_at: datetime | None = strawberry.field(
         description="When the key was last used, to the minute."

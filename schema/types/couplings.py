@@ -35,9 +35,9 @@ class Coupling(relay.Node):
     mapping: str = strawberry.field(description="The table mapping, e.g. CUSTOMER.")
     erp_id: strawberry.ID
     crm_id: strawberry.ID
-    state: CouplingState  # type: ignore[valid-type]
+    state: CouplingState
     last_synced_at: datetime | None
-    last_direction: Direction | None  # type: ignore[valid-type]
+    last_direction: Direction | None
     erp_entity: str
     crm_entity: str
     erp_key: str | None = strawberry.field(

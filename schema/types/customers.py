@@ -1,6 +1,6 @@
 """ERP customers (Business Central or Tryton), each with its coupled CRM account and figures.
 
-Fields are read through the ERP's field table (`gateway.couplings.views.CUSTOMER_FIELDS`), so
+Fields are read through the fields the ERP's connector declares (`capabilities.customer_fields`), so
 the type is the same whichever ERP answers. Hops to other systems are prefetched for a whole
 page (`prefetch`) or read through the request's DataLoaders, as for accounts.
 """

@@ -29,7 +29,9 @@ class IntegrationLogTarget:
 
 @strawberry.type(description="How the call or write ended.")
 class IntegrationLogResult:
-    status: str = strawberry.field(description="ok, user_errors or error.")
+    status: str = strawberry.field(
+        description="ok, user_errors, error, or started (the call has not answered)."
+    )
     codes: list[str] = strawberry.field(
         description="The user error codes, or the error's code (FORBIDDEN, INTERNAL, ...)."
     )

@@ -22,7 +22,7 @@ from schema.types.sync import SyncRun
 )
 class JobQueueEntry:
     mapping: str
-    status: JobStatus  # type: ignore[valid-type]
+    status: JobStatus
     minutes_between_runs: int
     inactivity_timeout_minutes: int | None = strawberry.field(
         description="Minutes without changes before it goes on hold; none: never."

@@ -11,17 +11,9 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from gateway.workflows import instances
-from gateway.workflows.instances import WorkflowStatus as CoreWorkflowStatus
 from gateway.workflows.instances import WorkflowStore
 from schema.context import Info
-
-WorkflowStatus = strawberry.enum(
-    CoreWorkflowStatus,
-    name="WorkflowStatus",
-    description="RUNNING: under way, or interrupted and waiting for the worker to resume it; "
-    "SUCCEEDED: done; FAILED: stopped by a refusal of a system (calling the operation again "
-    "retries it from the step that failed).",
-)
+from schema.types.enums import WorkflowStatus
 
 
 @strawberry.type(description="A document of a cross-system lifecycle, on one side.")
@@ -71,7 +63,7 @@ class WorkflowInstance(relay.Node):
         description="1, or more when the same document went through the transition again."
     )
     actor: str
-    status: WorkflowStatus  # type: ignore[valid-type]
+    status: WorkflowStatus
     steps: list[WorkflowStep]
     created: JSON = strawberry.field(description="Ids of the records the steps created.")
     message: str | None

@@ -9,18 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.mappings import model
-from schema.types.enums import ConflictPolicy, MappingDirection
-
-DeletionPolicy = strawberry.enum(
-    model.DeletionPolicy,
-    name="DeletionPolicy",
-    description="What a deletion on one side does to the coupled record on the other side.",
-)
-LookupBy = strawberry.enum(
-    model.LookupBy,
-    name="LookupBy",
-    description="Whether a reference field holds the other record's id or its natural key.",
-)
+from schema.types.enums import ConflictPolicy, DeletionPolicy, LookupBy, MappingDirection
 
 
 @strawberry.type(description="A field's value: a template default or a filter condition.")
@@ -38,15 +27,15 @@ class OptionPair:
 @strawberry.type(description="A reference translated through another mapping's couplings.")
 class FieldLookup:
     mapping: str
-    erp_by: LookupBy  # type: ignore[valid-type]
-    crm_by: LookupBy  # type: ignore[valid-type]
+    erp_by: LookupBy
+    crm_by: LookupBy
 
 
 @strawberry.type(description="How one field travels between the ERP and the CRM.")
 class FieldMapping:
     erp_field: str | None
     crm_field: str | None
-    direction: MappingDirection  # type: ignore[valid-type]
+    direction: MappingDirection
     constant: str | None = strawberry.field(
         description="The value written to the target field instead of a source value, as text."
     )
@@ -84,11 +73,11 @@ class TableMapping:
     name: str
     erp_entity: str
     crm_entity: str
-    direction: MappingDirection  # type: ignore[valid-type]
+    direction: MappingDirection
     sync_only_coupled: bool
     depends_on: list[str]
-    conflict_policy: ConflictPolicy  # type: ignore[valid-type]
-    deletion_policy: DeletionPolicy  # type: ignore[valid-type]
+    conflict_policy: ConflictPolicy
+    deletion_policy: DeletionPolicy
     enabled: bool
     coupled_through: str | None = strawberry.field(
         description="The mapping whose couplings this one uses (statistics use CUSTOMER's)."
@@ -102,6 +91,10 @@ class TableMapping:
     )
     crm_template: list[FieldValue] = strawberry.field(
         description="Default values of CRM records created from ERP records."
+    )
+    couple_local_currency: bool = strawberry.field(
+        description="A currency mapping: the ERP's local currency (a blank code, no record) is "
+        "coupled to the CRM's base currency."
     )
     description: str
     fields: list[FieldMapping]
@@ -128,6 +121,7 @@ class TableMapping:
             crm_filter=_values(mapping.crm_filter),
             erp_template=_values(mapping.erp_template),
             crm_template=_values(mapping.crm_template),
+            couple_local_currency=mapping.couple_local_currency,
             description=mapping.description,
             fields=[FieldMapping.from_model(row) for row in mapping.fields],
             problems=problems,

@@ -28,6 +28,25 @@ class SyncCheckpoint:
 
 
 @strawberry.type(
+    description="What a run did to one of its mappings (a full synchronization's review)."
+)
+class MappingResult:
+    mapping: str
+    inserted: int
+    modified: int
+    deleted: int
+    unchanged: int
+    skipped: int
+    failed: int
+    coupled: int = strawberry.field(description="Pairs coupled, whether found or created.")
+    uncoupled: int
+
+    @classmethod
+    def of(cls, mapping: str, counters: sync_runs.Counters) -> MappingResult:
+        return cls(mapping=mapping, **counters.to_doc())
+
+
+@strawberry.type(
     description="One synchronization: a scheduled run, a Synchronize Now, a full "
     "synchronization, a statistics update or a retried error."
 )
@@ -35,13 +54,13 @@ class SyncRun(relay.Node):
     run_id: relay.NodeID[str]
     mapping: str = strawberry.field(description="The mapping, or the mappings of a full run.")
     mappings: list[str]
-    direction: MappingDirection  # type: ignore[valid-type]
+    direction: MappingDirection
     trigger: str = strawberry.field(
         description="scheduled, synchronizeNow, fullSynchronization, updateAccountStatistics "
         "or retrySyncError."
     )
     actor: str = strawberry.field(description="The API key's name, or the scheduler.")
-    status: RunStatus  # type: ignore[valid-type]
+    status: RunStatus
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
@@ -56,6 +75,9 @@ class SyncRun(relay.Node):
     uncoupled: int
     message: str | None
     checkpoint: SyncCheckpoint | None
+    mapping_results: list[MappingResult] = strawberry.field(
+        description="Per mapping it covered, in the order they ran: what the run did to each."
+    )
 
     @classmethod
     def from_run(cls, run: sync_runs.SyncRun) -> SyncRun:
@@ -83,6 +105,11 @@ class SyncRun(relay.Node):
             uncoupled=counters.uncoupled,
             message=run.message,
             checkpoint=_checkpoint(run.checkpoint),
+            mapping_results=[
+                MappingResult.of(name, run.by_mapping[name])
+                for name in run.mappings
+                if name in run.by_mapping
+            ],
         )
 
     @classmethod

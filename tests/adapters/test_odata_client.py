@@ -14,7 +14,7 @@ from adapters.errors import (
     RetriableError,
     ValidationError,
 )
-from adapters.odata.retry import RetryPolicy, parse_retry_after
+from adapters.retry import RetryPolicy, parse_retry_after
 from tests.adapters.recorded import (
     CLIENT_ID,
     SECRET,

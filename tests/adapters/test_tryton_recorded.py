@@ -79,9 +79,10 @@ class FakeTryton:
         return [params for _, name, params, _ in self.requests if name == method]
 
 
-def connector(fake: FakeTryton) -> TrytonConnector:
+def connector(fake: FakeTryton, *, max_attempts: int = 1) -> TrytonConnector:
     client = httpx.AsyncClient(transport=httpx.MockTransport(fake))
-    return TrytonConnector(TrytonConfig(URL, "shop", "gateway", PASSWORD), client)
+    config = TrytonConfig(URL, "shop", "gateway", PASSWORD, max_attempts=max_attempts)
+    return TrytonConnector(config, client)
 
 
 CURRENCY_ROW = {
@@ -389,3 +390,88 @@ def test_settings_build_a_tryton_erp_without_touching_the_network() -> None:
     assert build_erp(tryton_settings()) is None
     with pytest.raises(ConfigurationError, match="TRYTON_PASSWORD is required"):
         build_erp(tryton_settings(tryton_url=URL, tryton_database="shop", tryton_user="u"))
+
+
+class Waits:
+    """The connector's pauses between tries, recorded instead of slept."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+def retrying(fake: FakeTryton, waits: Waits, **config: Any) -> TrytonConnector:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(fake))
+    settings = TrytonConfig(URL, "shop", "gateway", PASSWORD, **config)
+    return TrytonConnector(settings, client, sleep=waits)
+
+
+async def test_a_read_is_tried_again_while_the_server_is_busy() -> None:
+    answers = iter([httpx.Response(503), httpx.Response(503, headers={"Retry-After": "3"})])
+
+    def answer(method: str, params: list[Any]) -> httpx.Response:
+        return next(answers, None) or result([{"id": 1, "name": "Euro", "code": "EUR"}])
+
+    fake, waits = FakeTryton(answer), Waits()
+    tryton = retrying(fake, waits, max_attempts=5)
+    found = await tryton.get_many(Entity.CURRENCY, ["1"])
+    assert list(found) == ["1"]
+    assert len(fake.calls("model.currency.currency.search_read")) == 3
+    assert len(waits.seconds) == 2
+    assert waits.seconds[1] >= 3.0  # the server's Retry-After is honoured
+    await tryton.aclose()
+
+
+async def test_a_write_that_may_have_arrived_is_not_sent_twice() -> None:
+    fake, waits = FakeTryton(lambda method, params: httpx.Response(502)), Waits()
+    tryton = retrying(fake, waits, max_attempts=5)
+    with pytest.raises(RetriableError):
+        await tryton.rpc.model("party.party", "create", [{"name": "Contoso"}])
+    assert len(fake.calls("model.party.party.create")) == 1
+    assert waits.seconds == []
+    await tryton.aclose()
+
+
+async def test_a_write_refused_before_processing_is_sent_again() -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "1"})])
+
+    def answer(method: str, params: list[Any]) -> httpx.Response:
+        return next(answers, None) or result([42])
+
+    fake, waits = FakeTryton(answer), Waits()
+    tryton = retrying(fake, waits, max_attempts=3)
+    created = await tryton.rpc.model("party.party", "create", [{"name": "Contoso"}])
+    assert created == [42]
+    assert len(fake.calls("model.party.party.create")) == 2
+    await tryton.aclose()
+
+
+async def test_no_more_calls_are_in_flight_than_the_limit() -> None:
+    in_flight, most = 0, 0
+    release = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        body = orjson.loads(request.content)
+        if body["method"] == "common.db.login":
+            return result([7, "session", None])
+        if body["method"] == "model.res.user.get_preferences":
+            return result({"company": 1})
+        in_flight += 1
+        most = max(most, in_flight)
+        if most >= 2:
+            release.set()
+        await release.wait()
+        in_flight -= 1
+        return result([])
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    tryton = TrytonConnector(
+        TrytonConfig(URL, "shop", "gateway", PASSWORD, max_concurrency=2, batch_size=1), client
+    )
+    await tryton.login()
+    await asyncio.gather(*(tryton.get_many(Entity.CURRENCY, [str(i)]) for i in range(1, 9)))
+    assert most == 2
+    await tryton.aclose()

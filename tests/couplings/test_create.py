@@ -3,6 +3,8 @@ through the CUSTOMER mapping and coupled, or nothing is left behind."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -84,12 +86,48 @@ async def test_a_customer_is_created_from_an_account_and_coupled(
         customer["erpId"]
     )
 
-    # Again for the same account: a second customer, and the first coupling replaced.
+    # Again for the same account: refused, nothing created, the coupling kept.
     again = await data(api, CREATE_CUSTOMER, input={"crmId": account.id})
     second = again["createCustomerFromAccount"]
-    assert second["userErrors"] == []
-    assert second["replacedCouplings"] == [{"erpId": customer["erpId"], "crmId": account.id}]
-    assert "Replaced 1 earlier coupling" in second["message"]
+    assert second["customer"] is None
+    [refusal] = second["userErrors"]
+    assert refusal["code"] == "ALREADY_COUPLED"
+    assert refusal["field"] == ["input", "crmId"]
+    assert customer["number"] in refusal["message"]
+    assert len(await table(store.erp, "customer")) == before + 1
+    assert await store.couplings.count("CUSTOMER") == 1
+
+
+@pytest.mark.parametrize("direction", ["customer from account", "account from customer"])
+async def test_concurrent_creations_for_one_record_create_one_counterpart(
+    seeded: tuple[list[Record], list[Record]],
+    store: Services,
+    api: httpx.AsyncClient,
+    direction: str,
+) -> None:
+    """Ten identical calls at once: exactly one record is created and coupled; the others
+    are told the record is already coupled."""
+    await prepare_dependencies(store)
+    assert store.erp is not None
+    assert store.crm is not None
+    if direction == "customer from account":
+        document, name, source = CREATE_CUSTOMER, "createCustomerFromAccount", "crmId"
+        source_id, target, entity = seeded[0][0].id, store.erp, "customer"
+    else:
+        document, name, source = CREATE_ACCOUNT, "createAccountFromCustomer", "erpId"
+        source_id, target, entity = seeded[1][0].id, store.crm, "account"
+    before = len(await table(target, entity))
+
+    answers = await asyncio.gather(
+        *(data(api, document, input={source: source_id}) for _ in range(10))
+    )
+
+    payloads = [answer[name] for answer in answers]
+    made = [p for p in payloads if not p["userErrors"]]
+    refused = [e["code"] for p in payloads for e in p["userErrors"]]
+    assert len(made) == 1
+    assert refused == ["ALREADY_COUPLED"] * 9
+    assert len(await table(target, entity)) == before + 1
     assert await store.couplings.count("CUSTOMER") == 1
 
 

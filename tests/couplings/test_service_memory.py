@@ -5,25 +5,26 @@ listing that must read several pages to fill one."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 
-from adapters.base import Record, Side
-from adapters.errors import ConflictError, RetriableError
+from adapters.base import Operation, OperationResult, Record, Side
+from adapters.business_central import BusinessCentralConnector
+from adapters.errors import ConflictError, ConnectorError, RetriableError
 from adapters.filters import Contains, Or
 from adapters.memory import MemoryConnector
+from adapters.tryton import TrytonConnector
 from gateway.couplings.listing import Listing, Source
-from gateway.couplings.problems import CouplingRefusedError, ProblemCode
 from gateway.couplings.service import CouplingService, SyncAfterCoupling
 from gateway.couplings.views import (
-    CUSTOMER_FIELDS,
     CustomerView,
     customer_search,
 )
 from gateway.mappings.defaults import business_central_defaults, by_key, row
 from gateway.mappings.model import MappingDirection, TableMapping
+from gateway.refusals import RefusalCode, RefusalError
 from gateway.services import Services
 from gateway.store.couplings import CoupledRecord
 
@@ -34,12 +35,20 @@ class FailingCrm(MemoryConnector):
 
     conflict = False
 
+    def _failure(self) -> ConnectorError:
+        if self.conflict:
+            return ConflictError("changed meanwhile", system=self.system, status=412)
+        return RetriableError("update failed", system=self.system, status=503)
+
     async def update(
         self, entity: str, id: str, values: Mapping[str, Any], etag: str | None = None
     ) -> Record:
-        if self.conflict:
-            raise ConflictError("changed meanwhile", system=self.system, status=412)
-        raise RetriableError("update failed", system=self.system, status=503)
+        raise self._failure()
+
+    async def write_many(
+        self, operations: Sequence[Operation], *, atomic: bool = False
+    ) -> list[OperationResult]:
+        return [OperationResult(operation, error=self._failure()) for operation in operations]
 
 
 def guid() -> str:
@@ -62,12 +71,12 @@ def seed(connector: Any, entity: str, **values: Any) -> Record:
 @pytest.mark.parametrize(
     ("conflict", "code", "says"),
     [
-        (False, ProblemCode.UPSTREAM_UNAVAILABLE, "Dynamics 365 Sales did not answer (503)"),
-        (True, ProblemCode.CONFLICT, "the record changed in Dynamics 365 Sales meanwhile"),
+        (False, RefusalCode.UPSTREAM_UNAVAILABLE, "Dynamics 365 Sales did not answer (503)"),
+        (True, RefusalCode.CONFLICT, "the record changed in Dynamics 365 Sales meanwhile"),
     ],
 )
 async def test_a_failed_synchronization_takes_the_coupling_back_and_restores_the_old(
-    memory: Services, conflict: bool, code: ProblemCode, says: str
+    memory: Services, conflict: bool, code: RefusalCode, says: str
 ) -> None:
     assert isinstance(memory.crm, FailingCrm)
     memory.crm.conflict = conflict
@@ -77,7 +86,7 @@ async def test_a_failed_synchronization_takes_the_coupling_back_and_restores_the
     service = CouplingService(memory, "tester")
     await service.couple("CUSTOMER", old.id, account.id)
 
-    with pytest.raises(CouplingRefusedError) as refused:
+    with pytest.raises(RefusalError) as refused:
         await service.couple("CUSTOMER", new.id, account.id, SyncAfterCoupling.USE_ERP_DATA)
 
     (problem,) = refused.value.problems
@@ -110,10 +119,10 @@ async def test_any_lookup_row_is_a_dependency_not_only_salespeople(memory: Servi
     account = seed(memory.crm, "account", name="Pound")
     service = CouplingService(memory, "tester")
 
-    with pytest.raises(CouplingRefusedError) as refused:
+    with pytest.raises(RefusalError) as refused:
         await service.couple("PRICED", customer.id, account.id)
     (problem,) = refused.value.problems
-    assert problem.code is ProblemCode.DEPENDENCY_NOT_COUPLED
+    assert problem.code is RefusalCode.DEPENDENCY_NOT_COUPLED
     assert problem.field == ("erpId",)
     assert "currencyCode 'GBP'" in problem.message
     assert "couple CURRENCY first" in problem.message
@@ -176,7 +185,7 @@ def test_customers_read_through_the_erps_field_table() -> None:
         id="42",
         values={"code": "P42", "name": "Party", "email": "a@b.example", "phone": "", "city": None},
     )
-    view = CustomerView.of(tryton, CUSTOMER_FIELDS["tryton"])
+    view = CustomerView.of(tryton, TrytonConnector.capabilities.customer_fields)
     assert (view.id, view.number, view.name, view.email, view.phone, view.city) == (
         "42",
         "P42",
@@ -186,7 +195,7 @@ def test_customers_read_through_the_erps_field_table() -> None:
         None,
     )
     assert view.salesperson_code is None
-    assert isinstance(customer_search(CUSTOMER_FIELDS["tryton"], "x"), Or)
+    assert isinstance(customer_search(TrytonConnector.capabilities.customer_fields, "x"), Or)
 
 
 @pytest.mark.parametrize(
@@ -194,4 +203,4 @@ def test_customers_read_through_the_erps_field_table() -> None:
     [("info@contoso.example", "email"), ("C00010", "number"), ("Contoso Ltd", "displayName")],
 )
 def test_business_central_searches_one_field_chosen_by_the_text(text: str, field: str) -> None:
-    assert customer_search(CUSTOMER_FIELDS["business_central"], text) == Contains(field, text)
+    assert customer_search(BusinessCentralConnector.customer_fields, text) == Contains(field, text)

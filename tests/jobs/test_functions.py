@@ -1,14 +1,14 @@
-"""The jobs that carry no stored run: the statistics update and the retry of a mapping's
-sync errors, enqueued by name as the API or an operator would."""
+"""Work the schedule does without being asked: failed records tried again by their mapping's
+next run, and the statistics update enqueued by name as the API or an operator would."""
 
 from __future__ import annotations
 
 from arq.jobs import Job
 
 from gateway.services import Services
-from gateway.store.sync_errors import SyncErrorRepository
 from gateway.store.sync_runs import RunStatus
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
+from gateway.sync.incremental import run_incremental
 from tests.jobs.support import drain
 from tests.support_sandbox import SandboxHandle
 from tests.sync.support import PARTIES_ONLY
@@ -21,24 +21,32 @@ async def full(services: Services, *names: str) -> None:
     assert done.status is RunStatus.SUCCEEDED, done.message
 
 
-async def test_retry_sync_errors_resolves_what_failed_for_a_missing_dependency(
+async def test_the_next_run_takes_up_what_failed_for_a_missing_dependency(
     job_services: Services, sandbox: SandboxHandle
 ) -> None:
+    """Customers refused because their salesperson was not coupled yet go across with the
+    next scheduled run once SALESPEOPLE has coupled them, though nothing about them changed."""
     services = job_services
     await sandbox.seed(accounts=12, **PARTIES_ONLY)
     await full(services, "CURRENCY", "CUSTOMER")  # salespeople not coupled yet
-    errors = SyncErrorRepository(services.db)
+    errors = services.sync_errors
     failed = await errors.count("CUSTOMER")
     assert failed > 0
+    stuck, _ = await errors.page(mapping="CUSTOMER", size=100)
+    assert all(e.code == "DEPENDENCY_NOT_COUPLED" for e in stuck)
+    uncoupled = sum(1 for e in stuck if None in (e.erp_id, e.crm_id))  # the others: by key
+    before = await services.couplings.count("CUSTOMER")
     await full(services, "SALESPEOPLE")
 
-    job = await services.redis.enqueue_job("retry_sync_errors", "CUSTOMER")
-    assert job is not None
-    await drain(services.settings)
+    run = await run_incremental(services, "CUSTOMER")
 
-    result = await Job(job.job_id, services.redis).result(timeout=5)
-    assert result == {"mapping": "CUSTOMER", "succeeded": failed, "failed": 0, "left": 0}
+    assert run.status is RunStatus.SUCCEEDED, run.message
+    assert run.counters.failed == 0
+    assert run.counters.inserted == uncoupled
     assert await errors.count("CUSTOMER") == 0
+    assert await services.couplings.count("CUSTOMER") == before + uncoupled
+    again = await run_incremental(services, "CUSTOMER")
+    assert (again.counters.inserted, again.counters.modified) == (0, 0)
 
 
 async def test_update_statistics_runs_as_a_job(

@@ -10,7 +10,7 @@ from gateway.scheduling.run_jobs import RunJobs
 from gateway.scheduling.scheduler import Scheduler
 from gateway.services import Services
 from gateway.store.job_queue import JobStatus
-from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun
 from tests.jobs.conftest import create_counterparts, only
 from tests.jobs.support import MovableClock, drain
 from tests.jobs.test_scheduler import entry, run_of
@@ -61,7 +61,7 @@ async def test_a_run_left_running_by_a_dead_worker_is_taken_over_as_a_new_attemp
         SyncRun(mapping="CUSTOMER", direction="BIDIRECTIONAL", trigger="scheduled", actor="t")
     )
     assert run.id is not None
-    await SyncRunRepository(services.db).start(run.id)  # its worker died right after this
+    await services.runs.start(run.id)  # its worker died right after this
     scheduler = Scheduler(services, clock=MovableClock())
     await only(services)  # no entry of its own starts
 
@@ -86,7 +86,7 @@ async def test_a_full_synchronization_left_running_is_resumed_by_the_scheduler(
     full = await queue_full_synchronization(services, ["UNIT OF MEASURE"], actor="t")
     assert full.id is not None
     await services.redis.flushdb()
-    await SyncRunRepository(services.db).start(full.id)  # stored as the engine does, no job
+    await services.runs.start(full.id)  # stored as the engine does, no job
 
     report = await Scheduler(services, clock=MovableClock()).tick()
 

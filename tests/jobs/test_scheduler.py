@@ -6,25 +6,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.scheduling.entries import EntryChange, entries_of, update_entry
+from gateway.scheduling.entries import EntryChange, update_entry
 from gateway.scheduling.scheduler import Scheduler
 from gateway.services import Services
 from gateway.store.job_queue import JobQueueEntry, JobStatus
-from gateway.store.sync_runs import RunStatus, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, SyncRun
 from tests.jobs.conftest import only
 from tests.jobs.support import MovableClock, drain
 from tests.support_sandbox import SandboxHandle
-from tests.sync.support import Systems
+from tests.sync.support import PARTIES_ONLY, Systems
 
 
 async def entry(services: Services, name: str = "CUSTOMER") -> JobQueueEntry:
-    found = await entries_of(services).get(name)
+    found = await services.job_queue.get(name)
     assert found is not None
     return found
 
 
 async def run_of(services: Services, run_id: str) -> SyncRun:
-    run = await SyncRunRepository(services.db).get(run_id)
+    run = await services.runs.get(run_id)
     assert run is not None
     return run
 
@@ -164,3 +164,29 @@ async def test_inactivity_puts_an_entry_on_hold_and_a_change_on_either_side_wake
     assert (woken.woken, list(woken.started)) == (["CUSTOMER"], ["CUSTOMER"])
     await drain(services.settings, clock=clock)
     assert (await entry(services)).status is JobStatus.READY
+
+
+async def test_a_first_start_runs_a_mapping_after_the_mappings_it_depends_on(
+    job_services: Services, sandbox: SandboxHandle
+) -> None:
+    """Every entry is due at once on a first start; items wait for units of measure, so no
+    item fails for a unit that is not coupled yet."""
+    services = job_services
+    await sandbox.seed(accounts=12, **PARTIES_ONLY)
+    await only(services, "UNIT OF MEASURE", "ITEM-PRODUCT")
+    clock = MovableClock()
+    scheduler = Scheduler(services, clock=clock)
+
+    first = await scheduler.tick()
+    assert list(first.started) == ["UNIT OF MEASURE"]
+    assert first.waiting == {"ITEM-PRODUCT": ["UNIT OF MEASURE"]}
+    await drain(services.settings, clock=clock)
+
+    second = await scheduler.tick()
+    assert list(second.started) == ["ITEM-PRODUCT"]
+    await drain(services.settings, clock=clock)
+    items = await run_of(services, second.started["ITEM-PRODUCT"])
+    assert items.status is RunStatus.SUCCEEDED, items.message
+    assert items.counters.inserted + items.counters.coupled == PARTIES_ONLY["items"]
+    assert items.counters.failed == 0
+    assert await services.sync_errors.count("ITEM-PRODUCT") == 0

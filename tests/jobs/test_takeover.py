@@ -17,7 +17,7 @@ from gateway.scheduling.queue import queue_full_synchronization
 from gateway.scheduling.run_jobs import RunJobs
 from gateway.services import Services, open_services
 from gateway.settings import Settings
-from gateway.store.sync_runs import RunStatus, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, SyncRun
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
 from tests.jobs.conftest import only
 from tests.jobs.support import running_worker, wait_for
@@ -52,7 +52,7 @@ async def test_a_killed_worker_s_run_is_taken_over_and_finished_without_duplicat
     prepared: Services, takeover_settings: Settings, sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
     services = prepared
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await queue_full_synchronization(services, ["CUSTOMER"], actor="t")
     assert run.id is not None
     run_id = run.id

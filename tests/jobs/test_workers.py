@@ -14,7 +14,7 @@ from arq.worker import Worker
 from gateway.scheduling.queue import enqueue, queue_full_synchronization
 from gateway.scheduling.run_jobs import RunJobs
 from gateway.services import Services
-from gateway.store.sync_runs import RunStatus, SyncRun, SyncRunRepository
+from gateway.store.sync_runs import RunStatus, SyncRun
 from tests.jobs.conftest import create_counterparts, only
 from tests.jobs.support import running_worker, wait_for
 from tests.support_sandbox import SandboxHandle
@@ -30,7 +30,7 @@ async def completed(first: Worker, second: Worker, jobs: int) -> bool:
 
 
 async def finished(services: Services, run_ids: list[str]) -> list[SyncRun] | None:
-    runs = await SyncRunRepository(services.db).get_many(run_ids)
+    runs = await services.runs.get_many(run_ids)
     if all(run is not None and run.status.finished for run in runs):
         return [run for run in runs if run is not None]
     return None

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
+from strawberry.scalars import JSON
 
 from gateway.app import create_app
 from gateway.asgi_server import running_server
@@ -73,6 +74,11 @@ class ProbeMutation:
     def store_credential(self, input: CredentialInput) -> CredentialPayload:
         PROBE_CALLS.append("storeCredential")
         return CredentialPayload(name=input.name)
+
+    @strawberry.mutation(permission_classes=requires(Role.INTEGRATOR))
+    def remember(self, value: JSON | None = None) -> int:
+        PROBE_CALLS.append("remember")
+        return 1
 
 
 def probe_schema(settings: Settings) -> strawberry.Schema:

@@ -193,3 +193,57 @@ async def test_entries_are_nodes_only_integrators_may_fetch(
             refused = await gql(http, node, id=entry["id"])
     assert fetched == {"data": {"node": {"id": entry["id"], "operation": "update"}}}
     assert error_codes(refused) == ["FORBIDDEN"]
+
+
+def deep_json(levels: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(levels):
+        value = {"next": value}
+    return value
+
+
+async def test_deep_json_is_refused_before_the_call_and_its_audit(
+    settings: Settings, serve_app: ServeApp, services: Services
+) -> None:
+    document = "mutation Remember($value: JSON) { remember(value: $value) }"
+    async with serve_app(settings) as url, client(url, TEST_API_KEY) as http:
+        body = await gql(http, document, value=deep_json(600))
+        literal = await gql(
+            http, "mutation { remember(value: " + "{a: " * 40 + "1" + "}" * 40 + ") }"
+        )
+        within = await gql(http, document, value=deep_json(20))
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": ["value"]}
+    assert body["errors"][0]["message"] == "value: nested deeper than 32 levels"
+    assert literal["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": ["value"]}
+    assert within == {"data": {"remember": 1}}
+    assert PROBE_CALLS == ["remember"]  # only the call within the bound ran, and was logged
+    (entry,) = await services.db["integration_log"].find().to_list(None)
+    assert entry["operation"] == "remember"
+    assert entry["result"]["status"] == "ok"
+
+
+async def test_a_call_whose_audit_cannot_be_written_does_not_run(
+    settings: Settings, serve_app: ServeApp, services: Services
+) -> None:
+    """MongoDB stores integers of 8 bytes: a larger one in the variables makes the entry
+    unwritable, and the call must not run without it."""
+    document = "mutation Remember($value: JSON) { remember(value: $value) }"
+    async with serve_app(settings) as url, client(url, TEST_API_KEY) as http:
+        body = await gql(http, document, value={"count": 2**64 - 1})
+    assert error_codes(body) == ["AUDIT_UNAVAILABLE"]
+    assert "was not made" in body["errors"][0]["message"]
+    assert PROBE_CALLS == []
+    assert await services.db["integration_log"].count_documents({}) == 0
+
+
+async def test_what_is_recorded_is_bounded(
+    settings: Settings, serve_app: ServeApp, services: Services
+) -> None:
+    document = "mutation Remember($value: JSON) { remember(value: $value) }"
+    async with serve_app(settings) as url, client(url, TEST_API_KEY) as http:
+        body = await gql(http, document, value={"text": "x" * 50_000, "items": list(range(5000))})
+    assert body == {"data": {"remember": 1}}
+    (entry,) = await services.db["integration_log"].find().to_list(None)
+    recorded = entry["details"]["variables"]["value"]
+    assert len(recorded["text"]) == 10_001
+    assert recorded["items"] == list(range(1000))

@@ -15,7 +15,7 @@ from gateway.auth.keys import DEV_KEY_NAME, ApiKeyStore, hash_key
 from gateway.auth.roles import Role
 from gateway.processes import free_port
 from gateway.services import Services
-from gateway.settings import Settings
+from gateway.settings import ConfigurationError, Settings, load_settings
 from tests.conftest import TEST_API_KEY
 from tests.security.conftest import ServeApp, client, error_codes
 from tests.support import poll_readiness
@@ -191,3 +191,32 @@ async def test_keys_cannot_be_checked_without_mongodb(settings: Settings) -> Non
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert error_codes(response.json()) == ["UNAVAILABLE"]
+
+
+async def test_unknown_keys_are_throttled_per_address_without_a_lookup(
+    settings: Settings, serve_app: ServeApp, services: Services
+) -> None:
+    """After `API_AUTH_FAILURE_LIMIT` unknown keys from an address, the address is answered
+    429 from Redis alone until its window ends: no lookup in MongoDB, not even for a key."""
+    strict = settings.model_copy(update={"api_auth_failure_limit": 3})
+    async with serve_app(strict) as url:
+        answers = []
+        for attempt in range(5):
+            async with client(url, f"gw_guess_{attempt:040d}") as guesser:
+                answers.append(await guesser.post("/graphql", json={"query": "{ __typename }"}))
+        async with client(url, TEST_API_KEY) as same_address:
+            known = await same_address.post("/graphql", json={"query": "{ __typename }"})
+    assert [a.status_code for a in answers] == [401, 401, 401, 429, 429]
+    refused = answers[3]
+    assert error_codes(refused.json()) == ["RATE_LIMITED"]
+    assert "More than 3 unknown API keys came from this address" in refused.text
+    assert 1 <= int(refused.headers["retry-after"]) <= strict.api_rate_window_seconds
+    assert known.status_code == 429
+    assert int(await services.redis.get("gateway:authfail:127.0.0.1")) == 3
+
+
+def test_a_dev_key_shorter_than_24_characters_is_refused() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings(_env_file=None, gateway_dev_api_key="gw_dev_short")
+    assert str(refused.value) == "GATEWAY_DEV_API_KEY: must be at least 24 characters"
+    assert load_settings(_env_file=None, gateway_dev_api_key="x" * 24).gateway_dev_api_key

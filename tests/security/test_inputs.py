@@ -12,11 +12,11 @@ from gateway.security.inputs import (
     escape_regex,
     field_name,
     guid,
+    integer_id,
     record_id,
     reject_operators,
     require_plain_text,
     search_pattern,
-    tryton_id,
 )
 from gateway.services import Services
 
@@ -80,17 +80,17 @@ def test_anything_else_is_not_a_guid(value: Any) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"), [("42", 42), (42, 42), ("9223372036854775807", 2**63 - 1)]
 )
-def test_tryton_ids_are_positive_integers(value: Any, expected: int) -> None:
-    assert tryton_id(value, "erpId") == expected
+def test_integer_ids_are_positive_integers(value: Any, expected: int) -> None:
+    assert integer_id(value, "erpId") == expected
     assert record_id("tryton", value, "erpId") == expected
 
 
 @pytest.mark.parametrize(
     "value", ["0", "-1", "1e3", "٣", "9223372036854775808", '{"$gt": ""}', True, 1.5, {"$gt": 0}]
 )
-def test_anything_else_is_not_a_tryton_id(value: Any) -> None:
+def test_anything_else_is_not_a_integer_id(value: Any) -> None:
     with pytest.raises(InputRejectedError, match="erpId: must be a positive integer"):
-        tryton_id(value, "erpId")
+        integer_id(value, "erpId")
 
 
 def test_an_unknown_system_is_named() -> None:

@@ -152,7 +152,7 @@ async def test_a_streamed_body_is_cut_off_at_the_limit(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    view = GatewayGraphQL(probe_schema(settings), graphql_ide=None)
+    view = GatewayGraphQL(probe_schema(settings), graphql_ide=None, settings=settings)
     gate = GraphQLGate(view, settings, dev_key=DevKeyBootstrap(TEST_API_KEY))
     scope = {
         "type": "http",

@@ -53,7 +53,7 @@ async def test_two_replicas_share_the_budget_of_a_key(
         assert 1 <= int(response.headers["retry-after"]) <= 60
         body = response.json()
         assert error_codes(body) == ["RATE_LIMITED"]
-        assert "'script' made more than 3 requests in 60s" in body["errors"][0]["message"]
+        assert "'script' used more than 3 points in 60s" in body["errors"][0]["message"]
     assert other_answer.status_code == 200
 
     counter = KEY_PREFIX + caller.key_id

@@ -25,7 +25,7 @@ def test_settings_secrets_are_collected() -> None:
         redis_url="redis://:redis-pass-2@cache:6379/0",
         crm_client_secret=SecretStr("crm-secret-3"),
         tryton_password=SecretStr("tryton-pass-4"),
-        gateway_dev_api_key=SecretStr("gw_dev_key_5"),
+        gateway_dev_api_key=SecretStr("gw_dev_key_5_long_enough_24"),
         bc_client_secret=SecretStr("short"),  # too short to redact safely
     )
     assert secret_values(settings) == {
@@ -33,7 +33,7 @@ def test_settings_secrets_are_collected() -> None:
         "redis-pass-2",
         "crm-secret-3",
         "tryton-pass-4",
-        "gw_dev_key_5",
+        "gw_dev_key_5_long_enough_24",
     }
 
 
@@ -92,3 +92,31 @@ def test_installing_twice_keeps_one_redactor() -> None:
     assert first is second
     assert {"first-secret-1", "second-secret-2"} <= second.secrets
     assert isinstance(second, SecretRedactor)
+
+
+def test_api_keys_in_free_text_are_redacted() -> None:
+    key = "gw_" + "Ab9-_" * 8 + "xyz"
+    note = f"rotated {key}; the dev key gw_dev_{'k' * 30} too"
+    assert redact({"note": note}) == {"note": f"rotated {REDACTED}; the dev key {REDACTED} too"}
+    assert redact("gw_short and gw_") == "gw_short and gw_"
+
+
+def test_template_values_of_secret_fields_are_redacted() -> None:
+    template = [
+        {"field": "password", "value": "hunter2-hunter2"},
+        {"field": "client_secret", "value": "s3cr3t"},
+        {"field": "name", "value": "Contoso"},
+    ]
+    assert redact({"crmTemplate": template}) == {
+        "crmTemplate": [
+            {"field": "password", "value": REDACTED},
+            {"field": "client_secret", "value": REDACTED},
+            {"field": "name", "value": "Contoso"},
+        ]
+    }
+
+
+@pytest.mark.parametrize("name", ["erpKeyField", "crmKeyField", "erp_key_field", "keyFields"])
+def test_key_fields_are_not_secrets(name: str) -> None:
+    assert not is_secret_name(name)
+    assert redact({name: "number"}) == {name: "number"}

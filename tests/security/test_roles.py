@@ -14,7 +14,7 @@ from gateway.services import Services
 from gateway.settings import Settings
 from schema import build_schema
 from schema.permissions import required_role
-from tests.security.conftest import client, error_codes
+from tests.security.conftest import PROBE_CALLS, ServeApp, client, error_codes
 from tests.security.schema_walk import RootField, root_fields
 
 Document = dict[str, Any]
@@ -125,3 +125,52 @@ async def test_integrators_may_read_the_log_and_admins_manage_keys(
         body = (await http.post("/graphql", json={"query": "{ apiKeys { name } }"})).json()
     assert "errors" not in body
     assert {key["name"] for key in body["data"]["apiKeys"]} >= {"integrator-key", "admin-key"}
+
+
+async def test_one_forbidden_field_refuses_the_whole_request(
+    settings: Settings, serve_app: ServeApp, services: Services, make_key: Callable[..., Any]
+) -> None:
+    """An allowed mutation before a forbidden one does not run either, in one document or in
+    a batch: the client is never told "nothing happened" after something did."""
+    key = await make_key(Role.INTEGRATOR, "integrator")
+    allowed = "mutation { remember }"
+    forbidden = (
+        'mutation { storeCredential(input: {name: "n", clientSecret: "s", note: ""}) { name } }'
+    )
+    both = (
+        "mutation Both { remember "
+        'storeCredential(input: {name: "n", clientSecret: "s", note: ""}) { name } }'
+    )
+    async with serve_app(settings) as url, client(url, key) as http:
+        single = await http.post("/graphql", json={"query": both})
+        batch = await http.post("/graphql", json=[{"query": allowed}, {"query": forbidden}])
+        alone = await http.post("/graphql", json={"query": allowed})
+    assert single.status_code == 200
+    assert error_codes(single.json()) == ["FORBIDDEN"]
+    assert "data" not in single.json()
+    first, second = batch.json()
+    assert error_codes(first) == error_codes(second) == ["FORBIDDEN"]
+    assert "Not run" in first["errors"][0]["message"]
+    assert "needs the admin role" in second["errors"][0]["message"]
+    assert PROBE_CALLS == ["remember"]  # only the request with nothing forbidden ran
+    assert alone.json() == {"data": {"remember": 1}}
+    refused = await services.db["integration_log"].find({"result.status": "error"}).to_list(None)
+    assert [(e["operation"], e["result"]["codes"]) for e in refused] == [
+        ("storeCredential", ["FORBIDDEN"]),
+        ("storeCredential", ["FORBIDDEN"]),
+    ]
+
+
+async def test_readers_do_not_see_server_versions(
+    gateway_url: str, make_key: Callable[..., Any]
+) -> None:
+    document = {"query": "{ systemInfo { version mongo redis } }"}
+    async with client(gateway_url, await make_key(Role.READER)) as reader:
+        seen = (await reader.post("/graphql", json=document)).json()["data"]["systemInfo"]
+    async with client(gateway_url, await make_key(Role.ADMIN)) as admin:
+        shown = (await admin.post("/graphql", json=document)).json()["data"]["systemInfo"]
+    assert seen["version"] == shown["version"]
+    assert seen["mongo"] is None
+    assert seen["redis"] is None
+    assert shown["mongo"][0].isdigit()
+    assert shown["redis"][0].isdigit()

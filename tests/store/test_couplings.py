@@ -10,8 +10,11 @@ from gateway.services import Services
 from gateway.store.couplings import (
     AlreadyCoupledError,
     CoupledRecord,
+    CouplingChanges,
     CouplingRepository,
     CouplingState,
+    Failed,
+    Synced,
 )
 
 MAPPING = "CUSTOMER"
@@ -102,21 +105,42 @@ async def test_uncouple_by_either_side(couplings: CouplingRepository) -> None:
 
 async def test_repeated_failures_skip_a_coupling(couplings: CouplingRepository) -> None:
     coupling = (await couplings.couple(MAPPING, erp("e1"), crm("c1"))).coupling
-    states = [
-        await couplings.record_failure(coupling.id, "the ERP refused the email", skip_after=3)
-        for _ in range(3)
-    ]
+    states = []
+    for _ in range(3):
+        failed = CouplingChanges(failed=[Failed(coupling, "the ERP refused the email")])
+        await couplings.apply_changes(failed, skip_after=3)
+        states.append((await couplings.get(coupling.id)).state)  # type: ignore[union-attr]
     assert states == [CouplingState.ERROR, CouplingState.ERROR, CouplingState.SKIPPED]
     stored = await couplings.get(coupling.id)
     assert stored is not None
     assert stored.error_count == 3
     assert stored.last_error == "the ERP refused the email"
 
-    synced = await couplings.record_sync(
-        stored, synced_values={"name": {"erp": "A", "crm": "A"}}, direction="TO_CRM"
-    )
-    assert synced.state is CouplingState.COUPLED
-    assert (await couplings.get(coupling.id)).error_count == 0  # type: ignore[union-attr]
+    synced = Synced(stored, {"name": {"erp": "A", "crm": "A"}}, "TO_CRM")
+    await couplings.apply_changes(CouplingChanges(synced=[synced]), skip_after=3)
+    after = await couplings.get(coupling.id)
+    assert after is not None
+    assert (after.state, after.error_count) == (CouplingState.COUPLED, 0)
+
+
+async def test_concurrent_failures_of_one_pair_all_count(couplings: CouplingRepository) -> None:
+    """Batches failing the same pair at once (two workers, a run and a retry) each count:
+    the count is increased where it is stored, not read and written back."""
+    coupling = (await couplings.couple(MAPPING, erp("e1"), crm("c1"))).coupling
+    batches = [CouplingChanges(failed=[Failed(coupling, f"failure {n}")]) for n in range(8)]
+    await asyncio.gather(*(couplings.apply_changes(b, skip_after=100) for b in batches))
+    stored = await couplings.get(coupling.id)
+    assert stored is not None
+    assert stored.error_count == 8
+    assert stored.state is CouplingState.ERROR
+
+
+async def test_a_page_after_a_cursor_that_is_not_a_coupling_id_is_refused(
+    couplings: CouplingRepository,
+) -> None:
+    await couplings.couple(MAPPING, erp("e1"), crm("c1"))
+    with pytest.raises(ValueError, match="after: not a coupling id"):
+        await couplings.page(mapping=MAPPING, after_id="not-an-id")
 
 
 async def test_pages_of_couplings_and_of_coupled_ids(couplings: CouplingRepository) -> None:

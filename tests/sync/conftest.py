@@ -21,7 +21,7 @@ from gateway.mappings.model import (
 )
 from gateway.services import Services
 from gateway.store.couplings import Coupling
-from gateway.store.sync_errors import SyncError, SyncErrorRepository
+from gateway.store.sync_errors import SyncError
 from gateway.store.sync_runs import SyncRun
 from gateway.sync.incremental import run_incremental
 
@@ -89,7 +89,7 @@ class World:
         return page
 
     async def errors(self, name: str = "PARTY") -> list[SyncError]:
-        page, _ = await SyncErrorRepository(self.services.db).page(mapping=name, size=1000)
+        page, _ = await self.services.sync_errors.page(mapping=name, size=1000)
         return page
 
     def reset_calls(self) -> None:

@@ -14,8 +14,8 @@ from gateway.mappings.defaults import (
     business_central_defaults,
     defaults_for,
 )
+from gateway.mappings.health import check_mappings
 from gateway.mappings.validation import validate_mappings
-from gateway.sync.mapping_health import check_mappings
 
 CRM = {name: table.spec for name, table in TABLES.items()}
 

@@ -3,10 +3,13 @@ that mark a coupling SKIPPED, and retrying sync errors."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from gateway.mappings.health import log_stored_mapping_problems
 from gateway.mappings.model import (
     DeletionPolicy,
     Direction,
@@ -15,12 +18,15 @@ from gateway.mappings.model import (
     MappingDirection,
     TableMapping,
 )
+from gateway.refusals import RefusalCode, RefusalError
 from gateway.store.couplings import CoupledRecord, CouplingState
+from gateway.store.sync_errors import RecordFailure
 from gateway.store.sync_runs import RunStatus, SyncRunRepository
-from gateway.sync.mapping_health import log_stored_mapping_problems
+from gateway.sync.bulk_now import plan_synchronize_records
+from gateway.sync.full import start_full_synchronization
 from gateway.sync.now import synchronize_now
-from gateway.sync.refusals import RefusalCode, SyncRefusedError
 from gateway.sync.retry import retry_sync_error
+from gateway.sync.retrying import due_errors, retry_delay
 from tests.sync.conftest import World, party, row
 
 OWNERS = TableMapping(
@@ -168,7 +174,7 @@ async def test_repeated_failures_mark_the_coupling_skipped_until_someone_retries
     left_alone = await world.run()
     assert (left_alone.counters.skipped, left_alone.counters.failed) == (1, 0)
 
-    with pytest.raises(SyncRefusedError) as refused:
+    with pytest.raises(RefusalError) as refused:
         await synchronize_now(
             world.services,
             "PARTY",
@@ -237,7 +243,7 @@ async def test_synchronize_now_refuses_bad_requests_before_writing(world: World)
         ("PARTY", "c", Direction.TO_CRM, RefusalCode.NOT_COUPLED, ("erpId",)),
     ]
     for mapping, erp_id, direction, code, field in cases:
-        with pytest.raises(SyncRefusedError) as refused:
+        with pytest.raises(RefusalError) as refused:
             await synchronize_now(
                 world.services,
                 mapping,
@@ -286,7 +292,7 @@ async def test_stored_mappings_with_problems_are_logged_at_start_up(
     broken = party(fields=(row("displayName", "name", transform="shout"),))
     await world.store(broken)
 
-    with caplog.at_level("WARNING", logger="gateway.sync.mapping_health"):
+    with caplog.at_level("WARNING", logger="gateway.mappings.health"):
         health = await log_stored_mapping_problems(
             world.services.mappings, erp=world.erp, crm=world.crm
         )
@@ -298,3 +304,93 @@ async def test_stored_mappings_with_problems_are_logged_at_start_up(
     run = await world.run()
     assert run.status is RunStatus.CANCELLED
     assert "shout" in (run.message or "")
+
+
+@pytest.mark.parametrize("why", ["disabled", "unhealthy"])
+async def test_no_entry_point_runs_a_mapping_that_may_not_run(world: World, why: str) -> None:
+    """Synchronize Now (one record and many), retrying an error and full and incremental
+    runs all ask the same guard: a disabled mapping, or one kept out of synchronization
+    because it is broken (here: it depends on a mapping that does not exist), runs by none."""
+    await world.store(party())
+    [customer] = world.erp.seed("customer", [{"number": "C1", "displayName": "Kept"}])
+    await world.run()
+    [coupling] = await world.couplings()
+    await world.services.sync_errors.record_many(
+        [
+            RecordFailure(
+                mapping="PARTY",
+                source_side="erp",
+                erp_id=customer.id,
+                crm_id=coupling.crm.id,
+                message="failed once",
+                code="REJECTED",
+                direction="TO_CRM",
+            )
+        ],
+        run_id=None,
+    )
+    [error] = await world.errors()
+    if why == "disabled":
+        await world.store(party().model_copy(update={"enabled": False}))
+    else:
+        await world.store(party(depends_on=("NOWHERE",)))  # a dependency that does not exist
+    world.reset_calls()
+
+    services = world.services
+    attempts: dict[str, Callable[[], Awaitable[object]]] = {
+        "synchronizeNow": lambda: synchronize_now(
+            services,
+            "PARTY",
+            erp_id=customer.id,
+            crm_id=None,
+            direction=Direction.TO_CRM,
+            actor="test",
+        ),
+        "synchronizeNow (many)": lambda: plan_synchronize_records(
+            services,
+            "PARTY",
+            erp_ids=[customer.id],
+            crm_ids=[],
+            direction=Direction.TO_CRM,
+            actor="test",
+        ),
+        "retrySyncError": lambda: retry_sync_error(services, error.id, actor="test"),
+        "runFullSynchronization": lambda: start_full_synchronization(
+            services, ["PARTY"], actor="test"
+        ),
+    }
+    for name, attempt in attempts.items():
+        with pytest.raises(RefusalError) as refused:
+            await attempt()
+        assert refused.value.code is RefusalCode.INVALID_INPUT, name
+        assert "PARTY cannot run" in refused.value.message, name
+    incremental = await world.run()
+    assert incremental.status is RunStatus.CANCELLED
+    assert world.writes() == 0
+
+
+async def test_a_failed_record_is_due_again_after_a_delay_that_doubles(world: World) -> None:
+    await world.store(party())
+    failure = RecordFailure(
+        mapping="PARTY",
+        source_side="erp",
+        erp_id="c-1",
+        crm_id=None,
+        message="the CRM refused it",
+        code="REJECTED",
+        direction="TO_CRM",
+    )
+    settings = world.services.settings
+    for attempts in (1, 2, 3):
+        await world.services.sync_errors.record_many([failure], run_id=None)
+        [error] = await world.errors()
+        assert error.attempts == attempts
+        delay = retry_delay(settings, attempts)
+        assert delay == timedelta(seconds=settings.sync_retry_base_seconds * 2 ** (attempts - 1))
+        tried = error.updated_at
+        early = await due_errors(world.services, "PARTY", now=tried + delay / 2)
+        late = await due_errors(world.services, "PARTY", now=tried + delay)
+        if attempts < settings.sync_skip_after_failures:
+            assert (early, [e.id for e in late]) == ([], [error.id])
+        else:  # tried as often as a coupling may fail: left for a person
+            assert late == []

@@ -1,5 +1,6 @@
-"""Synchronizing one pair and creating one counterpart: only what differs is written, the
-baseline is remembered, and creation and coupling succeed or fail together."""
+"""Synchronizing pairs in a chosen direction (the engine's push) and creating one
+counterpart: only what differs is written, the baseline is remembered, and creation and
+coupling succeed or fail together."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from adapters.memory import MemoryConnector
 from gateway.mappings.defaults import business_central_defaults
 from gateway.mappings.model import Direction, TableMapping
 from gateway.services import Services
-from gateway.store.couplings import AlreadyCoupledError, CoupledRecord, CouplingRepository
-from gateway.store.integration_log import IntegrationLog
-from gateway.sync.pairs import (
-    CounterpartError,
-    SyncContext,
-    create_counterpart,
-    synchronize_pair,
+from gateway.store.couplings import (
+    AlreadyCoupledError,
+    CoupledRecord,
+    Coupling,
+    CouplingRepository,
 )
+from gateway.store.integration_log import IntegrationLog
+from gateway.sync.context import SyncContext
+from gateway.sync.engine import Applied, SyncEngine
+from gateway.sync.pairs import CounterpartError, create_counterpart
 
 MAPPINGS = {mapping.name: mapping for mapping in business_central_defaults()}
 CUSTOMER: TableMapping = MAPPINGS["CUSTOMER"]
@@ -47,6 +50,18 @@ async def ctx(services: Services, erp: MemoryConnector, crm: MemoryConnector) ->
         CoupledRecord("dataverse", "currency", "tc-1"),
     )
     return SyncContext(erp, crm, couplings, IntegrationLog(services.db), actor="test")
+
+
+async def push(
+    services: Services, ctx: SyncContext, coupling: Coupling, direction: Direction
+) -> tuple[Applied, Coupling]:
+    engine = SyncEngine(
+        ctx, services.sync_errors, CUSTOMER, create=False, skip_after=3, run_id=None
+    )
+    applied = await engine.push(direction, [coupling])
+    after = await ctx.couplings.get(coupling.id)
+    assert after is not None
+    return applied, after
 
 
 CUSTOMER_VALUES = {
@@ -108,38 +123,69 @@ async def test_an_uncoupled_salesperson_stops_creation_naming_it(
 
 
 async def test_synchronize_writes_only_what_differs_then_nothing(
-    ctx: SyncContext, erp: MemoryConnector, crm: MemoryConnector
+    services: Services, ctx: SyncContext, erp: MemoryConnector, crm: MemoryConnector
 ) -> None:
     [customer] = erp.seed("customer", [CUSTOMER_VALUES])
     result, account = await create_counterpart(ctx, CUSTOMER, customer, Direction.TO_CRM)
     await crm.update("account", account.id, {"telephone1": "+44 20 9999"}, etag=account.etag)
     crm.calls.clear()
 
-    pulled = await synchronize_pair(ctx, CUSTOMER, result.coupling, Direction.FROM_CRM)
+    pulled, coupling = await push(services, ctx, result.coupling, Direction.FROM_CRM)
 
-    assert pulled.status == "modified"
-    assert pulled.changes == {"phoneNumber": "+44 20 9999"}
+    assert pulled.counters.modified == 1
+    assert pulled.changes == {customer.id: {"phoneNumber": "+44 20 9999"}}
     assert (await erp.get_many("customer", [customer.id]))[customer.id].values[
         "phoneNumber"
     ] == "+44 20 9999"
-    assert pulled.coupling.last_direction == "FROM_CRM"
-    assert pulled.coupling.synced_values["phoneNumber|telephone1"] == {
+    assert coupling.last_direction == "FROM_CRM"
+    assert coupling.synced_values["phoneNumber|telephone1"] == {
         "erp": "+44 20 9999",
         "crm": "+44 20 9999",
     }
 
-    again = await synchronize_pair(ctx, CUSTOMER, pulled.coupling, Direction.FROM_CRM)
-    assert again.status == "unchanged"
-    assert again.changes == {}
+    again, _ = await push(services, ctx, coupling, Direction.FROM_CRM)
+    assert again.counters.unchanged == 1
+    assert again.changes == {customer.id: {}}
+    assert crm.calls["update"] == 0
+    assert erp.calls["write_many"] == 1
+
+
+async def test_a_push_of_many_pairs_reads_and_writes_each_system_once(
+    services: Services, ctx: SyncContext, erp: MemoryConnector, crm: MemoryConnector
+) -> None:
+    customers = erp.seed("customer", [CUSTOMER_VALUES | {"number": f"C{i:05d}"} for i in range(20)])
+    couplings = [
+        (await create_counterpart(ctx, CUSTOMER, c, Direction.TO_CRM))[0].coupling
+        for c in customers
+    ]
+    for customer in customers:
+        await erp.update("customer", customer.id, {"city": "Leeds"})
+    erp.calls.clear()
+    crm.calls.clear()
+
+    engine = SyncEngine(
+        ctx, services.sync_errors, CUSTOMER, create=False, skip_after=3, run_id=None
+    )
+    applied = await engine.push(Direction.TO_CRM, couplings)
+
+    assert applied.counters.modified == 20
+    assert all(changes == {"address1_city": "Leeds"} for changes in applied.changes.values())
+    assert (erp.calls["get_many"], crm.calls["get_many"]) == (1, 1)
+    assert crm.calls["write_many"] == 1
     assert crm.calls["update"] == 0
 
 
 async def test_synchronize_reports_a_missing_record(
-    ctx: SyncContext, erp: MemoryConnector, crm: MemoryConnector
+    services: Services, ctx: SyncContext, erp: MemoryConnector, crm: MemoryConnector
 ) -> None:
     [customer] = erp.seed("customer", [CUSTOMER_VALUES])
     result, account = await create_counterpart(ctx, CUSTOMER, customer, Direction.TO_CRM)
     await crm.delete("account", account.id)
-    outcome = await synchronize_pair(ctx, CUSTOMER, result.coupling, Direction.TO_CRM)
-    assert outcome.status == "failed"
-    assert outcome.message == f"CRM record {account.id} not found"
+    applied, coupling = await push(services, ctx, result.coupling, Direction.TO_CRM)
+    failure = applied.failure_of(customer.id)
+    assert failure is not None
+    assert failure.code == "NOT_FOUND"
+    assert failure.message == f"the CRM account {account.id} no longer exists"
+    assert coupling.error_count == 1
+    [error] = await services.sync_errors.for_record("CUSTOMER", "erp", customer.id)
+    assert error.message == failure.message

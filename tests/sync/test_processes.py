@@ -17,7 +17,7 @@ import pytest
 
 from gateway.services import Services, open_services
 from gateway.settings import Settings
-from gateway.store.sync_runs import RunStatus, SyncRunRepository
+from gateway.store.sync_runs import RunStatus
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
 from tests.support import eventually
 from tests.support_sandbox import SandboxHandle
@@ -98,7 +98,7 @@ async def test_a_full_synchronization_killed_between_pages_resumes_without_dupli
     prepared: Services, process_settings: Settings, sandbox: SandboxHandle
 ) -> None:
     services = prepared
-    runs = SyncRunRepository(services.db)
+    runs = services.runs
     run = await start_full_synchronization(services, ["CUSTOMER"], actor="t")
     assert run.id is not None
     process = await child(process_settings, "full", run.id)

@@ -30,8 +30,9 @@ async def run_child(settings: Settings, fault: str, operation: str, data: dict[s
         "tests.workflows.child",
         operation,
         orjson.dumps(data).decode(),
+        fault,
         cwd=ROOT,
-        env=environment(settings, WORKFLOW_FAULT_POINT=fault),
+        env=environment(settings),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

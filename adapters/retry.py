@@ -10,7 +10,8 @@ Why not stamina or tenacity: the decision to retry here depends on the HTTP exch
 `Retry-After`, whether the request was sent at all, whether it is safe to replay) and on the
 token refresh that sits in the same loop; the concurrency slot must be released while waiting.
 Expressed as a library's decorator this became harder to read than the twenty lines it
-replaces, so the loop lives in `ODataClient.send` and the policy is this small value object.
+replaces, so the loop lives in each client (`ODataClient.send`, `TrytonRPC`) and the policy is
+this small value object, the same for every connector.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+# Statuses after which the request certainly did not take effect, so even a write may be sent
+# again: throttled before processing, or the service refused to take it at all.
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True, slots=True)
