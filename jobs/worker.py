@@ -14,10 +14,7 @@ from gateway.scheduling.entries import list_entries
 from gateway.services import Services, build_services, prepare_store
 from gateway.settings import Settings
 from gateway.system import describe_system
-from jobs.functions import (
-    scheduler_tick,
-    update_statistics,
-)
+from jobs.functions import carry_out_run, scheduler_tick, update_statistics
 from jobs.lifecycles import lifecycle_tick, process_quote, resume_workflows
 from jobs.notifications import (
     MAINTAIN,
@@ -63,6 +60,7 @@ async def shutdown(ctx: JobContext) -> None:
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         ping,
+        carry_out_run,
         update_statistics,
         scheduler_tick,
         lifecycle_tick,

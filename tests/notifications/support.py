@@ -122,3 +122,21 @@ async def settled_runs(services: Services, count: int, mapping: str = "CUSTOMER"
         return runs if len(done) >= count and len(done) == len(runs) else None
 
     return await eventually(finished, timeout=60, what=f"{count} notification runs")
+
+
+async def carried(
+    services: Services, *, modified: int, unchanged: int, since: int = 0
+) -> list[dict[str, Any]]:
+    """Wait until CUSTOMER's notification runs (from the `since`-th on) wrote `modified`
+    records and found at least `unchanged` ones equal (the echo of the gateway's own writes), all of
+    them finished: a carrier may take the echo in the run that wrote, or in one of its own."""
+
+    async def done() -> list[dict[str, Any]] | None:
+        runs = (await notification_runs(services))[since:]
+        if any(r["status"] not in ("SUCCEEDED", "FAILED") for r in runs):
+            return None
+        total = {k: sum(int(r["counters"][k]) for r in runs) for k in ("modified", "unchanged")}
+        enough = total["modified"] == modified and total["unchanged"] >= unchanged
+        return runs if enough else None
+
+    return await eventually(done, timeout=60, what=f"{modified} written, {unchanged} echoed")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gateway.scheduling.entries import entries_of
 from gateway.scheduling.scheduler import Scheduler
 from gateway.store.job_queue import JobStatus
 from gateway.sync.incremental import run_incremental
@@ -41,12 +40,13 @@ async def test_a_change_made_while_the_gateway_was_stopped_is_carried_once_after
     await sandbox.reset_stats()
     async with serving(settings, port):
         await drain(settings)  # a worker starts: it catches up
-        entry = await entries_of(services).get("CUSTOMER")
+        entry = await services.job_queue.get("CUSTOMER")
         assert entry is not None
         assert entry.next_run_at is not None
         assert entry.next_run_at <= datetime.now(UTC)
         assert (await Scheduler(services).tick()).started.keys() == {"CUSTOMER"}
         await drain(settings)
+        print("RUNS", [d async for d in services.db["sync_runs"].find({"trigger": "scheduled"})])
         assert await erp_phone(people, customer, "+1 425 555 0303")
         # Business Central reports the gateway's write; carried, it changes nothing.
         await delivered(sandbox, "bc", 1)  # answered: queued
@@ -80,7 +80,7 @@ async def test_an_entry_asleep_for_lack_of_changes_wakes_at_once(notified: Notif
     sandbox, coupled, people = notified.sandbox, notified.pairs, notified.people
     del sandbox
     customer, account = coupled[3]
-    entries = entries_of(services)
+    entries = services.job_queue
     await entries.ensure(["CUSTOMER"], datetime.now(UTC))
     async with gateway(settings, port, services):
         later = datetime.now(UTC) + timedelta(hours=1)
