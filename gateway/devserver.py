@@ -250,6 +250,8 @@ def _print_banner(
             f"  sandbox Dataverse   {sandbox}/dataverse/api/data/v9.2/",
             f"  sandbox BC          {sandbox}/bc/api/v2.0/",
             f"  sandbox OAuth 2.0   {sandbox}/oauth2/token",
+            f"  sandbox client      {SANDBOX_CLIENT_ID} / {SANDBOX_CLIENT_SECRET} "
+            "(client credentials, to call the sandbox yourself)",
             f"  notification hooks  {api}/hooks/bc  {api}/hooks/dataverse",
         ]
     lines += [
@@ -259,6 +261,7 @@ def _print_banner(
         "",
         f"  admin API key       {key}",
         f"  (also in {layout.api_key}); send it as `Authorization: Bearer <key>`",
+        '  in GraphiQL: Headers tab → {"Authorization": "Bearer <key>"}',
         "",
     ]
     print("\n".join(lines), flush=True)

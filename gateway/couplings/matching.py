@@ -160,6 +160,7 @@ class _Run:
     limit: int
     report: MatchReport
     reported: set[Key] = field(default_factory=set)  # ambiguous values already reported
+    left_over: bool = False  # `max` was reached with matching pairs of a page left over
 
     def erp_key(self, record: Record) -> Key | None:
         return self.erp.key(record, self.case_sensitive)
@@ -178,10 +179,10 @@ class _Run:
             page = await listing.page(size=SCAN_PAGE, after=position, coupled=False)
             report.scanned += len(page.rows)
             await self.match_page([row.record for row in page.rows])
-            if len(report.pairs) >= self.limit:
-                return  # stopped by `max`, perhaps in the middle of the page
+            if self.left_over:
+                return  # stopped by `max` in the middle of the page
             if not page.has_next:
-                report.complete = True
+                report.complete = True  # the last page, looked at whole
                 return
             position = page.end
 
@@ -242,6 +243,7 @@ class _Run:
         missing = await missing_dependencies_of_many(mapping, direction, sources, self.couplings)
         for (erp_record, crm_record), problems in zip(proposals, missing, strict=True):
             if len(report.pairs) >= self.limit:
+                self.left_over = True
                 return
             if problems:
                 report.skipped.append(

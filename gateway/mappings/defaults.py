@@ -124,9 +124,8 @@ def business_central_defaults() -> list[TableMapping]:
                 row("addressLine1", "address1_line1"),
                 row("city", "address1_city"),
                 row("postalCode", "address1_postalcode"),
-                # The ERP holds a country code, the CRM free text: codes go across, text
-                # ("United States") does not come back into a 10-character code field.
-                row("country", "address1_country", TO_CRM),
+                # The ERP holds a country code, the CRM free text: "US" is "United States".
+                row("country", "address1_country", transform="country"),
                 row("salespersonCode", "_ownerid_value", lookup=by_key("SALESPEOPLE")),
                 row(
                     "currencyCode",
@@ -383,7 +382,7 @@ def tryton_defaults() -> list[TableMapping]:
                 row("street", "address1_line1"),
                 row("city", "address1_city"),
                 row("postal_code", "address1_postalcode"),
-                row("country_code", "address1_country", TO_CRM),
+                row("country_code", "address1_country", TO_CRM, transform="country"),
                 row(
                     "currency",
                     "_transactioncurrencyid_value",

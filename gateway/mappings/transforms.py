@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import pycountry
+
 Fn = Callable[[Any], Any]
 
 
@@ -70,6 +72,25 @@ def _empty_as_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _country_name(value: Any) -> Any:
+    """An ISO 3166 code as the country's name ("US" → "United States"); other text as is."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    country = pycountry.countries.get(alpha_2=value.strip().upper())
+    return country.name if country is not None else value
+
+
+def _country_code(value: Any) -> Any:
+    """A country's name (or code) as its ISO 3166 two-letter code; unknown text as is, so
+    that the system refusing it names the field."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    try:
+        return pycountry.countries.lookup(value.strip()).alpha_2
+    except LookupError:
+        return value
+
+
 def _same(fn: Fn) -> Transform:
     return Transform(to_crm=fn, to_erp=fn)
 
@@ -86,6 +107,8 @@ _SIMPLE: dict[str, Transform] = {
     # A full name split in two, for a CRM contact's first and last name.
     "first_word": _same(_text(_first_word)),
     "last_words": _same(_text(_last_words)),
+    # The ERP keeps a country code, the CRM free text: names one way, codes the other.
+    "country": Transform(to_crm=_country_name, to_erp=_country_code),
 }
 
 

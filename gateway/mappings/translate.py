@@ -97,6 +97,16 @@ async def resolve_lookups(
     return lookups
 
 
+def field_label(name: str) -> str:
+    """A field as a person reads it: Dataverse's `_ownerid_value` is the owner,
+    Business Central's `salespersonCode` the salesperson code."""
+    if name.startswith("_") and name.endswith("_value"):
+        name = name[1:-6]
+        name = name.removesuffix("id")
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in name)
+    return spaced.replace("_", " ").strip()
+
+
 def blank_is_coupled(row: FieldMapping, direction: Direction, lookups: Lookups) -> bool:
     """Whether a blank reference means something here: a coupled blank key (the ERP's local
     currency, which documents leave blank)."""
@@ -138,8 +148,8 @@ def translate_row(
             other = "CRM" if direction is Direction.TO_CRM else "ERP"
             return None, RowProblem(
                 row.key,
-                f"{name} {value!r} is not coupled to a {other} record: "
-                f"couple {row.lookup.mapping} first",
+                f"its {field_label(name or '')} ({value}) is not coupled to an {other} record "
+                f"yet: couple {row.lookup.mapping} first",
                 dependency=row.lookup.mapping,
             )
         value = mapped

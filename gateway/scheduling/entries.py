@@ -97,7 +97,7 @@ async def update_entry(
         fields.update(on_hold=True, message=f"paused by {actor}")
         when_idle["status"] = JobStatus.ON_HOLD.value
     elif change.on_hold is False:
-        fields.update(on_hold=False, next_run_at=now, last_change_at=now)
+        fields.update(on_hold=False, next_run_at=now, last_change_at=now, resumed_by=actor)
         if current.on_hold or current.status is not JobStatus.IN_PROCESS:
             fields["message"] = None
         when_idle.update(status=JobStatus.READY.value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from gateway.scheduling.run_lease import RunLease
 from gateway.scheduling.settling import settle_entry
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.store.sync_runs import RunStatus, RunTrigger, SyncRun
+from gateway.store.sync_runs import ENTRY_TRIGGERS, RunStatus, RunTrigger, SyncRun
 from gateway.sync.bulk_now import synchronize_records
 from gateway.sync.engine import BatchInterruptedError
 from gateway.sync.full import run_full_synchronization
@@ -87,20 +88,34 @@ async def execute_run(
         await lease.release()
 
 
+async def _incremental(services: Services, carried: CarriedRun) -> SyncRun:
+    return await run_incremental(services, carried.mapping, run_id=carried.id, raise_failures=True)
+
+
+async def _full(services: Services, carried: CarriedRun) -> SyncRun:
+    return await run_full_synchronization(services, carried.id, raise_failures=True)
+
+
+async def _records(services: Services, carried: CarriedRun) -> SyncRun:
+    return await synchronize_records(services, carried.id, raise_failures=True)
+
+
+# What carries out each kind of stored run, by the trigger that stored it.
+_CARRIERS: dict[str, Callable[[Services, CarriedRun], Awaitable[SyncRun]]] = {
+    RunTrigger.SCHEDULED: _incremental,
+    RunTrigger.RESUMED: _incremental,
+    RunTrigger.FULL_SYNCHRONIZATION: _full,
+    RunTrigger.SYNCHRONIZE_NOW: _records,
+}
+
+
 async def _carry_out(services: Services, carried: CarriedRun) -> SyncRun:
-    if carried.trigger == RunTrigger.SCHEDULED:
-        return await run_incremental(
-            services,
-            carried.mapping,
-            trigger=RunTrigger.SCHEDULED,
-            run_id=carried.id,
-            raise_failures=True,
+    carrier = _CARRIERS.get(carried.trigger)
+    if carrier is None:
+        raise refuse(
+            RefusalCode.INVALID_INPUT, f"a {carried.trigger} run is not carried out by a job"
         )
-    if carried.trigger == RunTrigger.FULL_SYNCHRONIZATION:
-        return await run_full_synchronization(services, carried.id, raise_failures=True)
-    if carried.trigger == RunTrigger.SYNCHRONIZE_NOW:
-        return await synchronize_records(services, carried.id, raise_failures=True)
-    raise refuse(RefusalCode.INVALID_INPUT, f"a {carried.trigger} run is not carried out by a job")
+    return await carrier(services, carried)
 
 
 def retry_hint(exc: BaseException) -> tuple[bool, float | None]:
@@ -139,7 +154,7 @@ async def _after_failure(
     settings = services.settings
     retriable, asked = retry_hint(exc)
     message = exc.message if isinstance(exc, RefusalError) else failure_message(exc)
-    scheduled = carried.trigger == RunTrigger.SCHEDULED
+    scheduled = carried.trigger in ENTRY_TRIGGERS
     run_jobs = RunJobs(services.db)
     if isinstance(exc, RunCancelledError):
         cancelled = await services.runs.get(carried.id)

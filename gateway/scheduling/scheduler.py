@@ -146,7 +146,9 @@ class Scheduler:
                     asleep.append((mapping, entry))
                 continue
             if await self.entries.claim(entry, now):
-                report.started[mapping.name] = await self._start(mapping, now)
+                report.started[mapping.name] = await self._start(
+                    mapping, now, resumed_by=entry.resumed_by
+                )
         if asleep:
             await self._probe(asleep, now, report)
 
@@ -170,13 +172,15 @@ class Scheduler:
                 report.woken.append(mapping.name)
                 report.started[mapping.name] = await self._start(mapping, now)
 
-    async def _start(self, mapping: TableMapping, claimed_at: datetime) -> str:
+    async def _start(
+        self, mapping: TableMapping, claimed_at: datetime, *, resumed_by: str | None = None
+    ) -> str:
         run = await self.run_jobs.create(
             SyncRun(
                 mapping=mapping.name,
                 direction=mapping.direction.value,
-                trigger=RunTrigger.SCHEDULED,
-                actor=SCHEDULER,
+                trigger=RunTrigger.RESUMED if resumed_by else RunTrigger.SCHEDULED,
+                actor=resumed_by or SCHEDULER,
             )
         )
         assert run.id is not None

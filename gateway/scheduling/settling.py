@@ -10,7 +10,7 @@ from gateway.scheduling.clock import Clock, system_clock
 from gateway.scheduling.probe import can_probe
 from gateway.services import Services
 from gateway.store.job_queue import JobQueueEntry, JobStatus
-from gateway.store.sync_runs import Counters, RunStatus, RunTrigger, SyncRun
+from gateway.store.sync_runs import ENTRY_TRIGGERS, Counters, RunStatus, SyncRun
 
 
 def saw_changes(counters: Counters) -> bool:
@@ -29,7 +29,7 @@ async def settle_entry(
     services: Services, run: SyncRun, *, failure: str | None = None, clock: Clock = system_clock
 ) -> JobQueueEntry | None:
     """Settle the entry whose current run is `run` (a scheduled run); None if it is not."""
-    if run.trigger != RunTrigger.SCHEDULED or run.id is None:
+    if run.trigger not in ENTRY_TRIGGERS or run.id is None:
         return None
     entries = services.job_queue
     now = clock()
@@ -42,7 +42,7 @@ async def settle_entry(
         if entry is not None and await _asleep(services, entry, now):
             status = JobStatus.ON_HOLD
             message = (
-                f"on hold: no changes for {entry.inactivity_timeout_minutes} minutes; "
+                f"on hold: no changes for {minutes(entry.inactivity_timeout_minutes)}; "
                 "a change on either side wakes it"
             )
     return await entries.settle(
@@ -58,3 +58,7 @@ async def _asleep(services: Services, entry: JobQueueEntry, now: datetime) -> bo
         return False
     mapping = await services.mappings.get(entry.mapping)
     return mapping is not None and can_probe(services, mapping)
+
+
+def minutes(count: int | None) -> str:
+    return "1 minute" if count == 1 else f"{count} minutes"

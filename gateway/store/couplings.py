@@ -33,6 +33,7 @@ class CouplingState(StrEnum):
     COUPLED = "coupled"
     SKIPPED = "skipped"  # failed too often; synchronization leaves it alone until retried
     ERROR = "error"  # the last synchronization failed
+    UNCOUPLED = "uncoupled"  # removed: what an uncoupling answers (never stored)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,9 @@ COLLECTION_INDEXES: dict[str, list[IndexModel]] = {
     "leases": [],
     "integration_log": [
         IndexModel([("at", DESCENDING)], name="at"),
+        IndexModel([("target.id", ASCENDING), ("_id", DESCENDING)], name="target"),
+        IndexModel([("details.mapping", ASCENDING), ("_id", DESCENDING)], name="mapping"),
+        IndexModel([("operation", ASCENDING), ("_id", DESCENDING)], name="operation"),
     ],
     "workflow_instances": [
         IndexModel([("key", ASCENDING)], unique=True, name="key"),

@@ -109,6 +109,42 @@ class LogEntry:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    """Which entries to list; every condition given must hold. `record_id` finds a record's
+    history: the writes to it, the couplings it was in, the calls that named it."""
+
+    operation: str | None = None
+    mapping: str | None = None
+    record_id: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def query(self) -> Document:
+        query: Document = {}
+        if self.operation is not None:
+            query["operation"] = self.operation
+        if self.mapping is not None:
+            query["details.mapping"] = self.mapping
+        if self.actor is not None:
+            query["actor"] = self.actor
+        if self.record_id is not None:
+            query["$or"] = [
+                {"target.id": self.record_id},
+                {"details.erp_id": self.record_id},
+                {"details.crm_id": self.record_id},
+            ]
+        moments: Document = {}
+        if self.since is not None:
+            moments["$gte"] = self.since
+        if self.until is not None:
+            moments["$lt"] = self.until
+        if moments:
+            query["at"] = moments
+        return query
+
+
 class IntegrationLog:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection: AsyncCollection[Document] = db[COLLECTION]
@@ -142,11 +178,13 @@ class IntegrationLog:
         result = await self._collection.insert_many(documents, ordered=True)
         return [str(inserted) for inserted in result.inserted_ids]
 
-    async def page(self, after: str | None, size: int) -> tuple[list[LogEntry], bool]:
+    async def page(
+        self, after: str | None, size: int, where: LogFilter | None = None
+    ) -> tuple[list[LogEntry], bool]:
         """Up to `size` entries older than the entry `after` (newest first), and whether more
         follow. Ordered by id, which grows with insertion time, so that paging uses the
         collection's own `_id` index and never sorts."""
-        query: Document = {}
+        query: Document = where.query() if where is not None else {}
         if after is not None:
             after_id = _object_id(after)
             if after_id is None:

@@ -88,6 +88,8 @@ class JobQueueEntry:
     claimed_at: datetime | None = None
     last_change_at: datetime | None = None
     message: str | None = None
+    # Who asked for the next run now (a person resuming the entry); None: the schedule.
+    resumed_by: str | None = None
 
     @property
     def inactive(self) -> bool:
@@ -112,6 +114,7 @@ class JobQueueEntry:
             claimed_at=_aware(doc.get("claimed_at")),
             last_change_at=_aware(doc.get("last_change_at")),
             message=doc.get("message"),
+            resumed_by=doc.get("resumed_by"),
         )
 
 
@@ -307,7 +310,7 @@ class JobQueueEntries:
                 "status": JobStatus.IN_PROCESS.value,
                 "claimed_at": _ms(claimed_at),
             },
-            {"$set": {"current_run_id": run_id, "last_run_id": run_id}},
+            {"$set": {"current_run_id": run_id, "last_run_id": run_id, "resumed_by": None}},
         )
         return result.modified_count == 1
 

@@ -40,11 +40,16 @@ class RunStatus(StrEnum):
 
 class RunTrigger(StrEnum):
     SCHEDULED = "scheduled"
+    RESUMED = "resumed"  # a scheduled run started at once because a person resumed the entry
     SYNCHRONIZE_NOW = "synchronizeNow"
     FULL_SYNCHRONIZATION = "fullSynchronization"
     UPDATE_ACCOUNT_STATISTICS = "updateAccountStatistics"
     RETRY_SYNC_ERROR = "retrySyncError"
     NOTIFICATION = "notification"
+
+
+# The runs a job queue entry starts and settles.
+ENTRY_TRIGGERS = frozenset({RunTrigger.SCHEDULED, RunTrigger.RESUMED})
 
 
 @dataclass(slots=True)

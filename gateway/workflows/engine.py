@@ -19,16 +19,18 @@ the operation again retries it from the step that failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.errors import RetriableError
-from gateway.refusals import RefusalError, connector_error, refusal_for
+from gateway.refusals import RefusalCode, RefusalError, connector_error, refusal_for, refuse
 from gateway.services import Services
+from gateway.store.leases import kept_renewed
 from gateway.sync.context import sync_context
 from gateway.workflows.instances import (
     StepRecord,
@@ -96,6 +98,23 @@ class Engine:
         try:
             ctx = self.context()
             data = await definition.normalize(ctx, raw_input)
+        except RefusalError as refusal:
+            return Outcome(None, refusal)
+        # One transition at a time per document: an approval and a rejection sent together
+        # run one after the other, and the second one's check sees what the first one did.
+        async with self._document(data) as held:
+            if not held:
+                return Outcome(
+                    None,
+                    refuse(
+                        RefusalCode.CONFLICT,
+                        "another transition of this document is under way; try again later",
+                    ),
+                )
+            return await self._start(ctx, definition, data)
+
+    async def _start(self, ctx: WorkflowContext, definition: Definition, data: Input) -> Outcome:
+        try:
             base = base_key(definition.operation, data)
             latest = await self.store.latest(base)
             if latest is not None:
@@ -130,13 +149,34 @@ class Engine:
             return await self._wait(found)
         return await self._run(ctx, definition, instance)
 
+    @contextlib.asynccontextmanager
+    async def _document(self, data: Input, *, wait: bool = True) -> AsyncIterator[bool]:
+        """Hold the lease on the documents `data` names (renewed while held), waiting up to
+        one lease for another holder; yields whether it is held."""
+        leases = self.services.leases
+        name = document_lease(data)
+        deadline = time.monotonic() + self.lease_seconds
+        while not await leases.acquire(name, self.owner, seconds=self.lease_seconds):
+            if not wait or time.monotonic() > deadline:
+                yield False
+                return
+            await asyncio.sleep(_WAIT_POLL_SECONDS)
+        try:
+            async with kept_renewed(leases, name, self.owner, seconds=self.lease_seconds):
+                yield True
+        finally:
+            await leases.release(name, self.owner)
+
     async def resume(self, definition: Definition, instance: WorkflowInstance) -> Outcome:
         """Continue an instance found interrupted; None-like outcome if another took it."""
         assert instance.id is not None
-        claimed = await self.store.claim(instance.id, self.owner, seconds=self.lease_seconds)
-        if claimed is None:
-            return Outcome(instance, replayed=True)
-        return await self._run(self.context(instance.actor), definition, claimed)
+        async with self._document(instance.input, wait=False) as held:
+            if not held:  # a transition of the document runs now: resume it at the next pass
+                return Outcome(instance, replayed=True)
+            claimed = await self.store.claim(instance.id, self.owner, seconds=self.lease_seconds)
+            if claimed is None:
+                return Outcome(instance, replayed=True)
+            return await self._run(self.context(instance.actor), definition, claimed)
 
     async def _existing(
         self, ctx: WorkflowContext, definition: Definition, data: Input, latest: WorkflowInstance
@@ -227,6 +267,12 @@ async def _observe(
     except RefusalError as refusal:
         return refusal.states, refusal
     return {"crm": str(seen.get("crmState")), "erp": str(seen.get("erpState"))}, None
+
+
+def document_lease(data: Input) -> str:
+    """The lease of the documents an operation's (normalized) input names: its ids."""
+    ids = [f"{name}={_text(data[name])}" for name in sorted(data) if name.endswith("Id")]
+    return "document:" + ",".join(ids or [f"{name}={_text(data[name])}" for name in sorted(data)])
 
 
 def base_key(operation: str, data: Input) -> str:

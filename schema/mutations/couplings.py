@@ -5,6 +5,8 @@ Each answers a payload with what it acted on and `userErrors`; a refused call wr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import strawberry
 
 from adapters.base import Record
@@ -14,6 +16,7 @@ from gateway.couplings.service import SyncAfterCoupling as CoreSyncAfterCoupling
 from gateway.couplings.views import AccountView, CustomerView, customer_fields
 from gateway.refusals import RefusalError
 from gateway.store.couplings import Coupling as StoredCoupling
+from gateway.store.couplings import CouplingState
 from schema.context import Info
 from schema.errors import UserError, user_errors
 from schema.permissions import requires
@@ -189,13 +192,14 @@ class CouplingMutation:
             removed = await service.uncouple(input.mapping, input.erp_id, input.crm_id)
         except RefusalError as refusal:
             return UncouplePayload(coupling=None, user_errors=user_errors(refusal))
-        return UncouplePayload(coupling=Coupling.of(removed), user_errors=[])
+        gone = replace(removed, state=CouplingState.UNCOUPLED)
+        return UncouplePayload(coupling=Coupling.of(gone), user_errors=[])
 
     @strawberry.mutation(
         permission_classes=requires(Role.INTEGRATOR),
         description="Create an ERP customer from a CRM account through the CUSTOMER mapping "
         "(fields and template) and couple the two; both happen or neither. An account that "
-        "was coupled before is re-coupled to the new customer.",
+        "is coupled already is refused with ALREADY_COUPLED.",
     )
     async def create_customer_from_account(
         self, info: Info, input: CreateCustomerFromAccountInput

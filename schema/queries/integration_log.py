@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import strawberry
 
-from gateway.store.integration_log import IntegrationLog
+from gateway.security.inputs import InputRejectedError, require_plain_text
+from gateway.store.integration_log import IntegrationLog, LogFilter
 from schema.context import Info
 from schema.errors import InvalidArgumentError
 from schema.pagination import build_connection, page_request
@@ -24,15 +28,42 @@ class IntegrationLogQuery:
         "(integrator or admin).",
     )
     async def integration_log(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        *,
+        operation: str | None = None,
+        mapping: str | None = None,
+        record_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="A record's history: the writes to it and the calls that named it."
+            ),
+        ] = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> IntegrationLogEntryConnection:
+        where = LogFilter(
+            operation=_text(operation, "operation"),
+            mapping=_text(mapping, "mapping", upper=True),
+            record_id=_text(record_id, "recordId"),
+            actor=_text(actor, "actor"),
+            since=since,
+            until=until,
+        )
+        if since is not None and until is not None and until <= since:
+            raise InvalidArgumentError("until", "must be later than since")
         settings = info.context.services.settings
         page = page_request(first, after, maximum=settings.graphql_max_page_size)
         after_id = page.after.get("id") if page.after is not None else None
         if page.after is not None and not isinstance(after_id, str):
             raise InvalidArgumentError("after", "not a cursor this API returned")
         try:
-            entries, more = await IntegrationLog(info.context.services.db).page(after_id, page.size)
+            entries, more = await IntegrationLog(info.context.services.db).page(
+                after_id, page.size, where
+            )
         except ValueError:
             raise InvalidArgumentError("after", "not a cursor this API returned") from None
         connection = build_connection(
@@ -43,3 +74,13 @@ class IntegrationLogQuery:
         )
         assert isinstance(connection, IntegrationLogEntryConnection)
         return connection
+
+
+def _text(value: str | None, argument: str, *, upper: bool = False) -> str | None:
+    if value is None:
+        return None
+    try:
+        text = require_plain_text(value, argument, max_length=200)
+    except InputRejectedError as exc:
+        raise InvalidArgumentError(argument, exc.reason) from None
+    return text.strip().upper() if upper else text

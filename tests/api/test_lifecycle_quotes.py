@@ -5,6 +5,7 @@ sandbox's own APIs; refused transitions name both states and write nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -321,3 +322,29 @@ async def test_workflow_instances_show_their_steps_and_what_they_created(
         op="submitQuote",
     )
     assert [edge["node"]["id"] for edge in listed["workflowInstances"]["edges"]] == [instance_id]
+
+
+async def test_an_approval_and_a_rejection_sent_together_end_in_agreeing_states(
+    api: httpx.AsyncClient, world: World, check: Systems, store: Services
+) -> None:
+    """Five approvals and five rejections of one submitted quote at once: one decision wins,
+    both systems show it, the others are refused, and no workflow is left half done."""
+    quote = await world.quote("Contested", lines=1)
+    submitted = await ok(api, "submitQuote", crmQuoteId=quote.id)
+    erp_id = submitted["erpQuote"]["id"]
+
+    calls = [mutate(api, "approveQuote", crmQuoteId=quote.id) for _ in range(5)]
+    calls += [mutate(api, "rejectQuote", crmQuoteId=quote.id) for _ in range(5)]
+    answers = await asyncio.gather(*calls)
+
+    crm = await check.crm(f"quotes({quote.id})")
+    erp = await erp_quote(check, erp_id)
+    decided = {APPROVED: "Approved", REJECTED: "Rejected"}[crm["statuscode"]]
+    assert erp["approvalStatus"] == decided
+    winners = {a["crmQuote"]["state"] for a in answers if not a["userErrors"]}
+    assert winners == {f"{decided} in ERP"}
+    refused = {e["code"] for a in answers for e in a["userErrors"]}
+    assert refused <= {"INVALID_TRANSITION"}
+    statuses = await store.db["workflow_instances"].distinct("status")
+    assert "FAILED" not in statuses
+    assert "RUNNING" not in statuses

@@ -133,6 +133,17 @@ async def test_max_stops_early_and_says_the_run_is_not_complete(
     assert rest["complete"] is True
 
 
+async def test_max_reached_on_the_last_record_is_still_complete(
+    seeded: dict[str, Record], store: Services, api: httpx.AsyncClient
+) -> None:
+    await prepare_dependencies(store)
+    every = await match(api, dryRun=True)
+    pairs = len(every["pairs"])
+    exactly = await match(api, dryRun=True, max=pairs)
+    assert len(exactly["pairs"]) == pairs
+    assert exactly["complete"] is True  # every ERP record was looked at
+
+
 @pytest.mark.parametrize(
     ("inputs", "code", "field"),
     [

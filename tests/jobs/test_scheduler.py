@@ -99,8 +99,14 @@ async def test_an_entry_on_hold_does_not_run_and_resuming_runs_it_at_once(
         False,
         clock(),
     )
-    assert list(await tick_and_drain(services, scheduler, clock)) == ["CUSTOMER"]
+    started = await tick_and_drain(services, scheduler, clock)
+    assert list(started) == ["CUSTOMER"]
     assert (await entry(services)).status is JobStatus.READY
+    run = await run_of(services, started["CUSTOMER"])
+    assert (run.trigger, run.actor, run.status) == ("resumed", "admin", RunStatus.SUCCEEDED)
+    clock.advance(minutes=5)
+    later = await tick_and_drain(services, scheduler, clock)
+    assert (await run_of(services, later["CUSTOMER"])).trigger == "scheduled"
 
 
 async def test_pausing_during_a_run_takes_effect_for_the_next_run(seeded: Services) -> None:

@@ -9,9 +9,11 @@ from pymongo import monitoring
 
 from gateway.mappings.model import Direction, FieldMapping, Lookup, LookupBy, TableMapping
 from gateway.mappings.translate import (
+    Lookups,
     differing_fields,
     resolve_lookups,
     translate,
+    translate_row,
     values_equal,
 )
 from gateway.services import Services
@@ -130,3 +132,20 @@ def test_values_compare_as_the_two_systems_spell_them() -> None:
     assert differing_fields({"name": "A", "email": ""}, {"name": "B", "email": None}) == {
         "name": "A"
     }
+
+
+@pytest.mark.parametrize(
+    ("erp", "crm"),
+    [("US", "United States"), ("GB", "United Kingdom"), ("DE", "Germany")],
+)
+def test_a_country_goes_to_the_crm_by_name_and_back_by_code(erp: str, crm: str) -> None:
+    country = FieldMapping(erp_field="country", crm_field="address1_country", transform="country")
+
+    def across(direction: Direction, values: dict[str, Any]) -> Any:
+        return translate_row(country, direction, values, Lookups())[0]
+
+    assert across(Direction.TO_CRM, {"country": erp}) == crm
+    assert across(Direction.FROM_CRM, {"address1_country": crm}) == erp
+    # A code the CRM already holds, or text no country has, is left as it is.
+    assert across(Direction.FROM_CRM, {"address1_country": erp}) == erp
+    assert across(Direction.FROM_CRM, {"address1_country": "Atlantis"}) == "Atlantis"
