@@ -139,6 +139,9 @@ async def measure_push(
         "erp_notifications": "true",
         "crm_notifications": "true",
         "notifications_public_url": f"http://127.0.0.1:{port}/",
+        # A page of 100 Business Central writes can take longer than the default 30 s on a
+        # loaded machine; a timed-out page is sent again and its records then conflict.
+        "connector_timeout_seconds": "180",
     }
     people = await People.open(sandbox)
     try:

@@ -46,13 +46,29 @@ async def test_a_change_made_while_the_gateway_was_stopped_is_carried_once_after
         assert entry.next_run_at <= datetime.now(UTC)
         assert (await Scheduler(services).tick()).started.keys() == {"CUSTOMER"}
         await drain(settings)
-        print("RUNS", [d async for d in services.db["sync_runs"].find({"trigger": "scheduled"})])
         assert await erp_phone(people, customer, "+1 425 555 0303")
         # Business Central reports the gateway's write; carried, it changes nothing.
         await delivered(sandbox, "bc", 1)  # answered: queued
         await drain(settings)
         [run] = await settled_runs(services, 1)
         assert run["counters"]["unchanged"] == 1
+        assert writes(await sandbox.stats()) == 1
+
+
+async def test_a_lost_notification_is_carried_by_the_scheduled_run(notified: Notified) -> None:
+    settings, services, port = notified.settings, notified.services, notified.port
+    sandbox, people = notified.sandbox, notified.people
+    customer, account = notified.pairs[4]
+    async with gateway(settings, port, services):
+        await run_incremental(services, "CUSTOMER")  # its tokens are up to date
+        await sandbox.set_notifications(delay_ms=300, lose_next=1)
+        await people.crm("PATCH", f"accounts({account})", {"telephone1": "+1 425 555 0404"})
+        await delivered(sandbox, "dataverse", 1, "lost")
+        assert not await erp_phone(people, customer, "+1 425 555 0404")
+        await sandbox.reset_stats()
+        safety_net = await run_incremental(services, "CUSTOMER")
+        assert safety_net.counters.modified == 1
+        assert await erp_phone(people, customer, "+1 425 555 0404")
         assert writes(await sandbox.stats()) == 1
 
 
