@@ -229,9 +229,15 @@ def _start_sandbox(
         # Both sandbox systems push their changes to this gateway's hooks.
         "ERP_NOTIFICATIONS": "true",
         "CRM_NOTIFICATIONS": "true",
-        "NOTIFICATIONS_PUBLIC_URL": f"http://{settings.gateway_host}:{settings.gateway_port}/",
+        "NOTIFICATIONS_PUBLIC_URL": f"http://{_reachable(settings.gateway_host)}:"
+        f"{settings.gateway_port}/",
     }
     return {name: value for name, value in wiring.items() if name not in os.environ}
+
+
+def _reachable(host: str) -> str:
+    """An address the sandbox can deliver to when the API listens on every interface."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
 def _print_banner(
