@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: dev test lint typecheck check bench install clean
+.PHONY: dev test test-image image lint typecheck check bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ dev: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The container image, built with Podman (deploy/install-podman.sh installs it on Debian).
+image:
+	$(PYTHON) -m deploy.image
+
+# Builds the image and runs its API and worker against the test session's servers.
+test-image: $(STAMP)
+	$(BIN)/python -m pytest -m image tests/image $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

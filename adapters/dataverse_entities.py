@@ -82,6 +82,30 @@ def table(
     return Table(spec, {lookup.field: lookup for lookup in lookups})
 
 
+def _document_lines(name: str, entity_set: str, parent: str, parent_entity: str) -> Table:
+    """The lines of a quote, an order or an invoice: one shape for the three."""
+    return table(
+        name,
+        entity_set,
+        f"{entity_set[:-1]}id",
+        [
+            "quantity",
+            "priceperunit",
+            "baseamount",
+            "extendedamount",
+            "manualdiscountamount",
+            "productdescription",
+            "isproductoverridden",
+            "lineitemnumber",
+        ],
+        [
+            _simple(parent, parent_entity),
+            _simple("productid", Entity.PRODUCT),
+            _simple("uomid", UNIT),
+        ],
+    )
+
+
 TABLES: dict[str, Table] = {
     t.spec.name: t
     for t in (
@@ -251,27 +275,7 @@ TABLES: dict[str, Table] = {
             ],
             computed=("totalamount", "totallineitemamount"),
         ),
-        table(
-            Entity.QUOTE_LINE,
-            "quotedetails",
-            "quotedetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
-            [
-                _simple("quoteid", Entity.QUOTE),
-                _simple("productid", Entity.PRODUCT),
-                _simple("uomid", UNIT),
-            ],
-            computed=("baseamount", "extendedamount"),
-        ),
+        _document_lines(Entity.QUOTE_LINE, "quotedetails", "quoteid", Entity.QUOTE),
         table(
             Entity.SALES_ORDER,
             "salesorders",
@@ -296,26 +300,8 @@ TABLES: dict[str, Table] = {
             ],
             computed=("totalamount",),
         ),
-        table(
-            Entity.SALES_ORDER_LINE,
-            "salesorderdetails",
-            "salesorderdetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
-            [
-                _simple("salesorderid", Entity.SALES_ORDER),
-                _simple("productid", Entity.PRODUCT),
-                _simple("uomid", UNIT),
-            ],
-            computed=("baseamount", "extendedamount"),
+        _document_lines(
+            Entity.SALES_ORDER_LINE, "salesorderdetails", "salesorderid", Entity.SALES_ORDER
         ),
         table(
             Entity.INVOICE,
@@ -340,6 +326,7 @@ TABLES: dict[str, Table] = {
             ],
             computed=("totalamount",),
         ),
+        _document_lines(Entity.INVOICE_LINE, "invoicedetails", "invoiceid", Entity.INVOICE),
         table(
             Entity.CASE,
             "incidents",
@@ -365,6 +352,7 @@ TABLES: dict[str, Table] = {
                 "msdyn_scheduledstart",
                 "msdyn_finish",
                 "statecode",
+                # Our solution's columns: the ERP project's number and the quote it came from.
                 "erp_projectnumber",
             ],
             [

@@ -18,6 +18,8 @@ from pymongo import AsyncMongoClient
 from adapters.base import Side
 from adapters.memory import MemoryConnector
 from gateway.couplings.views import CUSTOMER_MAPPING
+from gateway.events import EventPublisher, channel_name
+from gateway.events.hub import EventHub
 from gateway.services import Services, connect_redis
 from gateway.settings import Settings
 from gateway.store.couplings import CoupledRecord, Coupling, CouplingRepository
@@ -143,11 +145,14 @@ def build_world(settings: Settings, rows: int, *, seed: int = 7) -> MemoryWorld:
     mongo: AsyncMongoClient[Document] = AsyncMongoClient(str(settings.mongodb_url), connect=False)
     db = mongo[settings.mongodb_database]
     stand_in = MemoryCouplings(db, couplings)
+    redis = connect_redis(str(settings.redis_url))
     services = MemoryServices(
         settings=settings,
         mongo=mongo,
         db=db,
-        redis=connect_redis(str(settings.redis_url)),
+        redis=redis,
+        publisher=EventPublisher(redis, settings.mongodb_database),
+        events=EventHub(redis, channel_name(settings.mongodb_database)),
         crm=crm,
         erp=erp,
         stand_in=stand_in,

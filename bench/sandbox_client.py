@@ -91,6 +91,10 @@ class SandboxClient:
         result: dict[str, Any] = await self._control("GET", "notifications")
         return result
 
+    async def set_faults(self, **settings: Any) -> None:
+        """`set_faults(latency_ms=100)`: see the sandbox README's control plane."""
+        await self._control("PUT", "faults", settings)
+
     async def token(self, scope: str) -> str:
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(

@@ -133,7 +133,13 @@ def run_dev(settings: Settings) -> int:
         try:
             env = _start_servers(settings, layout, children)
             key = dev_api_key(settings, layout)
-            env |= {"GATEWAY_ENV": "dev", "GATEWAY_DEV_API_KEY": key}
+            env |= {
+                "GATEWAY_ENV": "dev",
+                "GATEWAY_DEV_API_KEY": key,
+                # `--port` is a flag of this command: the API process must hear of it too.
+                "GATEWAY_HOST": settings.gateway_host,
+                "GATEWAY_PORT": str(settings.gateway_port),
+            }
             if with_sandbox:
                 env |= _start_sandbox(settings, env, children)
             python = sys.executable
@@ -247,7 +253,9 @@ def _print_banner(
     lines = [
         "",
         "ERP–CRM gateway is running (Ctrl-C stops everything).",
-        f"  GraphQL + GraphiQL  {api}/graphql",
+        f"  GraphQL + GraphiQL  {api}/graphql  (subscriptions: ws://…/graphql)",
+        f"  operations console  {api}/console",
+        f"  metrics             {api}/metrics  (admin key)",
         f"  health / readiness  {api}/healthz  {api}/readyz",
     ]
     if with_sandbox:

@@ -14,11 +14,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import ConnectionPool
 
 from adapters.base import Connector
+from gateway import events
 from gateway.connectors import build_crm, build_erp
+from gateway.events.hub import EventHub
 from gateway.mappings.defaults import defaults_for, defaults_of
 from gateway.mappings.health import MappingHealth, check_mappings, log_problems
 from gateway.mappings.model import TableMapping
 from gateway.mappings.store import MappingRepository
+from gateway.observability.tracing import TracedArqRedis
 from gateway.settings import Settings
 from gateway.store import connect_mongo, ensure_indexes, ping_mongo
 from gateway.store.couplings import CouplingRepository
@@ -33,8 +36,9 @@ log = logging.getLogger(__name__)
 
 
 def connect_redis(url: str) -> ArqRedis:
-    """An arq-capable Redis client that connects lazily (no ping at creation)."""
-    return ArqRedis(
+    """An arq-capable Redis client that connects lazily (no ping at creation); the jobs it
+    queues continue the caller's trace."""
+    return TracedArqRedis(
         ConnectionPool.from_url(url, socket_connect_timeout=5, health_check_interval=30)
     )
 
@@ -47,6 +51,9 @@ class Services:
     mongo: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
     redis: ArqRedis
+    # Changes of runs, errors and entries to and from every process (see `gateway.events`).
+    publisher: events.EventPublisher
+    events: EventHub
     store_ready: asyncio.Event = field(default_factory=asyncio.Event)
     # The external systems (None when not configured); each owns its HTTP client.
     crm: Connector | None = None
@@ -96,6 +103,9 @@ class Services:
         return check_mappings(await self.mappings.all(), erp=self.erp, crm=self.crm)
 
     async def aclose(self) -> None:
+        events.detach(self.db)
+        await self.publisher.aclose()
+        await self.events.aclose()
         for connector in (self.crm, self.erp):
             if connector is not None:
                 await connector.aclose()
@@ -120,13 +130,20 @@ def default_mappings(services: Services) -> list[TableMapping]:
 
 def build_services(settings: Settings) -> Services:
     settings.require("mongodb_url", "redis_url")
-    crm, erp = build_crm(settings), build_erp(settings)  # configuration errors before any client
+    redis = connect_redis(str(settings.redis_url))  # connects on first use, not here
+    # Configuration errors before any other client; each system's budget shared in Redis.
+    crm, erp = build_crm(settings, redis), build_erp(settings, redis)
     mongo = connect_mongo(str(settings.mongodb_url))
+    db = mongo[settings.mongodb_database]
+    publisher = events.EventPublisher(redis, settings.mongodb_database)
+    events.attach(db, publisher)
     return Services(
         settings=settings,
         mongo=mongo,
-        db=mongo[settings.mongodb_database],
-        redis=connect_redis(str(settings.redis_url)),
+        db=db,
+        redis=redis,
+        publisher=publisher,
+        events=EventHub(redis, events.channel_name(settings.mongodb_database)),
         crm=crm,
         erp=erp,
     )

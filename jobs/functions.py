@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from typing import Any
 
 from arq.worker import Retry
@@ -13,6 +15,7 @@ from gateway.scheduling.execution import execute_run
 from gateway.scheduling.scheduler import Scheduler
 from gateway.services import Services
 from gateway.sync.incremental import SCHEDULER
+from gateway.sync.partitions import apply_partition as apply_run_partition
 
 JobContext = dict[str, Any]
 
@@ -36,6 +39,12 @@ async def carry_out_run(ctx: JobContext, run_id: str, attempt: int) -> dict[str,
     if outcome.retry_in is not None:
         raise Retry(defer=outcome.retry_in)
     return outcome.summary()
+
+
+async def apply_partition(ctx: JobContext, run_id: str, stage: int, seq: int) -> bool:
+    """One page of a full synchronization, applied by whichever worker is free."""
+    owner = f"worker:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return await apply_run_partition(_services(ctx), run_id, owner, at=(stage, seq))
 
 
 async def update_statistics(ctx: JobContext, erp_id: str | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The cron jobs every long-running worker carries: the scheduler's tick, every few seconds,
-and (with change notifications on) the maintenance of subscriptions, every minute.
+and the lifecycle tick (`jobs.lifecycles`), every `LIFECYCLE_TICK_SECONDS`, and (with change
+notifications on) the maintenance of subscriptions, every minute.
 
 arq gives a cron run a job id of its own per instant, so when several workers tick at the
 same second only one of them runs it; the tick's claims make even concurrent ticks safe.
@@ -13,10 +14,15 @@ from arq.cron import cron
 
 from gateway.settings import Settings
 from jobs.functions import scheduler_tick
+from jobs.lifecycles import lifecycle_cron_jobs
 from jobs.notifications import notification_cron_jobs
 
 
 def cron_jobs(settings: Settings) -> list[Any]:
+    return [*_scheduler_cron_jobs(settings), *lifecycle_cron_jobs(settings)]
+
+
+def _scheduler_cron_jobs(settings: Settings) -> list[Any]:
     if not settings.scheduler_enabled:
         return []
     every = settings.scheduler_tick_seconds

@@ -10,11 +10,13 @@ from arq.worker import func
 from arq.worker import run_worker as arq_run_worker
 
 from gateway.notifications.pending import JOB
+from gateway.observability.metrics import serve_process_metrics
+from gateway.observability.tracing import configure_tracing, end_job_span, start_job_span
 from gateway.scheduling.entries import list_entries
 from gateway.services import Services, build_services, prepare_store
 from gateway.settings import Settings
 from gateway.system import describe_system
-from jobs.functions import carry_out_run, scheduler_tick, update_statistics
+from jobs.functions import apply_partition, carry_out_run, scheduler_tick, update_statistics
 from jobs.lifecycles import lifecycle_tick, process_quote, resume_workflows
 from jobs.notifications import (
     MAINTAIN,
@@ -38,6 +40,9 @@ async def ping(ctx: JobContext) -> dict[str, str]:
 
 async def startup(ctx: JobContext) -> None:
     settings: Settings = ctx["settings"]
+    configure_tracing(settings, service="gateway-worker")
+    if settings.worker_metrics_port is not None:
+        serve_process_metrics(settings.gateway_host, settings.worker_metrics_port)
     services = build_services(settings)
     # Kept in ctx before the first await: a worker stopped during start-up still closes it.
     ctx["services"] = services
@@ -61,6 +66,7 @@ class WorkerSettings:
     functions: ClassVar[list[Any]] = [
         ping,
         carry_out_run,
+        apply_partition,
         update_statistics,
         scheduler_tick,
         lifecycle_tick,
@@ -87,6 +93,9 @@ def worker_options(settings: Settings, *, burst: bool = False) -> dict[str, Any]
         "cron_jobs": [] if burst else cron_jobs(settings),
         "max_tries": settings.job_max_tries + 1,
         "job_timeout": settings.job_timeout_seconds,
+        # Each job's span continues the trace of the request that queued it.
+        "on_job_start": start_job_span,
+        "on_job_end": end_job_span,
     }
 
 

@@ -37,6 +37,16 @@ class Pipeline:
     stats: RequestStats
 
     async def serve(self, api: ApiFlavour, request: Request) -> Response:
+        arrived = self.stats.started(api.name)
+        status = 500
+        try:
+            response = await self._serve(api, request)
+            status = response.status_code
+            return response
+        finally:
+            self.stats.finished(api.name, arrived, status)
+
+    async def _serve(self, api: ApiFlavour, request: Request) -> Response:
         delay = self.faults.latency(api.name)
         if delay:
             await asyncio.sleep(delay)
@@ -51,6 +61,12 @@ class Pipeline:
         if claims is None:
             return to_starlette(api.unauthorized(base, reason))
         client = str(claims.get("appid", ""))
+        with self.stats.serving(api.name, client):
+            return await self._handle(api, request, base, path, client)
+
+    async def _handle(
+        self, api: ApiFlavour, request: Request, base: str, path: str, client: str
+    ) -> Response:
         fault = self.faults.decide(api.name, client)
         if fault is not None:
             self.stats.record_fault(api.name, fault.status)
@@ -63,6 +79,7 @@ class Pipeline:
             body=await request.body(),
             root=base + api.prefix,
             client_id=client,
+            operation_delay=self.faults.operation_latency(api.name),
         )
         return to_starlette(await api.handle(api_request))
 

@@ -1,5 +1,5 @@
-"""The running sandbox: its MongoDB client, both emulated APIs, their change notifications and
-the switches around them."""
+"""The running sandbox: its MongoDB client, the emulated APIs, their change notifications
+and the switches around them."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ from sandbox.faults import Faults
 from sandbox.notify.outbox import Outbox
 from sandbox.notify.settings import NotificationSettings
 from sandbox.pipeline import Pipeline
+from sandbox.projectserver import demo as projectserver_demo
+from sandbox.projectserver.api import ProjectServerApi
+from sandbox.projectserver.digest import Digests
+from sandbox.projectserver.flavour import ProjectServerFlavour
+from sandbox.projectserver.queue import QueueService
+from sandbox.projectserver.state import ProjectServerState
 from sandbox.seed.plan import SeedPlan
 from sandbox.seed.writer import seed
 from sandbox.stats import RequestStats
@@ -58,6 +64,13 @@ class Sandbox:
         self.bc = BusinessCentralFlavour(
             BusinessCentralApi(BusinessCentral(self.bc_db), self.bc_webhooks)
         )
+        self.projectserver_state = ProjectServerState(self.client[config.projectserver_database])
+        self.projectserver_queue = QueueService(self.projectserver_state)
+        self.projectserver = ProjectServerFlavour(
+            ProjectServerApi(
+                self.projectserver_state, self.projectserver_queue, Digests(config.client_secret)
+            )
+        )
 
     def configure_notifications(self, settings: NotificationSettings) -> None:
         self.notification_settings = settings
@@ -71,12 +84,17 @@ class Sandbox:
         await self.bc_webhooks.load()
         if self.config.seed_if_empty and await self.is_empty():
             await self.seed(SeedPlan.demo(self.config.demo_size, self.config.seed))
+        if self.config.seed_if_empty and await self.projectserver_state.is_empty():
+            await self.seed_projectserver(projectserver_demo.DemoPlan(seed=self.config.seed))
+        await self.projectserver_queue.start()
 
     async def _prepare(self, *, indexes: bool = True) -> None:
         if indexes:
             await self.dataverse_db.ensure_indexes()
             await self.bc_db.ensure_indexes()
+            await self.projectserver_state.ensure_indexes()
         await reference.install(self.dataverse_db, self.bc_db)
+        await projectserver_demo.install_reference(self.projectserver_state)
 
     async def is_empty(self) -> bool:
         accounts = self.dataverse_db.collection(TABLES["accounts"].entity_set)
@@ -89,6 +107,9 @@ class Sandbox:
     async def reset(self) -> None:
         """Drop all sandbox data; recreate the default company and reference data."""
         kept = [await self.dataverse_db.clear(), await self.bc_db.clear()]
+        await self.projectserver_queue.close()
+        await self.projectserver_state.clear()
+        self.projectserver_queue.pause(False)
         await self._prepare(indexes=not all(kept))
         self.bc_webhooks.clear()
         self.dataverse_webhooks.clear()
@@ -101,7 +122,11 @@ class Sandbox:
     async def seed(self, plan: SeedPlan) -> dict[str, int]:
         return await seed(self.dataverse_db, self.bc_db, plan, DEFAULT_COMPANY_ID)
 
+    async def seed_projectserver(self, plan: projectserver_demo.DemoPlan) -> dict[str, int]:
+        return await projectserver_demo.seed(self.projectserver_state, plan)
+
     async def close(self) -> None:
         await self.dataverse_webhooks.close()
         await self.outbox.close()
+        await self.projectserver_queue.close()
         await self.client.close()

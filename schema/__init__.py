@@ -27,10 +27,13 @@ from schema.queries.mappings import MappingQuery
 from schema.queries.node import NodeQuery
 from schema.queries.sync import SyncQuery
 from schema.queries.system import SystemQuery
+from schema.queries.viewer import ViewerQuery
+from schema.subscriptions import Subscription
 
 # Each domain area contributes one query class; adding an area is one line here.
 QUERY_TYPES: tuple[type, ...] = (
     SystemQuery,
+    ViewerQuery,
     ApiKeyQuery,
     IntegrationLogQuery,
     NodeQuery,
@@ -58,6 +61,7 @@ def build_schema(
     *,
     query_types: tuple[type, ...] = QUERY_TYPES,
     mutation_types: tuple[type, ...] = MUTATION_TYPES,
+    subscription: type | None = Subscription,
 ) -> strawberry.Schema:
     """The schema with the security settings applied: limits, error masking, and an audit
     entry for every mutation call. Tests may add types to see the same treatment."""
@@ -65,7 +69,9 @@ def build_schema(
     mutation = _merge("Mutation", mutation_types) if mutation_types else None
     if mutation is not None:
         audit_mutations(mutation)
-    return GatewaySchema(query=query, mutation=mutation, **schema_options(settings))
+    return GatewaySchema(
+        query=query, mutation=mutation, subscription=subscription, **schema_options(settings)
+    )
 
 
 def _merge(name: str, types: tuple[type, ...]) -> type:

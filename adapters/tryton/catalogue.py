@@ -8,6 +8,7 @@ from adapters.base import Entity
 from adapters.tryton.customers import MECHANISM_TYPES, ContactShape, CustomerShape
 from adapters.tryton.entities import EntityDef
 from adapters.tryton.fields import FieldDef, Kind, Write
+from adapters.tryton.projects import ACTIVITY, PROJECT_ACTUAL, WORKER
 from adapters.tryton.sales import (
     LINE_FIELDS,
     ORDER_STATES,
@@ -168,6 +169,24 @@ INVOICE = EntityDef(
     actions=frozenset({"validate_invoice", "post", "cancel", "draft"}),
 )
 
+# The lines of customer invoices, read to carry an invoice to the CRM with its lines.
+INVOICE_LINE = EntityDef(
+    name=Entity.INVOICE_LINE,
+    model="account.invoice.line",
+    fields=(
+        FieldDef("invoice", Kind.REF, lookup=Entity.INVOICE),
+        FieldDef("sequence", Kind.INTEGER),
+        FieldDef("type"),
+        FieldDef("product", Kind.REF, lookup=Entity.ITEM),
+        FieldDef("description"),
+        FieldDef("quantity", Kind.FLOAT),
+        FieldDef("unit_price", Kind.DECIMAL),
+        FieldDef("amount", Kind.DECIMAL),
+    ),
+    domain=(("invoice.type", "=", "out"),),
+    read_only=True,
+)
+
 CUSTOMER_STATISTICS = EntityDef(
     name=Entity.CUSTOMER_STATISTICS,
     model="party.party",
@@ -268,7 +287,11 @@ ENTITIES: MappingProxyType[str, EntityDef] = MappingProxyType(
             SALES_ORDER,
             SALES_ORDER_LINE,
             PROJECT,
+            ACTIVITY,
+            WORKER,
+            PROJECT_ACTUAL,
             INVOICE,
+            INVOICE_LINE,
             CUSTOMER_STATISTICS,
             CURRENCY,
             ITEM,

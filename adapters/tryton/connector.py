@@ -33,11 +33,13 @@ from adapters.base import (
     Side,
     Update,
 )
+from adapters.budget import UNLIMITED, RequestBudget
 from adapters.capabilities import Capabilities, CustomerFields, IdKind
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, ValidationError
 from adapters.filters import Filter, In
 from adapters.statistics import ErpCustomerStatistics
 from adapters.systems import TRYTON
+from adapters.transport import client_transport
 from adapters.tryton.catalogue import CUSTOMER_STATISTICS, ENTITIES
 from adapters.tryton.changes import snapshot_changes, watermark_changes
 from adapters.tryton.config import TrytonConfig
@@ -77,14 +79,17 @@ class TrytonConnector:
         *,
         system: str = TRYTON,
         sleep: Sleep = asyncio.sleep,
+        budget: RequestBudget = UNLIMITED,
     ) -> None:
         """With `client`, that HTTP client is used and left open; without, the connector
         makes its own and closes it in `aclose`. `sleep` waits between tries."""
         self.system = system
         self._config = config
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=config.timeout)
-        self._rpc = TrytonRPC(config, self._client, system=system, sleep=sleep)
+        self._client = client or httpx.AsyncClient(
+            timeout=config.timeout, transport=client_transport(config.wrap_transport)
+        )
+        self._rpc = TrytonRPC(config, self._client, system=system, sleep=sleep, budget=budget)
         self._reader = Reader(self._rpc, system=system)
 
     @property

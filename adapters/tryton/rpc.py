@@ -20,8 +20,9 @@ from typing import Any
 
 import httpx
 
+from adapters.budget import UNLIMITED, RequestBudget
 from adapters.errors import AuthenticationError, ConnectorError, RetriableError
-from adapters.retry import NOT_PROCESSED_STATUSES, RetryPolicy
+from adapters.retry import NOT_PROCESSED_STATUSES, RetryPolicy, parse_retry_after
 from adapters.tryton.config import TrytonConfig
 from adapters.tryton.errors import error_from_payload, error_from_status, error_from_transport
 from adapters.tryton.wire import dumps, loads
@@ -45,8 +46,10 @@ class TrytonRPC:
         *,
         system: str,
         sleep: Sleep = asyncio.sleep,
+        budget: RequestBudget = UNLIMITED,
     ) -> None:
         self._config = config
+        self._budget = budget
         self._client = client
         self._system = system
         self._retry = RetryPolicy(max_attempts=config.max_attempts)
@@ -172,10 +175,14 @@ class TrytonRPC:
         while True:
             attempt += 1
             try:
-                async with self._slots:
+                async with self._slots, self._budget.slot():
                     response = await self._client.post(
                         self._endpoint, content=body, headers=headers, timeout=self._config.timeout
                     )
+                if response.status_code == 429:
+                    asked = parse_retry_after(response.headers.get("Retry-After"))
+                    if asked:
+                        await self._budget.pause(asked)
             except httpx.TransportError as exc:
                 failure = error_from_transport(exc, system=self._system, method=method)
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)

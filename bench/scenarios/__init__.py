@@ -14,6 +14,8 @@ from bench.scenarios import (
     full_sync,
     graphql_overhead,
     memory_scale,
+    project_server_writes,
+    scale_out,
     statistics_page,
 )
 
@@ -36,5 +38,7 @@ SCENARIOS: dict[str, Scenario] = {
         memory_scale,
         change_latency,
         connector_rates,
+        scale_out,
+        project_server_writes,
     )
 }

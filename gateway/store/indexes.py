@@ -35,6 +35,10 @@ COLLECTION_INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("mapping", ASCENDING), ("crm_id", ASCENDING)], name="crm_id"),
         IndexModel([("mapping", ASCENDING), ("updated_at", ASCENDING)], name="mapping_updated"),
     ],
+    # One page of a full synchronization shared by the workers (`_id`: run:stage:seq).
+    "run_partitions": [
+        IndexModel([("run_id", ASCENDING), ("stage", ASCENDING), ("seq", ASCENDING)], name="run"),
+    ],
     # One document per lease (`_id` is its name): who holds it and until when.
     "leases": [],
     "integration_log": [

@@ -19,6 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from gateway import events
 from gateway.types import Document, SideName
 
 COLLECTION = "job_queue_entries"
@@ -234,6 +235,7 @@ class JobQueueEntries:
                 }
             },
         )
+        events.job_queue_entry_changed(self._collection.database, entry.mapping)
         return result.modified_count == 1
 
     async def claim_probe(self, entry: JobQueueEntry, now: datetime) -> bool:
@@ -263,6 +265,7 @@ class JobQueueEntries:
                 }
             },
         )
+        events.job_queue_entry_changed(self._collection.database, mapping)
         return result.modified_count == 1
 
     async def rouse(self, mapping: str, now: datetime, message: str) -> bool:
@@ -312,6 +315,7 @@ class JobQueueEntries:
             },
             {"$set": {"current_run_id": run_id, "last_run_id": run_id, "resumed_by": None}},
         )
+        events.job_queue_entry_changed(self._collection.database, mapping)
         return result.modified_count == 1
 
     async def note(self, mapping: str, run_id: str, message: str | None) -> None:
@@ -319,6 +323,7 @@ class JobQueueEntries:
         await self._collection.update_one(
             {"mapping": mapping, "current_run_id": run_id}, {"$set": {"message": message}}
         )
+        events.job_queue_entry_changed(self._collection.database, mapping)
 
     async def settle(
         self,
@@ -355,6 +360,7 @@ class JobQueueEntries:
                 return_document=ReturnDocument.AFTER,
             )
             if updated is not None:
+                events.job_queue_entry_changed(self._collection.database, mapping)
                 return self._entry(updated)
         return None
 
@@ -377,4 +383,5 @@ class JobQueueEntries:
                 return_document=ReturnDocument.AFTER,
             )
             doc = after or doc
+        events.job_queue_entry_changed(self._collection.database, mapping)
         return self._entry(doc)

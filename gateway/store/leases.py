@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -82,13 +82,24 @@ class LeaseRepository:
         return Lease(name=name, owner=doc["owner"], expires_at=doc["expires_at"])
 
 
-@contextlib.asynccontextmanager
-async def kept_renewed(
+def kept_renewed(
     leases: LeaseRepository, name: str, owner: str, *, seconds: float
-) -> AsyncIterator[None]:
+) -> contextlib.AbstractAsyncContextManager[None]:
     """Renew a held lease every third of its life while the block runs, so that a slow
-    batch never lets it lapse while a crashed holder's lapses within `seconds`. If another
-    holder took it meanwhile (this one stalled past its expiry), the block is cancelled: the
+    batch never lets it lapse while a crashed holder's lapses within `seconds`."""
+
+    async def renew() -> bool:
+        return await leases.renew(name, owner, seconds=seconds)
+
+    return renewed_while(renew, seconds=seconds, name=name)
+
+
+@contextlib.asynccontextmanager
+async def renewed_while(
+    renew: Callable[[], Awaitable[bool]], *, seconds: float, name: str
+) -> AsyncIterator[None]:
+    """Call `renew` every third of `seconds` while the block runs. If it says the claim was
+    taken by another holder (this one stalled past its expiry), the block is cancelled: the
     work is that holder's now."""
     work = asyncio.current_task()
     assert work is not None
@@ -97,7 +108,7 @@ async def kept_renewed(
         while True:
             await asyncio.sleep(seconds / 3)
             try:
-                held = await leases.renew(name, owner, seconds=seconds)
+                held = await renew()
             except Exception as exc:  # MongoDB unreachable: try again at the next beat
                 log.warning("could not renew %s (%s)", name, type(exc).__name__)
                 continue

@@ -25,6 +25,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from adapters.base import Page
 from adapters.filters import Compare, all_of
 from gateway.mappings.model import MappingDirection, TableMapping
@@ -38,11 +40,20 @@ from gateway.store.sync_runs import (
 )
 from gateway.sync.context import SyncContext, sync_context
 from gateway.sync.currency import couple_local_currency
-from gateway.sync.engine import SyncEngine
+from gateway.sync.partitions import (
+    APPLY_PARTITION,
+    Partition,
+    RunPartitions,
+    apply_partition,
+    full_engine,
+    key,
+)
 from gateway.sync.running import MappingLease, RecordedRun, recorded_run, source_sides
 from gateway.types import SideName
 
 log = logging.getLogger(__name__)
+
+_PARTITION_POLL_SECONDS = 0.1
 
 
 async def start_full_synchronization(
@@ -197,16 +208,20 @@ class _FullRun:
         checkpoint = self.checkpoint
         side: SideName = checkpoint["stages"][index]["side"]
         token: str | None = checkpoint["token"] if index == checkpoint["stage"] else None
-        engine = SyncEngine(
-            self.ctx,
-            self.services.sync_errors,
-            mapping,
-            create=not mapping.sync_only_coupled,
-            couple_existing=True,
-            stop_on_outage=False,
-            skip_after=self.services.settings.sync_skip_after_failures,
-            run_id=self.run_id,
-        )
+        if self.services.settings.sync_parallel_pages > 1:
+            token = await self._shared_stage(mapping, index, side, token)
+        else:
+            token = await self._own_stage(mapping, index, side, token)
+        checkpoint["final_tokens"].setdefault(mapping.name, {})[side] = token
+        checkpoint.update(stage=index + 1, token=None, applied=0, applied_records=0)
+        await self.recorded.record(Counters(), progress=progress(checkpoint), checkpoint=checkpoint)
+
+    async def _own_stage(
+        self, mapping: TableMapping, index: int, side: SideName, token: str | None
+    ) -> str | None:
+        """Every page applied by this run, one after the other."""
+        checkpoint = self.checkpoint
+        engine = full_engine(self.ctx, self.services, mapping, self.run_id)
         changes = self.ctx.connector(side).changes(
             mapping.entity_of(side), token, page_size=self.services.settings.sync_page_size
         )
@@ -218,8 +233,68 @@ class _FullRun:
             await self.recorded.record(
                 counters, progress=progress(checkpoint), checkpoint=checkpoint, mapping=mapping.name
             )
-        checkpoint["final_tokens"].setdefault(mapping.name, {})[side] = token
-        checkpoint.update(stage=index + 1, token=None)
+        return token
+
+    async def _shared_stage(
+        self, mapping: TableMapping, index: int, side: SideName, token: str | None
+    ) -> str | None:
+        """Pages read here and applied by whichever workers are free (this run too), at most
+        `SYNC_PARALLEL_PAGES` at a time (`gateway.sync.partitions`)."""
+        checkpoint, parallel = self.checkpoint, self.services.settings.sync_parallel_pages
+        partitions = RunPartitions(self.services.db)
+        applied = int(checkpoint.get("applied") or 0) if index == checkpoint["stage"] else 0
+        await partitions.forget(self.run_id, index, after=applied)  # read again from the token
+        checkpoint["processed"][index] = int(checkpoint.get("applied_records") or 0)
+        seq = applied
+        changes = self.ctx.connector(side).changes(
+            mapping.entity_of(side), token, page_size=self.services.settings.sync_page_size
+        )
+        async for batch in changes:
+            seq += 1
+            ids = [record.id for record in batch.upserts]
+            await partitions.add(
+                Partition(self.run_id, index, seq, side, ids, list(batch.deleted_ids), batch.token)
+            )
+            await self._hand_over(index, seq)
+            checkpoint["processed"][index] += len(ids)
+            while await partitions.unapplied(self.run_id, index) >= parallel:
+                await self._help(index)
+            await self._advance(partitions, index)
+        while await partitions.unapplied(self.run_id, index):
+            await self._help(index)
+        await self._advance(partitions, index)
+        return str(checkpoint["token"]) if checkpoint.get("token") else token
+
+    async def _hand_over(self, stage: int, seq: int) -> None:
+        """A job for the page; if none can be queued, this run applies it itself."""
+        with contextlib.suppress(RedisError, OSError):
+            await self.services.redis.enqueue_job(
+                APPLY_PARTITION,
+                self.run_id,
+                stage,
+                seq,
+                _job_id=f"partition:{key(self.run_id, stage, seq)}",
+            )
+
+    async def _help(self, stage: int) -> None:
+        """Apply a partition nobody has claimed (or whose claim lapsed), or wait a moment."""
+        if not await apply_partition(self.services, self.run_id, self.owner):
+            await asyncio.sleep(_PARTITION_POLL_SECONDS)
+
+    async def _advance(self, partitions: RunPartitions, index: int) -> None:
+        """Move the checkpoint to the last page applied with every page before it."""
+        checkpoint = self.checkpoint
+        applied = int(checkpoint.get("applied") or 0) if index == checkpoint["stage"] else 0
+        prefix = await partitions.applied_prefix(self.run_id, index, applied)
+        if prefix:
+            records = int(checkpoint.get("applied_records") or 0) if applied else 0
+            checkpoint.update(
+                stage=index,
+                token=prefix[-1].token,
+                applied=prefix[-1].seq,
+                applied_records=records + sum(len(p.ids) for p in prefix),
+                pages=int(checkpoint["pages"]) + len(prefix),
+            )
         await self.recorded.record(Counters(), progress=progress(checkpoint), checkpoint=checkpoint)
 
 

@@ -156,3 +156,78 @@ async def test_two_processes_running_the_same_incremental_sync_equal_one(
     assert "SUCCEEDED" in {run["status"] for run in runs}
     # Whatever the interleaving, the second run finds the work done (or is turned away).
     await assert_synchronized_once(services, sandbox)
+
+
+@pytest.fixture
+async def two_thousand(
+    process_settings: Settings, sandbox: SandboxHandle
+) -> AsyncIterator[Services]:
+    """1,000 customers and 1,000 accounts (600 of them pairs); references synchronized."""
+    await sandbox.seed(accounts=1000, **PARTIES_ONLY)
+    async with open_services(process_settings, wait_for_store=True) as services:
+        run = await start_full_synchronization(services, ["SALESPEOPLE", "CURRENCY"], actor="t")
+        assert run.id is not None
+        done = await run_full_synchronization(services, run.id)
+        assert done.status is RunStatus.SUCCEEDED, done.message
+        yield services
+
+
+async def worker(settings: Settings) -> asyncio.subprocess.Process:
+    env = {**environment(settings), "SCHEDULER_ENABLED": "false"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway",
+        "worker",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def test_a_full_synchronization_shared_by_workers_survives_one_killed_mid_page(
+    two_thousand: Services, process_settings: Settings, sandbox: SandboxHandle
+) -> None:
+    """Pages of one full run applied by two workers (and the run itself); one worker is
+    killed while it applies a page: every record ends up synchronized exactly once."""
+    services = two_thousand
+    await sandbox.set_faults(latency_ms=20)  # the waiting is the services'
+    run = await start_full_synchronization(services, ["CUSTOMER"], actor="t")
+    assert run.id is not None
+    workers = [await worker(process_settings), await worker(process_settings)]
+    coordinator = await child(process_settings, "full", run.id)
+    victim = workers[0]
+    try:
+
+        async def claimed_by_victim() -> bool:
+            owner = {"$regex": f"^worker:{victim.pid}:"}
+            found = await services.db["run_partitions"].find_one(
+                {"run_id": run.id, "status": "claimed", "owner": owner}
+            )
+            return found is not None
+
+        await eventually(claimed_by_victim, timeout=300, what="a page taken by the worker")
+        victim.kill()
+        await victim.wait()
+        _, err = await asyncio.wait_for(coordinator.communicate(), timeout=600)
+        assert coordinator.returncode == 0, err.decode()[-2000:]
+    finally:
+        for process in workers:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+    done = await services.runs.get(run.id)
+    assert done is not None
+    assert done.status is RunStatus.SUCCEEDED, done.message
+    await assert_synchronized_once(services, sandbox)
+    couplings = await services.couplings.count("CUSTOMER")
+    assert couplings == 1400  # 600 pairs found by number, 400 accounts and 400 customers made
+    assert done.counters.coupled == couplings  # each pair counted once, wherever it was made
+    assert done.by_mapping["CUSTOMER"].coupled == couplings
+    assert done.counters.failed == 0
+    unapplied = await services.db["run_partitions"].count_documents(
+        {"run_id": run.id, "status": {"$ne": "applied"}}
+    )
+    assert unapplied == 0

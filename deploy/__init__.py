@@ -1,0 +1,1 @@
+"""Building the gateway's container image with Podman (`python -m deploy.image`)."""
