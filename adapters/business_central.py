@@ -3,8 +3,8 @@
 - Every resource is read under `<bc_url>/api/v2.0/companies(<id>)/`; without a configured
   company the first one `GET companies` returns is used (asked once, on first use).
 - `changes` compares `lastModifiedDateTime` (the token carries the watermark). The API has no
-  feed of deletions, so deleted records are never reported; webhooks (`subscriptions`) could
-  tell, but need a public callback URL.
+  feed of deletions, so deleted records are never reported by it; webhooks
+  (`business_central_webhooks`, with a public callback URL) report them.
 - Updates and deletes require `If-Match` (Business Central refuses them without one). By
   default the caller must pass the ETag it read; with `read_etag_when_missing=True` the
   connector reads the record first, which gives up the protection against lost updates.
@@ -25,6 +25,7 @@ import httpx
 
 from adapters.base import EntitySpec, Record, Side
 from adapters.business_central_entities import ACTIONS, RESOURCES
+from adapters.business_central_webhooks import BusinessCentralWebhooks, support
 from adapters.capabilities import CustomerFields
 from adapters.concurrency import run_concurrently
 from adapters.errors import FatalError, NotFoundError, ValidationError
@@ -40,7 +41,7 @@ API_PATH = "api/v2.0/"
 MAX_BATCH = 100  # Business Central's limit of operations per $batch
 
 
-class BusinessCentralConnector(ODataConnector):
+class BusinessCentralConnector(BusinessCentralWebhooks, ODataConnector):
     system = BUSINESS_CENTRAL
     side = Side.ERP
     label = "Business Central"
@@ -73,6 +74,7 @@ class BusinessCentralConnector(ODataConnector):
             raise ValueError("company_id must be the company's id (a GUID)")
         self._company = company_id
         self._company_lock = asyncio.Lock()
+        self.notifications = support({n: s.native_name for n, s in self._specs.items()})
         self.read_etag_when_missing = read_etag_when_missing
 
     async def company_id(self) -> str:
