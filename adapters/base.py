@@ -54,7 +54,10 @@ class Entity(StrEnum):
     SALES_ORDER = "sales_order"
     SALES_ORDER_LINE = "sales_order_line"
     INVOICE = "invoice"
+    INVOICE_LINE = "invoice_line"
     PROJECT = "project"
+    # ERP: an archived version of a sales quote
+    QUOTE_ARCHIVE = "quote_archive"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,17 @@ class Table:
 
 
 UNIT = "unit"  # uoms: the units inside a unit group (no ERP counterpart of its own)
+# The columns of a quote, order or invoice line.
+_LINE_COLUMNS = (
+    "quantity",
+    "priceperunit",
+    "baseamount",
+    "extendedamount",
+    "manualdiscountamount",
+    "productdescription",
+    "isproductoverridden",
+    "lineitemnumber",
+)
 
 
 def _owner() -> Lookup:
@@ -211,6 +222,7 @@ TABLES: dict[str, Table] = {
                 "name",
                 "estimatedvalue",
                 "estimatedclosedate",
+                "createdon",
                 "closeprobability",
                 "description",
                 "statecode",
@@ -235,8 +247,11 @@ TABLES: dict[str, Table] = {
                 "totalamount",
                 "totallineitemamount",
                 "discountamount",
+                "totalamountlessfreight",
+                "totaltax",
                 "effectivefrom",
                 "effectiveto",
+                "createdon",
                 "statecode",
                 "statuscode",
             ],
@@ -252,16 +267,7 @@ TABLES: dict[str, Table] = {
             Entity.QUOTE_LINE,
             "quotedetails",
             "quotedetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
+            _LINE_COLUMNS,
             [
                 _simple("quoteid", Entity.QUOTE),
                 _simple("productid", Entity.PRODUCT),
@@ -276,6 +282,9 @@ TABLES: dict[str, Table] = {
                 "name",
                 "ordernumber",
                 "totalamount",
+                "totalamountlessfreight",
+                "totaltax",
+                "createdon",
                 "requestdeliveryby",
                 "datefulfilled",
                 "submitdate",
@@ -295,16 +304,7 @@ TABLES: dict[str, Table] = {
             Entity.SALES_ORDER_LINE,
             "salesorderdetails",
             "salesorderdetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
+            _LINE_COLUMNS,
             [
                 _simple("salesorderid", Entity.SALES_ORDER),
                 _simple("productid", Entity.PRODUCT),
@@ -319,6 +319,9 @@ TABLES: dict[str, Table] = {
                 "name",
                 "invoicenumber",
                 "totalamount",
+                "totalamountlessfreight",
+                "totaltax",
+                "createdon",
                 "datedelivered",
                 "duedate",
                 "statecode",
@@ -331,6 +334,17 @@ TABLES: dict[str, Table] = {
                 _price_list(),
                 _currency(),
                 _owner(),
+            ],
+        ),
+        table(
+            Entity.INVOICE_LINE,
+            "invoicedetails",
+            "invoicedetailid",
+            _LINE_COLUMNS,
+            [
+                _simple("invoiceid", Entity.INVOICE),
+                _simple("productid", Entity.PRODUCT),
+                _simple("uomid", UNIT),
             ],
         ),
         table(
@@ -357,6 +371,7 @@ TABLES: dict[str, Table] = {
                 "msdyn_description",
                 "msdyn_scheduledstart",
                 "msdyn_finish",
+                "createdon",
                 "statecode",
             ],
             [
