@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from gateway.settings import Settings
 from schema.extensions import GatewaySchema, audit_mutations, schema_options
+from schema.extensions.partial_results import PartialResults
 from schema.mutations.api_keys import ApiKeyMutation
 from schema.mutations.couplings import CouplingMutation
 from schema.mutations.jobs import JobQueueMutation
@@ -22,6 +23,7 @@ from schema.queries.accounts import AccountQuery
 from schema.queries.api_keys import ApiKeyQuery
 from schema.queries.couplings import CouplingQuery
 from schema.queries.customers import CustomerQuery
+from schema.queries.documents import DocumentQuery
 from schema.queries.integration_log import IntegrationLogQuery
 from schema.queries.jobs import JobQueueQuery
 from schema.queries.lifecycles import LifecycleQuery
@@ -43,6 +45,7 @@ QUERY_TYPES: tuple[type, ...] = (
     SyncQuery,
     LifecycleQuery,
     JobQueueQuery,
+    DocumentQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     ApiKeyMutation,
@@ -74,7 +77,12 @@ def build_schema(
     # Clients send the same few documents again and again; parsing one costs milliseconds.
     # Last in the list: the token limit sets the parse options first, and a document over the
     # limit fails to parse, so it is never cached.
-    options["extensions"] = [*options["extensions"], partial(ParserCache, maxsize=PARSER_CACHE)]
+    # The errors of systems that did not answer while other fields did (documents).
+    options["extensions"] = [
+        *options["extensions"],
+        PartialResults,
+        partial(ParserCache, maxsize=PARSER_CACHE),
+    ]
     return GatewaySchema(query=query, mutation=mutation, **options)
 
 

@@ -34,6 +34,16 @@ from schema.pagination import page_request
 from schema.selection import Tree, deferred
 from schema.types.contacts import ContactConnection, contacts_page
 from schema.types.couplings import Coupling
+from schema.types.documents_orders import InvoiceConnection, SalesOrderConnection
+from schema.types.documents_parties import (
+    party_invoices,
+    party_opportunities,
+    party_projects,
+    party_quotes,
+    party_sales_orders,
+)
+from schema.types.documents_projects import OpportunityConnection, ProjectConnection
+from schema.types.documents_quotes import QuoteConnection
 from schema.types.statistics import CrmStatistics, CustomerStatistics
 from schema.types.users import CrmUser
 
@@ -141,6 +151,23 @@ class Account(relay.Node):
         loaders = info.context.loaders
         views = await load_required(loaders, loaders.contacts, self.node_id, CRM_CONTACTS)
         return contacts_page(views or [], page)
+
+    # The party's documents, both systems' merged (see schema.types.documents_parties).
+    quotes: QuoteConnection = strawberry.field(
+        resolver=party_quotes, description="Its quotes, newest first."
+    )
+    sales_orders: SalesOrderConnection = strawberry.field(
+        resolver=party_sales_orders, description="Its sales orders, newest first."
+    )
+    invoices: InvoiceConnection = strawberry.field(
+        resolver=party_invoices, description="Its invoices, newest first."
+    )
+    projects: ProjectConnection = strawberry.field(
+        resolver=party_projects, description="Its projects, newest first."
+    )
+    opportunities: OpportunityConnection = strawberry.field(
+        resolver=party_opportunities, description="Its opportunities in the CRM, newest first."
+    )
 
     @classmethod
     async def resolve_nodes(

@@ -29,6 +29,16 @@ from schema.loaders import (
 from schema.selection import Tree, deferred
 from schema.types.accounts import Account
 from schema.types.couplings import Coupling
+from schema.types.documents_orders import InvoiceConnection, SalesOrderConnection
+from schema.types.documents_parties import (
+    party_invoices,
+    party_opportunities,
+    party_projects,
+    party_quotes,
+    party_sales_orders,
+)
+from schema.types.documents_projects import OpportunityConnection, ProjectConnection
+from schema.types.documents_quotes import QuoteConnection
 from schema.types.statistics import CrmStatistics, CustomerStatistics
 
 
@@ -108,6 +118,23 @@ class Customer(relay.Node):
         loaders = info.context.loaders
         figures = await load(loaders, loaders.crm_statistics, coupling.crm.id, CRM_STATISTICS)
         return None if figures is None else CrmStatistics.of(figures)
+
+    # The party's documents, both systems' merged (see schema.types.documents_parties).
+    quotes: QuoteConnection = strawberry.field(
+        resolver=party_quotes, description="Its quotes, newest first."
+    )
+    sales_orders: SalesOrderConnection = strawberry.field(
+        resolver=party_sales_orders, description="Its sales orders, newest first."
+    )
+    invoices: InvoiceConnection = strawberry.field(
+        resolver=party_invoices, description="Its invoices, newest first."
+    )
+    projects: ProjectConnection = strawberry.field(
+        resolver=party_projects, description="Its projects, newest first."
+    )
+    opportunities: OpportunityConnection = strawberry.field(
+        resolver=party_opportunities, description="Its opportunities in the CRM, newest first."
+    )
 
     @classmethod
     async def resolve_nodes(
