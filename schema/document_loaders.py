@@ -192,5 +192,14 @@ class DocumentLoaders:
 
         return self._loader(("workflows", kind), batch)
 
+    def custom(
+        self,
+        name: str,
+        batch: Callable[[list[K]], Awaitable[list[V]]],
+        cache_key: Callable[[K], Hashable],
+    ) -> DataLoader[K, V]:
+        """A loader of the request made on first use, under `name`."""
+        return self._loader(("custom", name), batch, cache_key)
+
     def plural(self, kind: DocumentKind) -> str:
         return KINDS[kind].plural
