@@ -9,6 +9,7 @@ from bench.environment import Environment
 from bench.options import Options
 from bench.results import ScenarioResult
 from bench.scenarios import (
+    account_360,
     change_latency,
     connector_rates,
     full_sync,
@@ -36,5 +37,6 @@ SCENARIOS: dict[str, Scenario] = {
         memory_scale,
         change_latency,
         connector_rates,
+        account_360,
     )
 }

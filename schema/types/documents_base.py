@@ -156,14 +156,16 @@ class DocumentBase:
 
     @strawberry.field(
         description="Its state in the CRM's own words (Draft, Submitted, Approved in ERP, Active, "
-        "Won, ...); 'absent' when the CRM has none; null when the CRM did not answer."
+        "Won, ...); 'absent' when the CRM has none; null when the CRM did not answer (or no "
+        "longer has the coupled record)."
     )
     def crm_state(self) -> str | None:
         return self.doc.crm_state
 
     @strawberry.field(
         description="Its state in the ERP's own words (Open, Pending Approval, Approved, "
-        "Accepted, ...); 'absent' when the ERP has none; null when the ERP did not answer."
+        "Accepted, ...); 'absent' when the ERP has none; null when the ERP did not answer (or "
+        "no longer has the coupled record, as an order it fully invoiced)."
     )
     def erp_state(self) -> str | None:
         return self.doc.erp_state
