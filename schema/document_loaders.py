@@ -28,6 +28,7 @@ from gateway.workflows.dialects import dialect_for
 from gateway.workflows.instances import WorkflowInstance
 from schema.context import Info
 from schema.loaders import Hop, Loaders
+from schema.selection import Tree, selected
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -54,6 +55,16 @@ class DocumentLoaders:
         # Errors of hops that left fields null or empty, added to the response's errors.
         self.errors: list[GraphQLError] = []
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+        self._selections: dict[tuple[str, ...], Tree] = {}
+
+    def selected(self, info: Info) -> Tree:
+        """What the query selects below the current field: the same for every row of a list,
+        so it is worked out once per field of the query (its path without list indices)."""
+        key = tuple(part for part in info.path.as_list() if isinstance(part, str))
+        found = self._selections.get(key)
+        if found is None:
+            found = self._selections[key] = selected(info)
+        return found
 
     # ---- errors -------------------------------------------------------------------------------
 

@@ -116,7 +116,7 @@ async def party_connection(
     page = _page(info, first, after)
     documents = info.context.loaders.documents
     found = await documents.found(info, documents.of_parties(kind, side).load(party))
-    kept = [document for document in found if keep.matches(document)]
+    kept = found if keep.empty else [document for document in found if keep.matches(document)]
     start = _resume(page, kept)
     chosen = kept[start : start + page.size]
     cursors = [{"o": start + index + 1, "i": doc.key} for index, doc in enumerate(chosen)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import TypeVar
 
 from adapters.base import Record
@@ -44,8 +45,11 @@ class Catalogues:
         return None if record is None or fields is None else DocumentView(record, fields)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class Merged:
+    """A page reads each fact of a document several times (filters, order, fields): the
+    computed ones are computed once (`cached_property`)."""
+
     kind: DocumentKind
     crm: DocumentView | None
     erp: DocumentView | None
@@ -61,26 +65,31 @@ class Merged:
             return view.id
         return self.coupling.side(side).id if self.coupling is not None else None
 
-    @property
+    @cached_property
     def origin_side(self) -> SideName:
         origin = KINDS[self.kind].origin
         return origin if self.side_id(origin) is not None else other(origin)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """`<side>:<id>` of its origin's record: the node id's part after the type name."""
         side = self.origin_side
         return f"{side}{NODE_SEPARATOR}{self.side_id(side)}"
 
-    def views(self) -> list[DocumentView]:
+    @cached_property
+    def _views(self) -> list[DocumentView]:
         """Its records, the origin's first."""
         origin = KINDS[self.kind].origin
         first, second = self.side(origin), self.side(other(origin))
         return [view for view in (first, second) if view is not None]
 
+    def views(self) -> list[DocumentView]:
+        """Its records, the origin's first."""
+        return self._views
+
     def first(self, read: Callable[[DocumentView], T | None]) -> T | None:
         """A fact from the origin's record, else from the other's."""
-        for view in self.views():
+        for view in self._views:
             value = read(view)
             if value is not None:
                 return value
@@ -88,19 +97,19 @@ class Merged:
 
     # ---- facts ------------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def number(self) -> str | None:
         return self.first(lambda view: view.number)
 
-    @property
+    @cached_property
     def name(self) -> str | None:
         return self.first(lambda view: view.name)
 
-    @property
+    @cached_property
     def when(self) -> datetime | None:
         return self.first(lambda view: view.when)
 
-    @property
+    @cached_property
     def document_date(self) -> date | None:
         found = self.when
         return None if found is None else found.date()
@@ -115,20 +124,20 @@ class Merged:
 
     # ---- states -----------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def crm_state(self) -> str | None:
         if self.crm is None:
             return None if self.side_id("crm") else lifecycle.ABSENT
         return lifecycle.crm_words(self.kind, self.crm.values)
 
-    @property
+    @cached_property
     def erp_state(self) -> str | None:
         if self.erp is None:
             return None if self.side_id("erp") else lifecycle.ABSENT
         status = self.erp.text(self.erp.fields.status)
         return lifecycle.erp_words(self.kind, self.erp.values, self.dialect, status)
 
-    @property
+    @cached_property
     def payment(self) -> PaymentStatus | None:
         if self.kind is not DocumentKind.INVOICE:
             return None
@@ -138,7 +147,7 @@ class Merged:
         figures = self.dialect.invoice_figures(self.erp.values) if self.erp is not None else None
         return lifecycle.payment_status(figures, crm)
 
-    @property
+    @cached_property
     def state(self) -> LifecycleState:
         """The common state, from what each system says (a system that did not answer is taken
         as saying nothing)."""

@@ -18,6 +18,14 @@ from adapters.statistics import ErpCustomerStatistics
 from gateway.couplings.views import AccountView, CustomerView
 from gateway.store.couplings import Coupling as StoredCoupling
 from schema.context import Info
+from schema.document_connections import (
+    INVOICES,
+    OPPORTUNITIES,
+    PROJECTS,
+    QUOTES,
+    SALES_ORDERS,
+    connection_field,
+)
 from schema.loaders import (
     CRM_ACCOUNTS,
     CRM_CONTACTS,
@@ -34,16 +42,6 @@ from schema.pagination import page_request
 from schema.selection import Tree, deferred
 from schema.types.contacts import ContactConnection, contacts_page
 from schema.types.couplings import Coupling
-from schema.types.documents_orders import InvoiceConnection, SalesOrderConnection
-from schema.types.documents_parties import (
-    party_invoices,
-    party_opportunities,
-    party_projects,
-    party_quotes,
-    party_sales_orders,
-)
-from schema.types.documents_projects import OpportunityConnection, ProjectConnection
-from schema.types.documents_quotes import QuoteConnection
 from schema.types.statistics import CrmStatistics, CustomerStatistics
 from schema.types.users import CrmUser
 
@@ -152,21 +150,13 @@ class Account(relay.Node):
         views = await load_required(loaders, loaders.contacts, self.node_id, CRM_CONTACTS)
         return contacts_page(views or [], page)
 
-    # The party's documents, both systems' merged (see schema.types.documents_parties).
-    quotes: QuoteConnection = strawberry.field(
-        resolver=party_quotes, description="Its quotes, newest first."
-    )
-    sales_orders: SalesOrderConnection = strawberry.field(
-        resolver=party_sales_orders, description="Its sales orders, newest first."
-    )
-    invoices: InvoiceConnection = strawberry.field(
-        resolver=party_invoices, description="Its invoices, newest first."
-    )
-    projects: ProjectConnection = strawberry.field(
-        resolver=party_projects, description="Its projects, newest first."
-    )
-    opportunities: OpportunityConnection = strawberry.field(
-        resolver=party_opportunities, description="Its opportunities in the CRM, newest first."
+    # The account's documents, both systems' merged (see schema.document_connections).
+    quotes = connection_field(QUOTES, "account", "Its quotes, newest first.")
+    sales_orders = connection_field(SALES_ORDERS, "account", "Its sales orders, newest first.")
+    invoices = connection_field(INVOICES, "account", "Its invoices, newest first.")
+    projects = connection_field(PROJECTS, "account", "Its projects, newest first.")
+    opportunities = connection_field(
+        OPPORTUNITIES, "account", "Its CRM opportunities, newest first."
     )
 
     @classmethod

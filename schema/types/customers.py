@@ -16,6 +16,14 @@ from strawberry import relay
 from gateway.couplings.views import CustomerView
 from gateway.store.couplings import Coupling as StoredCoupling
 from schema.context import Info
+from schema.document_connections import (
+    INVOICES,
+    OPPORTUNITIES,
+    PROJECTS,
+    QUOTES,
+    SALES_ORDERS,
+    connection_field,
+)
 from schema.loaders import (
     CRM_ACCOUNTS,
     CRM_STATISTICS,
@@ -29,16 +37,6 @@ from schema.loaders import (
 from schema.selection import Tree, deferred
 from schema.types.accounts import Account
 from schema.types.couplings import Coupling
-from schema.types.documents_orders import InvoiceConnection, SalesOrderConnection
-from schema.types.documents_parties import (
-    party_invoices,
-    party_opportunities,
-    party_projects,
-    party_quotes,
-    party_sales_orders,
-)
-from schema.types.documents_projects import OpportunityConnection, ProjectConnection
-from schema.types.documents_quotes import QuoteConnection
 from schema.types.statistics import CrmStatistics, CustomerStatistics
 
 
@@ -119,21 +117,13 @@ class Customer(relay.Node):
         figures = await load(loaders, loaders.crm_statistics, coupling.crm.id, CRM_STATISTICS)
         return None if figures is None else CrmStatistics.of(figures)
 
-    # The party's documents, both systems' merged (see schema.types.documents_parties).
-    quotes: QuoteConnection = strawberry.field(
-        resolver=party_quotes, description="Its quotes, newest first."
-    )
-    sales_orders: SalesOrderConnection = strawberry.field(
-        resolver=party_sales_orders, description="Its sales orders, newest first."
-    )
-    invoices: InvoiceConnection = strawberry.field(
-        resolver=party_invoices, description="Its invoices, newest first."
-    )
-    projects: ProjectConnection = strawberry.field(
-        resolver=party_projects, description="Its projects, newest first."
-    )
-    opportunities: OpportunityConnection = strawberry.field(
-        resolver=party_opportunities, description="Its opportunities in the CRM, newest first."
+    # The customer's documents, both systems' merged (see schema.document_connections).
+    quotes = connection_field(QUOTES, "customer", "Its quotes, newest first.")
+    sales_orders = connection_field(SALES_ORDERS, "customer", "Its sales orders, newest first.")
+    invoices = connection_field(INVOICES, "customer", "Its invoices, newest first.")
+    projects = connection_field(PROJECTS, "customer", "Its projects, newest first.")
+    opportunities = connection_field(
+        OPPORTUNITIES, "customer", "Its CRM opportunities, newest first."
     )
 
     @classmethod

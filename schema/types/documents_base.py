@@ -28,7 +28,6 @@ from gateway.security.inputs import InputRejectedError, record_id
 from gateway.store.couplings import SideName
 from schema.context import Info
 from schema.loaders import CRM_ACCOUNTS, CRM_USERS, ERP_CUSTOMERS, load
-from schema.selection import selected
 from schema.types.couplings import Coupling
 from schema.types.lifecycles import WorkflowInstance
 from schema.types.users import CrmUser
@@ -127,56 +126,34 @@ class DocumentBase:
     """Fields every kind of document has (not a GraphQL type of its own)."""
 
     doc: strawberry.Private[Merged]
-
-    @strawberry.field(description="Its id in the CRM (null when the CRM has no such document).")
-    def crm_id(self) -> strawberry.ID | None:
-        found = self.doc.side_id("crm")
-        return None if found is None else strawberry.ID(found)
-
-    @strawberry.field(description="Its id in the ERP (null when the ERP has no such document).")
-    def erp_id(self) -> strawberry.ID | None:
-        found = self.doc.side_id("erp")
-        return None if found is None else strawberry.ID(found)
-
-    @strawberry.field(description="Its number, in the system it started in.")
-    def number(self) -> str | None:
-        return self.doc.number
-
-    @strawberry.field(description="The CRM's number of it.")
-    def crm_number(self) -> str | None:
-        return self.doc.crm.number if self.doc.crm is not None else None
-
-    @strawberry.field(description="The ERP's number of it.")
-    def erp_number(self) -> str | None:
-        return self.doc.erp.number if self.doc.erp is not None else None
-
-    @strawberry.field
-    def name(self) -> str | None:
-        return self.doc.name
-
-    @strawberry.field(
+    # Plain values, set when the node is made (`document_facts`): cheaper to serve than
+    # resolvers, and each is computed once per document anyway.
+    crm_id: strawberry.ID | None = strawberry.field(
+        description="Its id in the CRM (null when the CRM has no such document)."
+    )
+    erp_id: strawberry.ID | None = strawberry.field(
+        description="Its id in the ERP (null when the ERP has no such document)."
+    )
+    number: str | None = strawberry.field(description="Its number, in the system it started in.")
+    crm_number: str | None = strawberry.field(description="The CRM's number of it.")
+    erp_number: str | None = strawberry.field(description="The ERP's number of it.")
+    name: str | None
+    crm_state: str | None = strawberry.field(
         description="Its state in the CRM's own words (Draft, Submitted, Approved in ERP, Active, "
         "Won, ...); 'absent' when the CRM has none; null when the CRM did not answer (or no "
         "longer has the coupled record)."
     )
-    def crm_state(self) -> str | None:
-        return self.doc.crm_state
-
-    @strawberry.field(
+    erp_state: str | None = strawberry.field(
         description="Its state in the ERP's own words (Open, Pending Approval, Approved, "
         "Accepted, ...); 'absent' when the ERP has none; null when the ERP did not answer (or "
         "no longer has the coupled record, as an order it fully invoiced)."
     )
-    def erp_state(self) -> str | None:
-        return self.doc.erp_state
-
-    @strawberry.field(description="The common lifecycle state derived from both systems' states.")
-    def state(self) -> LifecycleState:  # type: ignore[valid-type]
-        return self.doc.state
-
-    @strawberry.field(description="Its own date (created, document or order date).")
-    def document_date(self) -> date | None:
-        return self.doc.document_date
+    state: LifecycleState = strawberry.field(  # type: ignore[valid-type]
+        description="The common lifecycle state derived from both systems' states."
+    )
+    document_date: date | None = strawberry.field(
+        description="Its own date (created, document or order date)."
+    )
 
     @strawberry.field(description="The coupling of its two records, if they are coupled.")
     def coupling(self) -> Coupling | None:
@@ -239,10 +216,12 @@ class DocumentBase:
 class PricedDocument(DocumentBase):
     """Fields of quotes, orders and invoices (not a GraphQL type of its own)."""
 
-    @strawberry.field(description="The ERP's salesperson code on it.")
-    def salesperson_code(self) -> str | None:
-        erp = self.doc.erp
-        return erp.text(erp.fields.salesperson) if erp is not None else None
+    salesperson_code: str | None = strawberry.field(description="The ERP's salesperson code on it.")
+    net_amount: float | None = strawberry.field(
+        description="The total before tax (the ERP's figure when it has one)."
+    )
+    tax_amount: float | None = strawberry.field(description="The tax on it.")
+    total_amount: float | None = strawberry.field(description="The total including tax.")
 
     @strawberry.field(
         description="Its currency's ISO code; null for the ERP company's own currency."
@@ -262,24 +241,46 @@ class PricedDocument(DocumentBase):
             return value
         return await referenced(info, "crm", ref, value)
 
-    @strawberry.field(description="The total before tax (the ERP's figure when it has one).")
-    def net_amount(self) -> float | None:
-        return self.doc.erp_first(lambda view: view.amount(view.fields.net))
-
-    @strawberry.field(description="The tax on it.")
-    def tax_amount(self) -> float | None:
-        return self.doc.erp_first(lambda view: view.amount(view.fields.tax))
-
-    @strawberry.field(description="The total including tax.")
-    def total_amount(self) -> float | None:
-        return self.doc.erp_first(lambda view: view.amount(view.fields.gross))
-
     @strawberry.field(
         description="Its lines, from the system it started in (the other's when that one has "
         "none or did not answer); comment lines are left out."
     )
     async def lines(self, info: Info) -> list[DocumentLine]:
         return await document_lines(info, self.doc)
+
+
+def id_of(doc: Merged, side: SideName) -> strawberry.ID | None:
+    found = doc.side_id(side)
+    return None if found is None else strawberry.ID(found)
+
+
+def document_facts(doc: Merged) -> dict[str, Any]:
+    """The plain values of `DocumentBase`."""
+    return {
+        "doc": doc,
+        "crm_id": id_of(doc, "crm"),
+        "erp_id": id_of(doc, "erp"),
+        "number": doc.number,
+        "crm_number": doc.crm.number if doc.crm is not None else None,
+        "erp_number": doc.erp.number if doc.erp is not None else None,
+        "name": doc.name,
+        "crm_state": doc.crm_state,
+        "erp_state": doc.erp_state,
+        "state": doc.state,
+        "document_date": doc.document_date,
+    }
+
+
+def priced_facts(doc: Merged) -> dict[str, Any]:
+    """The plain values of `PricedDocument`."""
+    erp = doc.erp
+    return {
+        **document_facts(doc),
+        "salesperson_code": erp.text(erp.fields.salesperson) if erp is not None else None,
+        "net_amount": doc.erp_first(lambda view: view.amount(view.fields.net)),
+        "tax_amount": doc.erp_first(lambda view: view.amount(view.fields.tax)),
+        "total_amount": doc.erp_first(lambda view: view.amount(view.fields.gross)),
+    }
 
 
 def _held(view: DocumentView, shown: str | Ref | None) -> tuple[str | None, Ref | None]:
@@ -343,7 +344,7 @@ async def document_lines(info: Info, doc: Merged) -> list[DocumentLine]:
 async def _lines(
     info: Info, view: DocumentView, side: SideName, lines: list[LineView]
 ) -> list[DocumentLine]:
-    wanted = selected(info)
+    wanted = info.context.loaders.documents.selected(info)
     fields = view.fields.lines
     assert fields is not None
     shown = [line for line in lines if not line.is_text]

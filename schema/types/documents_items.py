@@ -13,7 +13,7 @@ from adapters.documents import ItemAvailability as CoreAvailability
 from gateway.documents.merged import Merged
 from schema.context import Info
 from schema.types.couplings import Coupling
-from schema.types.documents_base import documents_by_keys
+from schema.types.documents_base import documents_by_keys, id_of
 
 
 @strawberry.type(description="How much of an item the ERP has for a sales person to sell.")
@@ -42,31 +42,25 @@ class Item(relay.Node):
     node_id: relay.NodeID[str]
     doc: strawberry.Private[Merged]
 
+    erp_id: strawberry.ID | None = strawberry.field(description="Its id in the ERP.")
+    crm_id: strawberry.ID | None = strawberry.field(description="The coupled CRM product's id.")
+    number: str | None = strawberry.field(description="Its number (the ERP's item number or code).")
+    name: str | None
+    unit_price: float | None = strawberry.field(
+        description="Its sales price (the ERP's, else the CRM product's)."
+    )
+
     @classmethod
     def of(cls, doc: Merged) -> Item:
-        return cls(node_id=doc.key, doc=doc)
-
-    @strawberry.field(description="Its id in the ERP.")
-    def erp_id(self) -> strawberry.ID | None:
-        found = self.doc.side_id("erp")
-        return None if found is None else strawberry.ID(found)
-
-    @strawberry.field(description="The coupled CRM product's id.")
-    def crm_id(self) -> strawberry.ID | None:
-        found = self.doc.side_id("crm")
-        return None if found is None else strawberry.ID(found)
-
-    @strawberry.field(description="Its number (the ERP's item number or code).")
-    def number(self) -> str | None:
-        return self.doc.number
-
-    @strawberry.field
-    def name(self) -> str | None:
-        return self.doc.name
-
-    @strawberry.field(description="Its sales price (the ERP's, else the CRM product's).")
-    def unit_price(self) -> float | None:
-        return self.doc.erp_first(lambda view: view.amount(view.fields.unit_price))
+        return cls(
+            node_id=doc.key,
+            doc=doc,
+            erp_id=id_of(doc, "erp"),
+            crm_id=id_of(doc, "crm"),
+            number=doc.number,
+            name=doc.name,
+            unit_price=doc.erp_first(lambda view: view.amount(view.fields.unit_price)),
+        )
 
     @strawberry.field(description="The coupling of item and product, if they are coupled.")
     def coupling(self) -> Coupling | None:

@@ -19,6 +19,7 @@ from schema.types.documents_base import (
     PricedDocument,
     document_lines,
     documents_by_keys,
+    priced_facts,
 )
 
 if TYPE_CHECKING:
@@ -42,13 +43,19 @@ def _share(lines: list[tuple[float | None, float | None]]) -> float | None:
 class SalesOrder(PricedDocument, relay.Node):
     node_id: relay.NodeID[str]
 
+    requested_delivery_date: date | None = strawberry.field(
+        description="When the customer wants it delivered."
+    )
+
     @classmethod
     def of(cls, doc: Merged) -> SalesOrder:
-        return cls(node_id=doc.key, doc=doc)
-
-    @strawberry.field(description="When the customer wants it delivered.")
-    def requested_delivery_date(self) -> date | None:
-        return self.doc.erp_first(lambda view: view.day(view.fields.requested_delivery))
+        return cls(
+            node_id=doc.key,
+            **priced_facts(doc),
+            requested_delivery_date=doc.erp_first(
+                lambda view: view.day(view.fields.requested_delivery)
+            ),
+        )
 
     @strawberry.field(
         description="The share of the ordered quantity shipped (0 to 1), from the ERP's lines; "
@@ -94,45 +101,34 @@ class SalesOrder(PricedDocument, relay.Node):
 class Invoice(PricedDocument, relay.Node):
     node_id: relay.NodeID[str]
 
-    @classmethod
-    def of(cls, doc: Merged) -> Invoice:
-        return cls(node_id=doc.key, doc=doc)
-
-    @strawberry.field(description="When it is due.")
-    def due_date(self) -> date | None:
-        return self._due()
-
-    @strawberry.field(description="What remains to be paid (the ERP's figure).")
-    def remaining_amount(self) -> float | None:
-        return self._remaining()
-
-    @strawberry.field(description="What was paid of it.")
-    def amount_paid(self) -> float | None:
-        total = self.doc.erp_first(lambda view: view.amount(view.fields.gross))
-        remaining = self._remaining()
-        if total is None or remaining is None:
-            return None
-        return round(total - remaining, 2)
-
-    def _due(self) -> date | None:
-        return self.doc.erp_first(lambda view: view.day(view.fields.due_date))
-
-    def _remaining(self) -> float | None:
-        remaining = self.doc.erp_first(lambda view: view.amount(view.fields.remaining))
-        if remaining is None and self.doc.payment is lifecycle.PaymentStatus.PAID:
-            return 0.0
-        return remaining
-
-    @strawberry.field(
+    due_date: date | None = strawberry.field(description="When it is due.")
+    remaining_amount: float | None = strawberry.field(
+        description="What remains to be paid (the ERP's figure)."
+    )
+    amount_paid: float | None = strawberry.field(description="What was paid of it.")
+    payment_status: PaymentStatus | None = strawberry.field(  # type: ignore[valid-type]
         description="UNPAID, PARTIAL or PAID: from what the ERP says remains, else from the "
         "CRM's Paid status; null for a canceled invoice."
     )
-    def payment_status(self) -> PaymentStatus | None:  # type: ignore[valid-type]
-        return self.doc.payment
+    overdue: bool = strawberry.field(description="Due before today and not paid in full.")
 
-    @strawberry.field(description="Due before today and not paid in full.")
-    def overdue(self) -> bool:
-        return lifecycle.overdue(self._due(), self.doc.payment, datetime.now(UTC).date())
+    @classmethod
+    def of(cls, doc: Merged) -> Invoice:
+        due = doc.erp_first(lambda view: view.day(view.fields.due_date))
+        total = doc.erp_first(lambda view: view.amount(view.fields.gross))
+        remaining = doc.erp_first(lambda view: view.amount(view.fields.remaining))
+        if remaining is None and doc.payment is lifecycle.PaymentStatus.PAID:
+            remaining = 0.0
+        paid = None if total is None or remaining is None else round(total - remaining, 2)
+        return cls(
+            node_id=doc.key,
+            **priced_facts(doc),
+            due_date=due,
+            remaining_amount=remaining,
+            amount_paid=paid,
+            payment_status=doc.payment,
+            overdue=lifecycle.overdue(due, doc.payment, datetime.now(UTC).date()),
+        )
 
     @strawberry.field(description="The sales order it invoices.")
     async def sales_order(self, info: Info) -> SalesOrder | None:

@@ -9,11 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from adapters.documents import DocumentKind
+from adapters.documents import DocumentKind, Ref
 from gateway.documents.merged import Merged
 from schema.context import Info
 from schema.types.document_links import back, first_linked
-from schema.types.documents_base import DocumentBase, documents_by_keys, referenced
+from schema.types.documents_base import (
+    DocumentBase,
+    document_facts,
+    documents_by_keys,
+    referenced,
+)
 
 if TYPE_CHECKING:
     from schema.types.documents_quotes import Quote
@@ -27,23 +32,21 @@ if TYPE_CHECKING:
 class Project(DocumentBase, relay.Node):
     node_id: relay.NodeID[str]
 
+    status: str | None = strawberry.field(
+        description="Its status in the ERP's words (the CRM's when it has none)."
+    )
+    start_date: date | None = strawberry.field(description="When it starts.")
+    end_date: date | None = strawberry.field(description="When it ends.")
+
     @classmethod
     def of(cls, doc: Merged) -> Project:
-        return cls(node_id=doc.key, doc=doc)
-
-    @strawberry.field(description="Its status in the ERP's words (the CRM's when it has none).")
-    def status(self) -> str | None:
-        if self.doc.erp is not None:
-            return self.doc.erp_state
-        return self.doc.crm_state
-
-    @strawberry.field(description="When it starts.")
-    def start_date(self) -> date | None:
-        return self.doc.first(lambda view: view.day(view.fields.start))
-
-    @strawberry.field(description="When it ends.")
-    def end_date(self) -> date | None:
-        return self.doc.first(lambda view: view.day(view.fields.end))
+        return cls(
+            node_id=doc.key,
+            **document_facts(doc),
+            status=doc.erp_state if doc.erp is not None else doc.crm_state,
+            start_date=doc.first(lambda view: view.day(view.fields.start)),
+            end_date=doc.first(lambda view: view.day(view.fields.end)),
+        )
 
     @strawberry.field(description="The quote it was made from.")
     async def quote(
@@ -70,28 +73,32 @@ class Project(DocumentBase, relay.Node):
 class Opportunity(DocumentBase, relay.Node):
     node_id: relay.NodeID[str]
 
+    estimated_value: float | None = strawberry.field(
+        description="The value it is expected to bring."
+    )
+    close_probability: float | None = strawberry.field(
+        description="How likely it is to be won, in percent."
+    )
+    estimated_close_date: date | None = strawberry.field(
+        description="When it is expected to close."
+    )
+
     @classmethod
     def of(cls, doc: Merged) -> Opportunity:
-        return cls(node_id=doc.key, doc=doc)
-
-    @strawberry.field(description="The value it is expected to bring.")
-    def estimated_value(self) -> float | None:
-        return self.doc.first(lambda view: view.amount(view.fields.gross))
-
-    @strawberry.field(description="How likely it is to be won, in percent.")
-    def close_probability(self) -> float | None:
-        return self.doc.first(lambda view: view.amount(view.fields.probability))
-
-    @strawberry.field(description="When it is expected to close.")
-    def estimated_close_date(self) -> date | None:
-        return self.doc.first(lambda view: view.day(view.fields.end))
+        return cls(
+            node_id=doc.key,
+            **document_facts(doc),
+            estimated_value=doc.first(lambda view: view.amount(view.fields.gross)),
+            close_probability=doc.first(lambda view: view.amount(view.fields.probability)),
+            estimated_close_date=doc.first(lambda view: view.day(view.fields.end)),
+        )
 
     @strawberry.field(description="Its currency's ISO code.")
     async def currency_code(self, info: Info) -> str | None:
         crm = self.doc.crm
         ref = crm.fields.currency if crm is not None else None
-        if crm is None or ref is None or isinstance(ref, str):
-            return crm.text(ref) if crm is not None and isinstance(ref, str) else None
+        if crm is None or not isinstance(ref, Ref):
+            return None
         value = crm.text(ref.field)
         return None if value is None else await referenced(info, "crm", ref, value)
 

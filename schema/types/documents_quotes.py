@@ -18,6 +18,7 @@ from schema.types.documents_base import (
     PricedDocument,
     archived_versions,
     documents_by_keys,
+    priced_facts,
 )
 
 if TYPE_CHECKING:
@@ -32,19 +33,19 @@ if TYPE_CHECKING:
 class Quote(PricedDocument, relay.Node):
     node_id: relay.NodeID[str]
 
+    revision: int | None = strawberry.field(description="The CRM quote's revision number.")
+    valid_until: date | None = strawberry.field(description="Until when the quote is valid.")
+
     @classmethod
     def of(cls, doc: Merged) -> Quote:
-        return cls(node_id=doc.key, doc=doc)
-
-    @strawberry.field(description="The CRM quote's revision number.")
-    def revision(self) -> int | None:
-        crm = self.doc.crm
-        found = crm.amount(crm.fields.revision) if crm is not None else None
-        return None if found is None else int(found)
-
-    @strawberry.field(description="Until when the quote is valid.")
-    def valid_until(self) -> date | None:
-        return self.doc.first(lambda view: view.day(view.fields.valid_until))
+        crm = doc.crm
+        revision = crm.amount(crm.fields.revision) if crm is not None else None
+        return cls(
+            node_id=doc.key,
+            **priced_facts(doc),
+            revision=None if revision is None else int(revision),
+            valid_until=doc.first(lambda view: view.day(view.fields.valid_until)),
+        )
 
     @strawberry.field(description="The versions the ERP archived before each change, oldest first.")
     async def archived_versions(self, info: Info) -> list[ArchivedVersion]:
