@@ -27,7 +27,7 @@ from starlette.routing import Route
 from adapters.base import Connector, Page
 from adapters.documents import DocumentKind, Ref
 from adapters.filters import Compare
-from gateway.couplings.views import ACCOUNT_ENTITY, AccountView
+from gateway.couplings.views import ACCOUNT_ENTITY, CUSTOMER_MAPPING, AccountView
 from gateway.documents import lifecycle
 from gateway.documents.graph import DocumentGraph, Failures
 from gateway.documents.merged import Catalogues, Merged
@@ -83,10 +83,11 @@ async def read_page(services: Services, *, first: int, after: str | None) -> Jso
     )
     graph = DocumentGraph(services, catalogues)
     failures = Failures()
+    coupled = await services.couplings.by_ids(CUSTOMER_MAPPING, "crm", ids)
     quotes, invoices, projects = await asyncio.gather(
-        graph.of_parties(DocumentKind.QUOTE, "crm", ids, failures),
-        graph.of_parties(DocumentKind.INVOICE, "crm", ids, failures),
-        graph.of_parties(DocumentKind.PROJECT, "crm", ids, failures),
+        graph.of_parties(DocumentKind.QUOTE, "crm", ids, failures, counterparts=coupled),
+        graph.of_parties(DocumentKind.INVOICE, "crm", ids, failures, counterparts=coupled),
+        graph.of_parties(DocumentKind.PROJECT, "crm", ids, failures, counterparts=coupled),
     )
     shown = {key: found[:QUOTES_SHOWN] for key, found in quotes.items()}
     lines = await _lines(graph, crm, [doc for found in shown.values() for doc in found])

@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 
 from adapters.base import Record
 from adapters.documents import DocumentKind, ItemAvailability, Link
+from gateway.couplings.views import CUSTOMER_MAPPING
 from gateway.documents.graph import SYSTEM_ERRORS, DocumentGraph, Failure, Failures
 from gateway.documents.kinds import KINDS
 from gateway.documents.merged import Catalogues, Merged
@@ -120,7 +121,15 @@ class DocumentLoaders:
 
         async def batch(parties: list[str]) -> list[Found[list[Merged]]]:
             failures = Failures()
-            found = await self.graph.of_parties(kind, side, parties, failures)
+            # The page's couplings, read once for every kind (a listing has primed them).
+            couplings = await self.loaders.couplings(CUSTOMER_MAPPING, side).load_many(parties)
+            found = await self.graph.of_parties(
+                kind,
+                side,
+                parties,
+                failures,
+                counterparts=dict(zip(parties, couplings, strict=True)),
+            )
             return [Found(found.get(party, []), failures.found) for party in parties]
 
         return self._loader(("parties", kind, side), batch)

@@ -124,12 +124,21 @@ class DocumentGraph:
     # ---- an account's or a customer's documents ----------------------------------------------
 
     async def of_parties(
-        self, kind: DocumentKind, side: SideName, party_ids: Sequence[str], failures: Failures
+        self,
+        kind: DocumentKind,
+        side: SideName,
+        party_ids: Sequence[str],
+        failures: Failures,
+        *,
+        counterparts: Mapping[str, Coupling | None] | None = None,
     ) -> dict[str, list[Merged]]:
         """The documents of CRM accounts (`side` "crm") or ERP customers ("erp"), newest first:
-        each system's documents of the party and of its coupled counterpart, merged."""
+        each system's documents of the party and of its coupled counterpart, merged.
+        `counterparts`: the parties' CUSTOMER couplings, when the caller has read them."""
         parties = list(dict.fromkeys(party_ids))
-        counterpart = await self.services.couplings.by_ids(CUSTOMER_MAPPING, side, parties)
+        if counterparts is None:
+            counterparts = await self.services.couplings.by_ids(CUSTOMER_MAPPING, side, parties)
+        counterpart = {key: found for key, found in counterparts.items() if found is not None}
         partner_side = other(side)
         partner_of = {
             party: coupling.side(partner_side).id for party, coupling in counterpart.items()
