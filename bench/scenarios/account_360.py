@@ -149,7 +149,11 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
             values,
             "/healthz",
         ) as baseline,
-        httpx.AsyncClient(timeout=300, limits=httpx.Limits(max_connections=64)) as client,
+        # Idle connections are dropped before uvicorn's 5-second keep-alive closes them, so a
+        # request never goes out on a connection the server is closing.
+        httpx.AsyncClient(
+            timeout=300, limits=httpx.Limits(max_connections=64, keepalive_expiry=3)
+        ) as client,
     ):
         afters: dict[int, tuple[list[str | None], list[str | None]]] = {}
         for size in page_sizes:
