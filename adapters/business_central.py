@@ -13,6 +13,8 @@
 - `transition` calls bound actions (`salesQuotes(<id>)/Microsoft.NAV.makeOrder`, ...).
 - `customer_statistics` reads `customers?$filter=...&$expand=customerFinancialDetail`: one
   request per chunk of ids.
+- `documents` declares its sales documents (`adapters.business_central_documents`);
+  `item_availability` reads items' inventory and their open sales order lines.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from typing import Any
 import httpx
 
 from adapters.base import EntitySpec, Record, Side
+from adapters.business_central_documents import BUSINESS_CENTRAL_DOCUMENTS, item_availability
 from adapters.business_central_entities import ACTIONS, RESOURCES
 from adapters.business_central_webhooks import BusinessCentralWebhooks, support
 from adapters.capabilities import CustomerFields
 from adapters.concurrency import run_concurrently
+from adapters.documents import Documents, ItemAvailability
 from adapters.errors import FatalError, NotFoundError, ValidationError
 from adapters.odata.batch import BatchRequest, BatchResponse, build_json_batch, parse_json_batch
 from adapters.odata.client import ODataClient
@@ -171,6 +175,19 @@ class BusinessCentralConnector(BusinessCentralWebhooks, ODataConnector):
 
         await run_concurrently(read(chunk) for chunk in chunks)
         return {i: found[i.lower()] for i in ids if i.lower() in found}
+
+    # ---- documents ------------------------------------------------------------------------------
+
+    def documents(self) -> Documents:
+        return BUSINESS_CENTRAL_DOCUMENTS
+
+    async def item_availability(self, item_ids: Sequence[str]) -> dict[str, ItemAvailability]:
+        ids = [i for i in item_ids if is_guid(i)]
+        # An `itemId eq <guid> or ` clause takes ~75 encoded characters; the rest of the URL ~700.
+        per_request = max(
+            1, min(self.limits.max_ids_per_request, (self.limits.max_url_length - 700) // 75)
+        )
+        return await item_availability(self, ids, ids_per_request=per_request)
 
     # ---- lifecycle ------------------------------------------------------------------------------
 

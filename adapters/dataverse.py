@@ -29,6 +29,7 @@ from typing import Any
 
 from adapters.base import ChangeBatch, EntitySpec, Record, Side
 from adapters.concurrency import run_concurrently
+from adapters.dataverse_documents import DATAVERSE_DOCUMENTS
 from adapters.dataverse_entities import CRM_STATISTICS, TABLES, OpenRecordCount, Table
 from adapters.dataverse_transitions import (
     TRANSITIONS,
@@ -40,6 +41,7 @@ from adapters.dataverse_transitions import (
     state_body,
 )
 from adapters.dataverse_webhooks import DataverseWebhooks, support
+from adapters.documents import Documents
 from adapters.errors import ConnectorError, NotFoundError, ValidationError
 from adapters.filters import And, Filter, In
 from adapters.odata.batch import (
@@ -307,6 +309,11 @@ class DataverseConnector(DataverseWebhooks, ODataConnector):
             else:
                 upserts.append(self.record(spec, value))
         return upserts, deleted
+
+    # ---- documents ------------------------------------------------------------------------------
+
+    def documents(self) -> Documents:
+        return DATAVERSE_DOCUMENTS
 
     # ---- statistics -----------------------------------------------------------------------------
 

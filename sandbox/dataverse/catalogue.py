@@ -161,6 +161,8 @@ def _document_totals() -> tuple[Field, ...]:
     return (
         _money("totallineitemamount", read_only=True),
         _money("discountamount"),
+        _money("totalamountlessfreight", read_only=True),
+        _money("totaltax", read_only=True),
         _money("totalamount", read_only=True),
         _text("description", 2000),
     )
