@@ -64,6 +64,8 @@ class Entity(StrEnum):
     INVOICE = "invoice"
     INVOICE_LINE = "invoice_line"
     PROJECT = "project"
+    # ERP: an archived version of a sales quote
+    QUOTE_ARCHIVE = "quote_archive"
 
 
 @dataclass(frozen=True, slots=True)

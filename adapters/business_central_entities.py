@@ -175,8 +175,20 @@ RESOURCES: dict[str, EntitySpec] = {
         resource(
             Entity.QUOTE,
             "salesQuotes",
-            [*_DOCUMENT, "documentDate", "dueDate", "validUntilDate", "sentDate", "acceptedDate"],
-            lookups=_DOCUMENT_LOOKUPS,
+            [
+                *_DOCUMENT,
+                "documentDate",
+                "dueDate",
+                "validUntilDate",
+                "sentDate",
+                "acceptedDate",
+                # Extensions: the approval workflow, the archive and the project made from it.
+                "approvalStatus",
+                "archivedVersions",
+                "projectId",
+                "projectNumber",
+            ],
+            lookups={**_DOCUMENT_LOOKUPS, "projectId": Entity.PROJECT},
         ),
         resource(Entity.QUOTE_LINE, "salesQuoteLines", _LINE, modified=None, lookups=_LINE_LOOKUPS),
         resource(
@@ -193,7 +205,11 @@ RESOURCES: dict[str, EntitySpec] = {
             lookups=_DOCUMENT_LOOKUPS,
         ),
         resource(
-            Entity.SALES_ORDER_LINE, "salesOrderLines", _LINE, modified=None, lookups=_LINE_LOOKUPS
+            Entity.SALES_ORDER_LINE,
+            "salesOrderLines",
+            [*_LINE, "shipmentDate", "shippedQuantity", "invoicedQuantity"],
+            modified=None,
+            lookups=_LINE_LOOKUPS,
         ),
         resource(
             Entity.INVOICE,
@@ -212,7 +228,7 @@ RESOURCES: dict[str, EntitySpec] = {
         resource(
             Entity.INVOICE_LINE,
             "salesInvoiceLines",
-            _LINE,
+            [*_LINE, "shipmentDate"],
             modified=None,
             lookups=_LINE_LOOKUPS,
             read_only=True,
@@ -323,6 +339,24 @@ RESOURCES: dict[str, EntitySpec] = {
                 "documentNumber",
             ],
             lookups={"projectId": Entity.PROJECT, "projectTaskId": Entity.ACTIVITY},
+            read_only=True,
+        ),
+        resource(
+            Entity.QUOTE_ARCHIVE,
+            "salesQuoteArchives",
+            [
+                "quoteId",
+                "quoteNumber",
+                "versionNumber",
+                "archivedDateTime",
+                "status",
+                "approvalStatus",
+                "validUntilDate",
+                "totalAmountExcludingTax",
+                "totalAmountIncludingTax",
+            ],
+            modified=None,
+            lookups={"quoteId": Entity.QUOTE},
             read_only=True,
         ),
         resource(

@@ -1,5 +1,6 @@
 """The ASGI application: GraphQL at /graphql (HTTP and WebSocket), the console at /console,
-/metrics, /healthz and /readyz, shared clients per process."""
+/metrics, change notifications at /hooks/<hook>, /healthz and /readyz, shared clients per
+process."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.auth.keys import DevKeyBootstrap
 from gateway.health import healthz, readyz
+from gateway.notifications.receiver import HookReceiver
 from gateway.observability.endpoint import MetricsEndpoint
 from gateway.observability.tracing import configure_tracing
 from gateway.security import install_secret_redaction, secret_values
@@ -55,6 +57,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/hooks/{hook}", HookReceiver().handle, methods=["POST"]),
         Route("/graphql", gate, methods=["GET", "POST"]),
         # The socket authenticates in its first message (browsers cannot set its headers).
         WebSocketRoute("/graphql", graphql),

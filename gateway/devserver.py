@@ -151,8 +151,10 @@ def run_dev(settings: Settings) -> int:
                 host=settings.gateway_host,
             )
             children.append(api)
-            children.append(spawn("worker", [python, "-m", "gateway", "worker"], env=env))
+            # The worker subscribes to notifications at start: the API must answer the
+            # handshake by then.
             api.wait_listening(timeout=60)
+            children.append(spawn("worker", [python, "-m", "gateway", "worker"], env=env))
             _print_banner(settings, layout, key, with_sandbox, env)
             return _supervise(children)
         except _Stop as stop:
@@ -234,8 +236,18 @@ def _start_sandbox(
         "PROJECTSERVER_TOKEN_URL": f"{base}/oauth2/token",
         "PROJECTSERVER_CLIENT_ID": SANDBOX_CLIENT_ID,
         "PROJECTSERVER_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        # Both sandbox systems push their changes to this gateway's hooks.
+        "ERP_NOTIFICATIONS": "true",
+        "CRM_NOTIFICATIONS": "true",
+        "NOTIFICATIONS_PUBLIC_URL": f"http://{_reachable(settings.gateway_host)}:"
+        f"{settings.gateway_port}/",
     }
     return {name: value for name, value in wiring.items() if name not in os.environ}
+
+
+def _reachable(host: str) -> str:
+    """An address the sandbox can deliver to when the API listens on every interface."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
 def _print_banner(
@@ -259,6 +271,7 @@ def _print_banner(
             f"  sandbox OAuth 2.0   {sandbox}/oauth2/token",
             f"  sandbox client      {SANDBOX_CLIENT_ID} / {SANDBOX_CLIENT_SECRET} "
             "(client credentials, to call the sandbox yourself)",
+            f"  notification hooks  {api}/hooks/bc  {api}/hooks/dataverse",
         ]
     lines += [
         f"  MongoDB             {env['MONGODB_URL']}",

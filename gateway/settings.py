@@ -145,6 +145,16 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = Field(default=3600.0, gt=0)
     scheduler_enabled: bool = True
     scheduler_tick_seconds: int = Field(default=5, ge=1, le=60)
+    # Change notifications: with ERP_NOTIFICATIONS / CRM_NOTIFICATIONS on, the gateway
+    # subscribes to that system's webhooks (where its connector can push changes), received at
+    # NOTIFICATIONS_PUBLIC_URL (the gateway's address as the systems reach it) + hooks/<hook>;
+    # notifications of a mapping within NOTIFICATION_WINDOW_SECONDS are carried in one run;
+    # subscriptions are renewed NOTIFICATION_RENEW_BEFORE_MINUTES before they expire.
+    erp_notifications: bool = False
+    crm_notifications: bool = False
+    notifications_public_url: AnyHttpUrl | None = None
+    notification_window_seconds: float = Field(default=0.5, gt=0, le=60)
+    notification_renew_before_minutes: int = Field(default=1440, ge=1, le=10080)
     # Cross-system lifecycles: background processing of activated CRM quotes and submitted
     # CRM orders (the seeds' "Automatically Process Quotes" / "Automatically Create Sales
     # Orders"), the ERP item or resource that write-in products map to, and how long a

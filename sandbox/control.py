@@ -14,6 +14,7 @@ from sandbox.bc import projects as bc_projects
 from sandbox.bc.context import DEFAULT_COMPANY_ID, BusinessCentral
 from sandbox.errors import ErrorKind, SandboxError
 from sandbox.faults import FaultSettingsError, parse_settings
+from sandbox.notify.settings import NotificationSettingsError, parse_notification_settings
 from sandbox.projectserver.demo import DemoPlan
 from sandbox.projectserver.state import User
 from sandbox.seed.plan import SeedPlan, SeedPlanError
@@ -52,7 +53,7 @@ def _guarded(handler: Any) -> Any:
             return _problem(403, "the sandbox control plane answers local clients only")
         try:
             result: Response = await handler(request)
-        except (ValueError, FaultSettingsError, SeedPlanError) as exc:
+        except (ValueError, FaultSettingsError, NotificationSettingsError, SeedPlanError) as exc:
             return _problem(400, str(exc))
         except SandboxError as exc:  # e.g. a project that does not exist or is checked out
             return _problem(404 if exc.kind is ErrorKind.NOT_FOUND else 409, exc.message)
@@ -125,6 +126,25 @@ async def tokens(request: Request) -> Response:
         {
             "lifetime_seconds": issuer.lifetime_seconds,
             "clients": sorted([issuer.client_id, *issuer.more_clients]),
+        },
+    )
+
+
+async def notifications(request: Request) -> Response:
+    """The delivery switches (PUT replaces them, DELETE restores the defaults), what deliveries
+    did since the last reset, and the live Business Central subscriptions."""
+    sandbox = _sandbox(request)
+    if request.method == "PUT":
+        sandbox.configure_notifications(parse_notification_settings(await _body(request)))
+    elif request.method == "DELETE":
+        sandbox.configure_notifications(parse_notification_settings({}))
+    return _json(
+        200,
+        {
+            "settings": sandbox.notification_settings.to_json(),
+            "deliveries": sandbox.outbox.stats.snapshot(),
+            "pending": sandbox.outbox.pending,
+            "bc_subscriptions": len(sandbox.bc_webhooks.subscriptions),
         },
     )
 
@@ -216,6 +236,7 @@ routes = [
     Route("/seed", _guarded(seed), methods=["POST"]),
     Route("/faults", _guarded(faults), methods=["GET", "PUT", "DELETE"]),
     Route("/tokens", _guarded(tokens), methods=["GET", "PUT"]),
+    Route("/notifications", _guarded(notifications), methods=["GET", "PUT", "DELETE"]),
     Route("/stats", _guarded(stats), methods=["GET"]),
     Route("/stats/reset", _guarded(stats_reset), methods=["POST"]),
     Route("/bc/projectJournal", _guarded(bc_project_journal), methods=["POST"]),

@@ -9,6 +9,7 @@ from strawberry.tools import merge_types
 
 from gateway.settings import Settings
 from schema.extensions import GatewaySchema, audit_mutations, schema_options
+from schema.extensions.partial_results import PartialResults
 from schema.mutations.api_keys import ApiKeyMutation
 from schema.mutations.couplings import CouplingMutation
 from schema.mutations.jobs import JobQueueMutation
@@ -20,6 +21,7 @@ from schema.queries.accounts import AccountQuery
 from schema.queries.api_keys import ApiKeyQuery
 from schema.queries.couplings import CouplingQuery
 from schema.queries.customers import CustomerQuery
+from schema.queries.documents import DocumentQuery
 from schema.queries.integration_log import IntegrationLogQuery
 from schema.queries.jobs import JobQueueQuery
 from schema.queries.lifecycles import LifecycleQuery
@@ -44,6 +46,7 @@ QUERY_TYPES: tuple[type, ...] = (
     SyncQuery,
     LifecycleQuery,
     JobQueueQuery,
+    DocumentQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     ApiKeyMutation,
@@ -69,9 +72,10 @@ def build_schema(
     mutation = _merge("Mutation", mutation_types) if mutation_types else None
     if mutation is not None:
         audit_mutations(mutation)
-    return GatewaySchema(
-        query=query, mutation=mutation, subscription=subscription, **schema_options(settings)
-    )
+    options = schema_options(settings)
+    # The errors of systems that did not answer, beside the fields that did (documents).
+    options["extensions"] = [*options["extensions"], PartialResults]
+    return GatewaySchema(query=query, mutation=mutation, subscription=subscription, **options)
 
 
 def _merge(name: str, types: tuple[type, ...]) -> type:

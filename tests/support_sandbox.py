@@ -100,6 +100,16 @@ class SandboxHandle:
     async def clear_faults(self) -> None:
         await self._control("DELETE", "faults")
 
+    async def set_notifications(self, **settings: Any) -> dict[str, Any]:
+        """`set_notifications(delay_ms=200, lose_next=1)`: see `sandbox.notify.settings`."""
+        result: dict[str, Any] = await self._control("PUT", "notifications", settings)
+        return result
+
+    async def notifications(self) -> dict[str, Any]:
+        """The delivery settings, what deliveries did, and the live BC subscriptions."""
+        result: dict[str, Any] = await self._control("GET", "notifications")
+        return result
+
     async def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._control("GET", "stats")
         return result

@@ -9,6 +9,7 @@ from bench.environment import Environment
 from bench.options import Options
 from bench.results import ScenarioResult
 from bench.scenarios import (
+    account_360,
     change_latency,
     connector_rates,
     full_sync,
@@ -40,5 +41,6 @@ SCENARIOS: dict[str, Scenario] = {
         connector_rates,
         scale_out,
         project_server_writes,
+        account_360,
     )
 }

@@ -46,6 +46,7 @@ class RunTrigger(StrEnum):
     FULL_SYNCHRONIZATION = "fullSynchronization"
     UPDATE_ACCOUNT_STATISTICS = "updateAccountStatistics"
     RETRY_SYNC_ERROR = "retrySyncError"
+    NOTIFICATION = "notification"
 
 
 # The runs a job queue entry starts and settles.

@@ -104,6 +104,8 @@ def crm_documents(gen: Generator, table: str, count: int) -> Iterator[Record]:
             **gen.customer_lookup(rng),
             "totallineitemamount": round(total, 2),
             "discountamount": 0.0,
+            "totalamountlessfreight": round(total, 2),
+            "totaltax": 0.0,
             "totalamount": round(total, 2),
             "statecode": state,
             "statuscode": status,
