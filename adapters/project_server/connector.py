@@ -47,9 +47,15 @@ DEFAULT_PROJECT_CONCURRENCY = 4
 class ProjectServerConnector:
     system = PROJECT_SERVER
     side = Side.PROJECT
-    # The feed pages by $skip; tasks get ids derived from their ERP activity.
+    # The feed pages by $skip. Records are created with the ids the caller gives them (a
+    # task without one gets an id derived from its ERP activity), and a draft takes new
+    # tasks parents first, before the changes to existing ones (see `drafts.py`).
     capabilities = Capabilities(
-        label=system_label(PROJECT_SERVER), id_kind=IdKind.GUID, max_ids_per_request=40
+        label=system_label(PROJECT_SERVER),
+        id_kind=IdKind.GUID,
+        caller_ids=True,
+        writes_parents_first=True,
+        max_ids_per_request=40,
     )
 
     def __init__(

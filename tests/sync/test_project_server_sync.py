@@ -1,0 +1,175 @@
+"""Business Central's projects kept in step with Project Server by the default mappings, live
+against the sandbox: an activity tree three levels deep arrives whole in one run, tasks made
+or moved in Project Server come back as project tasks, and a run with nothing changed writes
+nothing to either system."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from adapters.base import Entity, Record
+from adapters.filters import eq
+from gateway.services import Services, open_services
+from gateway.settings import Settings
+from gateway.store.sync_runs import RunStatus, SyncRun
+from gateway.sync.full import run_full_synchronization, start_full_synchronization
+from tests.sandbox.projectserver import projectserver_client
+from tests.support_sandbox import SandboxHandle
+
+TREE = ["PROJECT-PSPROJECT", "ACTIVITY-TASK"]
+# (number, description, type, parent number): a phase, its work packages, their steps.
+ACTIVITIES = [
+    ("1000", "Design", "Begin-Total", None),
+    ("1100", "Workshops", "Begin-Total", None),
+    ("1110", "Prepare", "Posting", None),
+    ("1120", "Hold", "Posting", None),
+    ("1199", "Total workshops", "End-Total", None),
+    ("1200", "Blueprint", "Heading", "1000"),
+    ("1210", "Draft", "Posting", "1200"),
+    ("1999", "Total design", "End-Total", None),
+    ("2000", "Go-live", "Posting", None),
+]
+# Task name -> parent task name, as the plan must show it (End-Totals have no task).
+SHAPE = {
+    "Design": None,
+    "Workshops": "Design",
+    "Prepare": "Workshops",
+    "Hold": "Workshops",
+    "Blueprint": "Design",
+    "Draft": "Blueprint",
+    "Go-live": None,
+}
+
+
+@pytest.fixture
+async def planned(connected_settings: Settings, sandbox: SandboxHandle) -> AsyncIterator[Services]:
+    """Services with Business Central as the ERP and the sandbox's Project Server."""
+    settings = connected_settings.model_copy(
+        update={
+            "projectserver_url": sandbox.projectserver_url,
+            "projectserver_token_url": sandbox.token_url,
+            "projectserver_client_id": sandbox.client_id,
+            "projectserver_client_secret": SecretStr(sandbox.client_secret),
+        }
+    )
+    async with open_services(settings, wait_for_store=True) as services:
+        yield services
+
+
+async def full(services: Services, names: list[str]) -> SyncRun:
+    run = await start_full_synchronization(services, names, actor="test")
+    assert run.id is not None
+    done = await run_full_synchronization(services, run.id)
+    assert done.status is RunStatus.SUCCEEDED, done.message
+    errors, _ = await services.sync_errors.page(size=50)
+    assert [(e.mapping, e.message) for e in errors] == []
+    return done
+
+
+def writes(stats: dict[str, Any], api: str) -> int:
+    """Requests that change something (Project Server's check-outs and publishes are POSTs)."""
+    sets = stats["apis"].get(api, {}).get("entity_sets", {})
+    changing = ("POST", "PATCH", "DELETE")
+    return sum(n for methods in sets.values() for m, n in methods.items() if m in changing)
+
+
+async def erp_project(services: Services, name: str) -> tuple[Record, dict[str, Record]]:
+    """A Business Central project with `ACTIVITIES`, made through its API."""
+    assert services.erp is not None
+    erp = services.erp
+    project = await erp.create(Entity.PROJECT, {"displayName": name})
+    for number, description, kind, parent in ACTIVITIES:
+        values: dict[str, Any] = {
+            "projectId": project.id,
+            "taskNumber": number,
+            "description": description,
+            "taskType": kind,
+        }
+        if parent:
+            values["parentTaskNumber"] = parent
+        await erp.create(Entity.ACTIVITY, values)
+    return project, await erp_tasks(services, project.id)
+
+
+async def erp_tasks(services: Services, project_id: str) -> dict[str, Record]:
+    assert services.erp is not None
+    found = await services.erp.query(Entity.ACTIVITY, eq("projectId", project_id))
+    return {str(r.values["description"]): r for r in found.records}
+
+
+async def ps_project_id(services: Services, erp_project_id: str) -> str:
+    [coupling] = (
+        await services.couplings.by_ids("PROJECT-PSPROJECT", "erp", [erp_project_id])
+    ).values()
+    return coupling.crm.id
+
+
+async def plan(sandbox: SandboxHandle, project_id: str) -> dict[str, str | None]:
+    """The published tasks of a Project Server project: name -> parent's name, read from its
+    REST API."""
+    async with projectserver_client(sandbox) as ps:
+        tasks = await ps.tasks(project_id)
+    names = {t["Id"]: t["Name"] for t in tasks}
+    return {t["Name"]: names.get((t.get("Parent") or {}).get("Id")) for t in tasks}
+
+
+def erp_shape(tasks: dict[str, Record]) -> dict[str, str | None]:
+    by_id = {r.id: name for name, r in tasks.items()}
+    return {
+        name: by_id.get(str(r.values.get("parentId")))
+        for name, r in tasks.items()
+        if r.values["taskType"] != "End-Total"
+    }
+
+
+async def test_a_three_level_tree_arrives_in_one_run_and_a_second_run_writes_nothing(
+    sandbox: SandboxHandle, planned: Services
+) -> None:
+    project, _ = await erp_project(planned, "Warehouse rollout")
+
+    first = await full(planned, TREE)
+
+    assert first.by_mapping["ACTIVITY-TASK"].inserted == len(SHAPE)
+    assert await plan(sandbox, await ps_project_id(planned, project.id)) == SHAPE
+
+    await sandbox.reset_stats()
+    second = await full(planned, TREE)
+
+    assert (second.counters.inserted, second.counters.modified) == (0, 0)
+    stats = await sandbox.stats()
+    assert (writes(stats, "bc"), writes(stats, "projectserver")) == (0, 0)
+
+
+async def test_tasks_added_renamed_and_moved_in_project_server_reach_the_erp(
+    sandbox: SandboxHandle, planned: Services
+) -> None:
+    project, _ = await erp_project(planned, "Plant upgrade")
+    await full(planned, TREE)
+    ps_id = await ps_project_id(planned, project.id)
+    async with projectserver_client(sandbox) as ps:
+        ids = {t["Name"]: t["Id"] for t in await ps.tasks(ps_id)}
+        await ps.check_out(ps_id)
+        # A new summary task with a subtask, a rename, and a move to another parent.
+        review = await ps.add_task(ps_id, Name="Review", ParentId=ids["Design"])
+        await ps.add_task(ps_id, Name="Sign-off", ParentId=review["Id"])
+        base = f"ProjectServer/Projects('{ps_id}')/Draft/Tasks"
+        await ps.ok("PATCH", f"{base}('{ids['Hold']}')", {"Name": "Hold workshops"})
+        await ps.ok("PATCH", f"{base}('{ids['Go-live']}')", {"ParentId": ids["Blueprint"]})
+        await ps.publish(ps_id)
+
+    await full(planned, TREE)
+
+    expected = {k: v for k, v in SHAPE.items() if k != "Hold"}
+    expected |= {"Hold workshops": "Workshops", "Go-live": "Blueprint"}
+    expected |= {"Review": "Design", "Sign-off": "Review"}
+    assert erp_shape(await erp_tasks(planned, project.id)) == expected
+    assert await plan(sandbox, ps_id) == expected
+
+    await sandbox.reset_stats()
+    await full(planned, TREE)
+    stats = await sandbox.stats()
+    assert (writes(stats, "bc"), writes(stats, "projectserver")) == (0, 0)
