@@ -17,6 +17,7 @@ from gateway.services import Services, open_services
 from gateway.settings import Settings
 from gateway.store.sync_runs import RunStatus, SyncRun
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
+from gateway.sync.incremental import run_incremental
 from tests.sandbox.projectserver import projectserver_client
 from tests.support_sandbox import SandboxHandle
 
@@ -159,6 +160,11 @@ async def test_tasks_added_renamed_and_moved_in_project_server_reach_the_erp(
         base = f"ProjectServer/Projects('{ps_id}')/Draft/Tasks"
         await ps.ok("PATCH", f"{base}('{ids['Hold']}')", {"Name": "Hold workshops"})
         await ps.ok("PATCH", f"{base}('{ids['Go-live']}')", {"ParentId": ids["Blueprint"]})
+        # Progress and dates planned in Project Server.
+        prepare = {"PercentComplete": 40, "Start": "2027-03-01T08:00:00"}
+        await ps.ok(
+            "PATCH", f"{base}('{ids['Prepare']}')", prepare | {"Finish": "2027-03-05T17:00:00"}
+        )
         await ps.publish(ps_id)
 
     await full(planned, TREE)
@@ -166,10 +172,110 @@ async def test_tasks_added_renamed_and_moved_in_project_server_reach_the_erp(
     expected = {k: v for k, v in SHAPE.items() if k != "Hold"}
     expected |= {"Hold workshops": "Workshops", "Go-live": "Blueprint"}
     expected |= {"Review": "Design", "Sign-off": "Review"}
-    assert erp_shape(await erp_tasks(planned, project.id)) == expected
+    tasks = await erp_tasks(planned, project.id)
+    assert erp_shape(tasks) == expected
     assert await plan(sandbox, ps_id) == expected
+    dates = ("percentComplete", "startDate", "endDate")
+    assert [tasks["Prepare"].values[k] for k in dates] == [40, "2027-03-01", "2027-03-05"]
 
     await sandbox.reset_stats()
     await full(planned, TREE)
     stats = await sandbox.stats()
     assert (writes(stats, "bc"), writes(stats, "projectserver")) == (0, 0)
+
+
+ACTUALS = [*TREE, "PROJECT-ACTUALS"]
+
+
+async def incremental(services: Services, names: list[str]) -> None:
+    for name in names:
+        run = await run_incremental(services, name, actor="test")
+        assert run.status is RunStatus.SUCCEEDED, run.message
+    errors, _ = await services.sync_errors.page(size=50)
+    assert [(e.mapping, e.message) for e in errors] == []
+
+
+async def planned_totals(services: Services, ps_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ERP totals Project Server holds: (project's, each task's by name)."""
+    assert services.projects is not None
+    project = await services.projects.get("project", ps_id)
+    tasks = await services.projects.query("task", eq("ProjectId", ps_id))
+    return (
+        {k: project.values.get(k) for k in ("ERP Project Actual Cost", "ERP Project Actual Work")},
+        {
+            str(t.values["Name"]): (
+                t.values.get("ERP Actual Cost"),
+                t.values.get("ERP Actual Work"),
+            )
+            for t in tasks.records
+        },
+    )
+
+
+async def test_a_posting_raises_the_task_and_project_actual_cost_once(
+    sandbox: SandboxHandle, planned: Services
+) -> None:
+    assert planned.erp is not None
+    project, _ = await erp_project(planned, "Cold store")
+    worker = await planned.erp.create(
+        Entity.WORKER, {"displayName": "Ada Fitter", "type": "Person", "unitCost": 50.0}
+    )
+    await full(planned, ACTUALS)
+    ps_id = await ps_project_id(planned, project.id)
+
+    # Hours and an expense posted from Business Central's own side.
+    number = project.values["number"]
+    await sandbox.post_project_journal(
+        projectNumber=number,
+        lines=[
+            {
+                "taskNumber": "1110",
+                "type": "Resource",
+                "number": worker.values["number"],
+                "quantity": 4,
+            },
+            {
+                "taskNumber": "1210",
+                "type": "G/L Account",
+                "number": "6610",
+                "quantity": 1,
+                "unitCost": 120.0,
+            },
+        ],
+    )
+    await incremental(planned, ACTUALS)
+
+    header, tasks = await planned_totals(planned, ps_id)
+    assert header == {"ERP Project Actual Cost": 320.0, "ERP Project Actual Work": 4.0}
+    assert tasks["Prepare"] == (200.0, 4.0)
+    assert tasks["Workshops"] == (200.0, 4.0)
+    assert tasks["Draft"] == (120.0, 0.0)
+    assert tasks["Design"] == (320.0, 4.0)
+
+    # Replayed runs, incremental and full, write nothing and add nothing.
+    await sandbox.reset_stats()
+    await incremental(planned, ACTUALS)
+    await full(planned, ACTUALS)
+    stats = await sandbox.stats()
+    assert (writes(stats, "bc"), writes(stats, "projectserver")) == (0, 0)
+    assert await planned_totals(planned, ps_id) == (header, tasks)
+
+
+async def test_a_blocked_resource_is_deactivated_in_project_server(
+    sandbox: SandboxHandle, planned: Services
+) -> None:
+    assert planned.erp is not None
+    assert planned.projects is not None
+    worker = await planned.erp.create(
+        Entity.WORKER, {"displayName": "Ben Welder", "type": "Person"}
+    )
+    await full(planned, ["WORKER-RESOURCE"])
+    [coupling] = (await planned.couplings.by_ids("WORKER-RESOURCE", "erp", [worker.id])).values()
+    resource = await planned.projects.get("resource", coupling.crm.id)
+    assert (resource.values["Name"], resource.values["IsActive"]) == ("Ben Welder", True)
+
+    await planned.erp.update(Entity.WORKER, worker.id, {"blocked": True}, etag=worker.etag)
+    await incremental(planned, ["WORKER-RESOURCE"])
+
+    resource = await planned.projects.get("resource", coupling.crm.id)
+    assert resource.values["IsActive"] is False
