@@ -15,6 +15,7 @@ from adapters.base import Entity, Record
 from adapters.filters import eq
 from gateway.services import Services, open_services
 from gateway.settings import Settings
+from gateway.store.couplings import CouplingState
 from gateway.store.sync_runs import RunStatus, SyncRun
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
 from gateway.sync.incremental import run_incremental
@@ -55,6 +56,8 @@ async def planned(connected_settings: Settings, sandbox: SandboxHandle) -> Async
             "projectserver_token_url": sandbox.token_url,
             "projectserver_client_id": sandbox.client_id,
             "projectserver_client_secret": SecretStr(sandbox.client_secret),
+            # A failed record is due again at the next run.
+            "sync_retry_base_seconds": 0.001,
         }
     )
     async with open_services(settings, wait_for_store=True) as services:
@@ -279,3 +282,45 @@ async def test_a_blocked_resource_is_deactivated_in_project_server(
 
     resource = await planned.projects.get("resource", coupling.crm.id)
     assert resource.values["IsActive"] is False
+
+
+async def test_a_project_checked_out_by_a_person_waits_while_the_others_are_done(
+    sandbox: SandboxHandle, planned: Services
+) -> None:
+    assert planned.erp is not None
+    held, held_tasks = await erp_project(planned, "Held by Petra")
+    free, _ = await erp_project(planned, "Free to write")
+    await full(planned, TREE)
+    held_ps, free_ps = [await ps_project_id(planned, p.id) for p in (held, free)]
+    await sandbox.check_out_as(held_ps, "i:0#.f|membership|petra@contoso.com", "Petra Planner")
+
+    for project in (held, free):
+        hold = (await erp_tasks(planned, project.id))["Hold"]
+        await planned.erp.update(
+            Entity.ACTIVITY, hold.id, {"description": "Hold sessions"}, etag=hold.etag
+        )
+    run = await run_incremental(planned, "ACTIVITY-TASK", actor="test")
+
+    assert run.status is RunStatus.SUCCEEDED, run.message
+    errors, _ = await planned.sync_errors.page(size=50)
+    assert [(e.mapping, e.erp_id, e.code, e.direction) for e in errors] == [
+        ("ACTIVITY-TASK", held_tasks["Hold"].id, "LOCKED", "TO_CRM")
+    ]
+    assert "checked out" in errors[0].message
+    assert "Hold sessions" in await plan(sandbox, free_ps)
+    assert "Hold sessions" not in await plan(sandbox, held_ps)
+
+    # Still held: the next runs try again, more times than a failing record is tried, and
+    # the pair is never left SKIPPED.
+    for _ in range(planned.settings.sync_skip_after_failures):
+        await run_incremental(planned, "ACTIVITY-TASK", actor="test")
+    [still] = (await planned.sync_errors.page(size=50))[0]
+    assert still.code == "LOCKED"
+    assert still.attempts > planned.settings.sync_skip_after_failures
+    [pair] = (await planned.couplings.by_ids("ACTIVITY-TASK", "erp", [still.erp_id])).values()
+    assert pair.state is CouplingState.ERROR
+
+    await sandbox.check_in_as_person(held_ps)
+    await incremental(planned, ["ACTIVITY-TASK"])
+
+    assert "Hold sessions" in await plan(sandbox, held_ps)
