@@ -8,18 +8,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
 from adapters.base import Entity, Record
 from adapters.filters import eq
+from gateway.app import create_app
+from gateway.asgi_server import running_server
 from gateway.services import Services, open_services
 from gateway.settings import Settings
 from gateway.store.couplings import CouplingState
 from gateway.store.sync_runs import RunStatus, SyncRun
 from gateway.sync.full import run_full_synchronization, start_full_synchronization
 from gateway.sync.incremental import run_incremental
+from tests.api.support import data
+from tests.connected import API_KEY
 from tests.sandbox.projectserver import projectserver_client
+from tests.support import poll_readiness
 from tests.support_sandbox import SandboxHandle
 
 TREE = ["PROJECT-PSPROJECT", "ACTIVITY-TASK"]
@@ -48,9 +54,9 @@ SHAPE = {
 
 
 @pytest.fixture
-async def planned(connected_settings: Settings, sandbox: SandboxHandle) -> AsyncIterator[Services]:
-    """Services with Business Central as the ERP and the sandbox's Project Server."""
-    settings = connected_settings.model_copy(
+def planned_settings(connected_settings: Settings, sandbox: SandboxHandle) -> Settings:
+    """Business Central as the ERP and the sandbox's Project Server."""
+    return connected_settings.model_copy(
         update={
             "projectserver_url": sandbox.projectserver_url,
             "projectserver_token_url": sandbox.token_url,
@@ -60,7 +66,11 @@ async def planned(connected_settings: Settings, sandbox: SandboxHandle) -> Async
             "sync_retry_base_seconds": 0.001,
         }
     )
-    async with open_services(settings, wait_for_store=True) as services:
+
+
+@pytest.fixture
+async def planned(planned_settings: Settings) -> AsyncIterator[Services]:
+    async with open_services(planned_settings, wait_for_store=True) as services:
         yield services
 
 
@@ -324,3 +334,55 @@ async def test_a_project_checked_out_by_a_person_waits_while_the_others_are_done
     await incremental(planned, ["ACTIVITY-TASK"])
 
     assert "Hold sessions" in await plan(sandbox, held_ps)
+
+
+PLAN_QUERY = """{ projects(first: 50) { edges { node {
+  erpId projectServerId name actualCost actualWork
+  tasks { id erpId projectServerId name parentId outlineLevel actualCost actualWork }
+} } } }"""
+
+
+async def test_the_graph_shows_a_project_s_plan_and_its_actual_cost(
+    sandbox: SandboxHandle, planned: Services, planned_settings: Settings
+) -> None:
+    assert planned.erp is not None
+    project, _ = await erp_project(planned, "Harbour crane")
+    worker = await planned.erp.create(
+        Entity.WORKER, {"displayName": "Cy Rigger", "type": "Person", "unitCost": 40.0}
+    )
+    await full(planned, ACTUALS)
+    await sandbox.post_project_journal(
+        projectNumber=project.values["number"],
+        lines=[
+            {
+                "taskNumber": "1120",
+                "type": "Resource",
+                "number": worker.values["number"],
+                "quantity": 3,
+            }
+        ],
+    )
+    await incremental(planned, ACTUALS)
+
+    async with running_server(create_app(planned_settings)) as url:
+        await poll_readiness(url)
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60
+        ) as http:
+            result = await data(http, PLAN_QUERY)
+
+    [node] = [e["node"] for e in result["projects"]["edges"] if e["node"]["erpId"] == project.id]
+    assert node["projectServerId"] == await ps_project_id(planned, project.id)
+    assert (node["actualCost"], node["actualWork"]) == (120.0, 3.0)
+    tasks = node["tasks"]
+    names = {t["id"]: t["name"] for t in tasks}
+    assert {t["name"]: names.get(t["parentId"]) for t in tasks} == SHAPE
+    assert [t["name"] for t in tasks][:4] == ["Design", "Workshops", "Prepare", "Hold"]
+    by_name = {t["name"]: t for t in tasks}
+    assert [by_name[n]["outlineLevel"] for n in ("Design", "Workshops", "Hold")] == [1, 2, 3]
+    assert (by_name["Hold"]["actualCost"], by_name["Hold"]["actualWork"]) == (120.0, 3.0)
+    assert by_name["Design"]["actualCost"] == 120.0
+    erp_ids = {t["erpId"] for t in tasks}
+    assert erp_ids == {
+        r.id for n, r in (await erp_tasks(planned, project.id)).items() if n in SHAPE
+    }
