@@ -155,6 +155,7 @@ async def test_a_three_level_tree_arrives_in_one_run_and_a_second_run_writes_not
 
     assert (second.counters.inserted, second.counters.modified) == (0, 0)
     stats = await sandbox.stats()
+    print("STATS", stats["apis"].get("bc"))
     assert (writes(stats, "bc"), writes(stats, "projectserver")) == (0, 0)
 
 
@@ -270,6 +271,7 @@ async def test_a_posting_raises_the_task_and_project_actual_cost_once(
     await incremental(planned, ACTUALS)
     await full(planned, ACTUALS)
     stats = await sandbox.stats()
+    print("STATS", stats["apis"].get("bc"))
     assert (writes(stats, "bc"), writes(stats, "projectserver")) == (0, 0)
     assert await planned_totals(planned, ps_id) == (header, tasks)
 
@@ -386,3 +388,47 @@ async def test_the_graph_shows_a_project_s_plan_and_its_actual_cost(
     assert erp_ids == {
         r.id for n, r in (await erp_tasks(planned, project.id)).items() if n in SHAPE
     }
+
+
+PUBLISH = """mutation($id: ID!) { publishProjectToProjectServer(input: {erpId: $id}) {
+  project { erpId projectServerId tasks { name parentId } }
+  coupling { mapping projectServerId } tasksCreated message
+  userErrors { code field message }
+} }"""
+
+
+async def test_publishing_a_project_creates_its_plan_and_refuses_a_second_time(
+    sandbox: SandboxHandle, planned: Services, planned_settings: Settings
+) -> None:
+    project, _ = await erp_project(planned, "Dock extension")
+    async with running_server(create_app(planned_settings)) as url:
+        await poll_readiness(url)
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60
+        ) as http:
+            first = (await data(http, PUBLISH, id=project.id))["publishProjectToProjectServer"]
+            again = (await data(http, PUBLISH, id=project.id))["publishProjectToProjectServer"]
+            unknown = "00000000-0000-0000-0000-000000000001"
+            missing = (await data(http, PUBLISH, id=unknown))["publishProjectToProjectServer"]
+            malformed = (await data(http, PUBLISH, id="P-1"))["publishProjectToProjectServer"]
+
+    assert first["userErrors"] == []
+    assert first["tasksCreated"] == len(SHAPE)
+    ps_id = await ps_project_id(planned, project.id)
+    assert first["coupling"] == {"mapping": "PROJECT-PSPROJECT", "projectServerId": ps_id}
+    assert first["project"]["projectServerId"] == ps_id
+    assert await plan(sandbox, ps_id) == SHAPE
+    assert [(e["code"], e["field"]) for e in again["userErrors"]] == [
+        ("ALREADY_COUPLED", ["input", "erpId"])
+    ]
+    assert [(e["code"], e["field"]) for e in missing["userErrors"]] == [
+        ("NOT_FOUND", ["input", "erpId"])
+    ]
+    assert [(e["code"], e["field"]) for e in malformed["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "erpId"])
+    ]
+    # A run afterwards finds nothing to do: the plan is the project's.
+    await sandbox.reset_stats()
+    await full(planned, TREE)
+    stats = await sandbox.stats()
+    assert (writes(stats, "bc"), writes(stats, "projectserver")) == (0, 0)
