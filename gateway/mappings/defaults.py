@@ -621,7 +621,9 @@ def business_central_project_defaults() -> list[TableMapping]:
             other_system=PROJECTS,
             direction=TO_CRM,
             coupled_through="PROJECT-PSPROJECT",
-            depends_on=("PROJECT-PSPROJECT",),
+            # After the tasks: runs that write one Project Server project take turns (each
+            # checks it out), and the scheduler runs a mapping only after those it depends on.
+            depends_on=("PROJECT-PSPROJECT", "ACTIVITY-TASK"),
             description=(
                 "Cost and hours posted on each project → its Project Server custom fields (a "
                 "posting moves the project's modified date; each task's go with ACTIVITY-TASK)."
