@@ -5,18 +5,15 @@ nothing to either system."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from pydantic import SecretStr
 
 from adapters.base import Entity, Record
 from adapters.filters import eq
 from gateway.app import create_app
 from gateway.asgi_server import running_server
-from gateway.services import Services, open_services
+from gateway.services import Services
 from gateway.settings import Settings
 from gateway.store.couplings import CouplingState
 from gateway.store.sync_runs import RunStatus, SyncRun
@@ -51,27 +48,6 @@ SHAPE = {
     "Draft": "Blueprint",
     "Go-live": None,
 }
-
-
-@pytest.fixture
-def planned_settings(connected_settings: Settings, sandbox: SandboxHandle) -> Settings:
-    """Business Central as the ERP and the sandbox's Project Server."""
-    return connected_settings.model_copy(
-        update={
-            "projectserver_url": sandbox.projectserver_url,
-            "projectserver_token_url": sandbox.token_url,
-            "projectserver_client_id": sandbox.client_id,
-            "projectserver_client_secret": SecretStr(sandbox.client_secret),
-            # A failed record is due again at the next run.
-            "sync_retry_base_seconds": 0.001,
-        }
-    )
-
-
-@pytest.fixture
-async def planned(planned_settings: Settings) -> AsyncIterator[Services]:
-    async with open_services(planned_settings, wait_for_store=True) as services:
-        yield services
 
 
 async def full(services: Services, names: list[str]) -> SyncRun:
