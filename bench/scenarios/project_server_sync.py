@@ -15,11 +15,9 @@ import time
 from typing import Any
 
 from adapters.base import Entity
-from adapters.project_server import ProjectServerConnector
-from adapters.registry import ConnectionConfig, build_project_server
 from bench.environment import CLIENT_ID, CLIENT_SECRET, Environment
 from bench.options import Options
-from bench.project_server import connector_writes
+from bench.project_server import connector_writes, sandbox_connector
 from bench.results import ScenarioResult
 from bench.sandbox_client import write_requests
 from gateway.services import Services, open_services
@@ -109,16 +107,7 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
         idle_seconds, again = await full(services)
         idle_writes = write_requests(await sandbox.stats(), "bc", "projectserver")
 
-    connector = build_project_server(
-        ConnectionConfig(
-            base_url=root,
-            token_url=sandbox.token_url,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            timeout=120.0,
-        )
-    )
-    assert isinstance(connector, ProjectServerConnector)
+    connector = sandbox_connector(environment)
     try:
         direct = await connector_writes(connector, projects, tasks, "D")
     finally:
