@@ -162,6 +162,8 @@ class EntitySpec:
     read_only: bool = False
     # Fields the system computes (totals from lines, numbers from a series): read, never written.
     computed: frozenset[str] = field(default_factory=frozenset)
+    # Fields a new record must be given (the system refuses it without them).
+    required: frozenset[str] = field(default_factory=frozenset)
 
 
 @runtime_checkable

@@ -103,6 +103,8 @@ BUSINESS_CENTRAL_DOCUMENTS = Documents(
                 number="number",
                 name="displayName",
                 status="status",
+                actual_cost="actualCost",
+                actual_work="actualWork",
                 quote=Link("quoteId"),
                 search=("number", "displayName"),
             ),

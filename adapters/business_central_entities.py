@@ -25,16 +25,20 @@ def resource(
     modified: str | None = MODIFIED,
     lookups: Mapping[str, str] | None = None,
     read_only: bool = False,
+    computed: Sequence[str] = (),
+    required: Sequence[str] = (),
 ) -> EntitySpec:
     return EntitySpec(
         name=name,
         native_name=entity_set,
         key_field="id",
-        fields=frozenset(["id", *fields, *([modified] if modified else [])]),
+        fields=frozenset(["id", *fields, *computed, *([modified] if modified else [])]),
         modified_field=modified,
         change_tracking=False,
         lookups=lookups or {},
         read_only=read_only,
+        computed=frozenset(computed),
+        required=frozenset(required),
     )
 
 
@@ -265,6 +269,8 @@ RESOURCES: dict[str, EntitySpec] = {
                 "synchronizeToCrm",
             ],
             lookups={"customerId": Entity.CUSTOMER, "quoteId": Entity.QUOTE},
+            # Extension: the cost and resource hours posted on the project (see below).
+            computed=["actualCost", "actualWork"],
         ),
         resource(  # a sandbox extension; a tenant publishes it with an extension of its own
             Entity.CUSTOMER_PRICE_GROUP,
@@ -272,7 +278,9 @@ RESOURCES: dict[str, EntitySpec] = {
             ["code", "displayName", "allowInvoiceDiscount", "priceIncludesTax"],
         ),
         # Project accounting: sandbox extension pages (a real tenant publishes them with an
-        # extension), see sandbox/README.md.
+        # extension), see sandbox/README.md. A task names its parent by id (`parentId`) as
+        # well as by number; its actual cost and hours include its subtasks', and a posting
+        # that changes them moves its `lastModifiedDateTime`, so incremental reads see it.
         resource(
             Entity.ACTIVITY,
             "projectTasks",
@@ -284,12 +292,15 @@ RESOURCES: dict[str, EntitySpec] = {
                 "taskType",
                 "indentation",
                 "parentTaskNumber",
+                "parentId",
                 "totaling",
                 "startDate",
                 "endDate",
                 "percentComplete",
             ],
-            lookups={"projectId": Entity.PROJECT},
+            lookups={"projectId": Entity.PROJECT, "parentId": Entity.ACTIVITY},
+            computed=["actualCost", "actualWork"],
+            required=["projectId"],
         ),
         *(
             resource(
@@ -315,6 +326,7 @@ RESOURCES: dict[str, EntitySpec] = {
                 "projectId",
                 "projectNumber",
                 "taskNumber",
+                "projectTaskId",
                 "type",
                 "number",
                 "description",
@@ -326,7 +338,7 @@ RESOURCES: dict[str, EntitySpec] = {
                 "postingDate",
                 "documentNumber",
             ],
-            lookups={"projectId": Entity.PROJECT},
+            lookups={"projectId": Entity.PROJECT, "projectTaskId": Entity.ACTIVITY},
             read_only=True,
         ),
         resource(

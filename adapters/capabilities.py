@@ -47,6 +47,10 @@ class Capabilities:
     # `create` accepts the id the caller chooses: a record the gateway creates gets an id
     # derived from its source, so that a repeated creation finds the first one.
     caller_ids: bool = False
+    # `write_many` writes the new records of one call parents first, before its changes to
+    # existing records: a call may create a tree whose records name their parents by the ids
+    # the caller chose for them (a Project Server draft).
+    writes_parents_first: bool = False
     # Ids one "field in (...)" read may carry; `get_where` splits larger lists itself.
     max_ids_per_request: int = 200
     # For an ERP: where a customer's facts are, for the accounts and customers pages.

@@ -127,6 +127,10 @@ class DocumentFields:
     remaining: str | None = None
     probability: str | None = None
     unit_price: str | None = None
+    # A project's cost and hours posted, and its budgeted cost.
+    actual_cost: str | None = None
+    actual_work: str | None = None
+    budget_cost: str | None = None
     opportunity: str | None = None
     quote: Link | None = None
     order: Link | None = None
@@ -177,3 +181,27 @@ class ItemAvailabilitySource(Protocol):
         """Availability of every id that names an existing item, in a constant number of
         requests whatever the number of ids."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFields:
+    """Where a project-management system keeps a project's plan: its task entity and the
+    tasks' field names (`order`: the field that sorts a project's tasks as its outline
+    shows them). `actual_cost`/`actual_work` are the ERP's posted totals it holds."""
+
+    task: str
+    project: str
+    name: str
+    parent: str
+    outline_level: str
+    order: str
+    start: str | None = None
+    finish: str | None = None
+    percent_complete: str | None = None
+    actual_cost: str | None = None
+    actual_work: str | None = None
+
+
+@runtime_checkable
+class PlanSource(Protocol):
+    def plan(self) -> PlanFields: ...

@@ -18,9 +18,27 @@ import httpx
 from adapters.base import Create, Operation
 from adapters.project_server import ProjectServerConnector
 from adapters.project_server.drafts import task_id
+from adapters.registry import ConnectionConfig, build_project_server
+from bench.environment import CLIENT_ID, CLIENT_SECRET, Environment
 
 CONCURRENCY = 4
 SUCCESS_STATES = (4, 5, 6, 9)
+
+
+def sandbox_connector(environment: Environment) -> ProjectServerConnector:
+    """A Project Server connector to the bench's sandbox (the caller closes it)."""
+    sandbox = environment.sandbox
+    connector = build_project_server(
+        ConnectionConfig(
+            base_url=f"{sandbox.base_url}/projectserver/",
+            token_url=sandbox.token_url,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            timeout=120.0,
+        )
+    )
+    assert isinstance(connector, ProjectServerConnector)
+    return connector
 
 
 def tree(project_id: str, tasks: int) -> list[dict[str, Any]]:

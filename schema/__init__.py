@@ -16,6 +16,7 @@ from schema.mutations.jobs import JobQueueMutation
 from schema.mutations.lifecycles import LifecycleMutation
 from schema.mutations.mappings import MappingMutation
 from schema.mutations.matching import MatchingMutation
+from schema.mutations.projects import ProjectPlanMutation
 from schema.mutations.sync import SyncMutation
 from schema.queries.accounts import AccountQuery
 from schema.queries.api_keys import ApiKeyQuery
@@ -56,6 +57,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     SyncMutation,
     LifecycleMutation,
     JobQueueMutation,
+    ProjectPlanMutation,
 )
 
 

@@ -18,10 +18,12 @@ from strawberry.dataloader import DataLoader
 
 from adapters.base import Record
 from adapters.documents import DocumentKind, ItemAvailability, Link
+from adapters.systems import system_label
 from gateway.couplings.views import CUSTOMER_MAPPING
 from gateway.documents.graph import SYSTEM_ERRORS, DocumentGraph, Failure, Failures
 from gateway.documents.kinds import KINDS
 from gateway.documents.merged import Catalogues, Merged
+from gateway.documents.plans import ProjectPlan, project_plans
 from gateway.documents.reading import DocumentReader, documents_of
 from gateway.documents.workflows import instances_acting_on
 from gateway.types import SideName
@@ -135,6 +137,29 @@ class DocumentLoaders:
             return [Found(found.get(party, []), failures.found) for party in parties]
 
         return self._loader(("parties", kind, side), batch)
+
+    def plans(self) -> DataLoader[str, ProjectPlan]:
+        """ERP projects' plans in the project-management system, by the projects' ERP ids;
+        a system that fails leaves them empty and reports once."""
+
+        async def batch(erp_ids: list[str]) -> list[ProjectPlan]:
+            try:
+                found = await project_plans(self.services, erp_ids)
+            except SYSTEM_ERRORS as exc:
+                projects = self.services.projects
+                label = system_label(projects.system) if projects is not None else "it"
+                if self.loaders.first_report(Hop("crm", "project plans")):
+                    self.errors.append(
+                        GraphQLError(
+                            f"{label} (project management): {exc}; the projects' tasks are "
+                            "missing from this answer",
+                            extensions={"code": "UPSTREAM_UNAVAILABLE", "system": label},
+                        )
+                    )
+                return [ProjectPlan() for _ in erp_ids]
+            return [found[erp_id] for erp_id in erp_ids]
+
+        return self._loader(("plans",), batch)
 
     def by_id(self, kind: DocumentKind, side: SideName) -> DataLoader[str, Found[Merged | None]]:
         """Documents by the id of their record in `side` (None: no record, no coupling)."""

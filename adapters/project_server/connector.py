@@ -30,11 +30,20 @@ from adapters.base import (
     Update,
 )
 from adapters.capabilities import Capabilities, IdKind
+from adapters.documents import PlanFields
 from adapters.errors import ConnectorError, NotFoundError, ValidationError
 from adapters.filters import Filter, In
 from adapters.odata.client import ODataClient
 from adapters.project_server.drafts import Item, ProjectDraft, derived_id, same, wire
-from adapters.project_server.entities import PROJECT, RESOURCE, WRITABLE, specs
+from adapters.project_server.entities import (
+    ACTUAL_COST,
+    ACTUAL_WORK,
+    PROJECT,
+    RESOURCE,
+    TASK,
+    WRITABLE,
+    specs,
+)
 from adapters.project_server.reads import FeedReader
 from adapters.project_server.session import Session
 from adapters.systems import PROJECT_SERVER, system_label
@@ -44,12 +53,33 @@ API_PATH = "_api/"
 DEFAULT_PROJECT_CONCURRENCY = 4
 
 
+PLAN = PlanFields(
+    task=TASK,
+    project="ProjectId",
+    name="Name",
+    parent="ParentId",
+    outline_level="OutlineLevel",
+    order="Index",
+    start="Start",
+    finish="Finish",
+    percent_complete="PercentComplete",
+    actual_cost=ACTUAL_COST,
+    actual_work=ACTUAL_WORK,
+)
+
+
 class ProjectServerConnector:
     system = PROJECT_SERVER
     side = Side.PROJECT
-    # The feed pages by $skip; tasks get ids derived from their ERP activity.
+    # The feed pages by $skip. Records are created with the ids the caller gives them (a
+    # task without one gets an id derived from its ERP activity), and a draft takes new
+    # tasks parents first, before the changes to existing ones (see `drafts.py`).
     capabilities = Capabilities(
-        label=system_label(PROJECT_SERVER), id_kind=IdKind.GUID, max_ids_per_request=40
+        label=system_label(PROJECT_SERVER),
+        id_kind=IdKind.GUID,
+        caller_ids=True,
+        writes_parents_first=True,
+        max_ids_per_request=40,
     )
 
     def __init__(
@@ -79,6 +109,10 @@ class ProjectServerConnector:
                 system=self.system,
             )
         return found
+
+    def plan(self) -> PlanFields:
+        """A project's published tasks, in outline order, with the ERP's totals."""
+        return PLAN
 
     # ---- reads ----------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ ERP_CUSTOM_FIELDS: dict[str, tuple[str, ...]] = {
 # The task custom field whose value names the ERP activity: a task created with it and
 # without an `Id` gets an id derived from it, so a repeated create finds the first one.
 ACTIVITY_KEY = "ERP Activity Number"
+# The task custom fields that hold the ERP's posted totals.
+ACTUAL_COST, ACTUAL_WORK = "ERP Actual Cost", "ERP Actual Work"
 
 
 @dataclass(frozen=True, slots=True)

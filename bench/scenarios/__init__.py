@@ -15,6 +15,7 @@ from bench.scenarios import (
     full_sync,
     graphql_overhead,
     memory_scale,
+    project_server_sync,
     project_server_writes,
     scale_out,
     statistics_page,
@@ -41,6 +42,7 @@ SCENARIOS: dict[str, Scenario] = {
         connector_rates,
         scale_out,
         project_server_writes,
+        project_server_sync,
         account_360,
     )
 }

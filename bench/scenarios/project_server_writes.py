@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.project_server import ProjectServerConnector
-from adapters.registry import ConnectionConfig, build_project_server
-from bench.environment import CLIENT_ID, CLIENT_SECRET, Environment
+from bench.environment import Environment
 from bench.options import Options
-from bench.project_server import connector_writes, raw_writes
+from bench.project_server import connector_writes, raw_writes, sandbox_connector
 from bench.results import ScenarioResult, median
 from bench.sandbox_client import api_requests
 
@@ -27,16 +25,7 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
     measured: dict[str, list[dict[str, Any]]] = {"connector": [], "raw": []}
     for attempt in range(options.repeat):
         await sandbox.reset()
-        connector = build_project_server(
-            ConnectionConfig(
-                base_url=root,
-                token_url=sandbox.token_url,
-                client_id=CLIENT_ID,
-                client_secret=CLIENT_SECRET,
-                timeout=120.0,
-            )
-        )
-        assert isinstance(connector, ProjectServerConnector)
+        connector = sandbox_connector(environment)
         try:
             await sandbox.reset_stats()
             figures = await connector_writes(connector, projects, tasks, f"C{attempt}")

@@ -337,22 +337,24 @@ class CouplingService:
     # ---- create and couple ----------------------------------------------------------------------
 
     async def create_customer_from_account(self, crm_id: object) -> CounterpartOutcome:
-        return await self._create(Direction.FROM_CRM, crm_id, "crmId")
+        mapping = await self.mapping(CUSTOMER_MAPPING)
+        return await self.create_counterpart(mapping, Direction.FROM_CRM, crm_id, "crmId")
 
     async def create_account_from_customer(self, erp_id: object) -> CounterpartOutcome:
-        return await self._create(Direction.TO_CRM, erp_id, "erpId")
-
-    async def _create(
-        self, direction: Direction, source_id: object, field: str
-    ) -> CounterpartOutcome:
         mapping = await self.mapping(CUSTOMER_MAPPING)
+        return await self.create_counterpart(mapping, Direction.TO_CRM, erp_id, "erpId")
+
+    async def create_counterpart(
+        self, mapping: TableMapping, direction: Direction, source_id: object, field: str
+    ) -> CounterpartOutcome:
+        """Create the counterpart of one record through `mapping` and couple the two."""
         if not mapping.direction.allows(direction):
             raise refuse(
                 RefusalCode.INVALID_INPUT,
                 f"{mapping.name} only flows {mapping.direction.value}: records cannot be "
                 f"created {direction.value}",
             )
-        erp, crm = self.connectors()
+        erp, crm = self.connectors(mapping)
         source_connector = erp if direction is Direction.TO_CRM else crm
         target = crm if direction is Direction.TO_CRM else erp
         key = self.record_id(source_connector, source_id, field)
@@ -378,7 +380,7 @@ class CouplingService:
             )
             with unwrapped_connector_errors():
                 result, created = await create_counterpart(
-                    self.sync_context(),
+                    self.sync_context().for_mapping(mapping),
                     mapping,
                     source,
                     direction,

@@ -546,11 +546,14 @@ def tryton_defaults() -> list[TableMapping]:
 
 
 PROJECTS = OtherSystem.PROJECT_MANAGEMENT
+# The task custom field that carries the ERP activity's number.
+ACTIVITY_NUMBER = "ERP Activity Number"
 
 
 def business_central_project_defaults() -> list[TableMapping]:
-    """Business Central's projects, workers and postings with the project-management system:
-    headers both ways, resources to it (blocked ones deactivated)."""
+    """Business Central's projects, project tasks, resources and postings with the
+    project-management system: headers and task trees both ways, progress and dates from the
+    plan, resources to it (blocked ones deactivated), posted totals to its custom fields."""
     return [
         TableMapping(
             name="PROJECT-PSPROJECT",
@@ -568,6 +571,34 @@ def business_central_project_defaults() -> list[TableMapping]:
             ),
         ),
         TableMapping(
+            name="ACTIVITY-TASK",
+            erp_entity="activity",
+            crm_entity="task",
+            other_system=PROJECTS,
+            direction=BOTH,
+            sync_only_coupled=False,
+            conflict_policy=ConflictPolicy.NEWEST_WINS,
+            depends_on=("PROJECT-PSPROJECT",),
+            # An End-Total task only closes a Begin-Total's range: the plan has no such task.
+            erp_filter={"taskType": ("Posting", "Heading", "Begin-Total")},
+            description=(
+                "Project tasks ↔ Project Server tasks: the tree both ways (a task's parent by "
+                "id), dates and percent complete from the plan, cost and hours posted to it."
+            ),
+            fields=(
+                row("description", "Name"),
+                row("projectId", "ProjectId", lookup=by_id("PROJECT-PSPROJECT")),
+                row("parentId", "ParentId", lookup=by_id("ACTIVITY-TASK")),
+                row("taskNumber", ACTIVITY_NUMBER, TO_CRM),
+                row("startDate", "Start", FROM_CRM, transform="date"),
+                row("endDate", "Finish", FROM_CRM, transform="date"),
+                row("percentComplete", "PercentComplete", FROM_CRM),
+                # Totals posted on the task and below it: a posting moves its modified date.
+                row("actualCost", "ERP Actual Cost", TO_CRM),
+                row("actualWork", "ERP Actual Work", TO_CRM),
+            ),
+        ),
+        TableMapping(
             name="WORKER-RESOURCE",
             erp_entity="worker",
             crm_entity="resource",
@@ -580,6 +611,26 @@ def business_central_project_defaults() -> list[TableMapping]:
             fields=(
                 row("displayName", "Name", TO_CRM),
                 row("number", "Code", TO_CRM),
+                row("blocked", "IsActive", TO_CRM, option_map=((True, False), (False, True))),
+            ),
+        ),
+        TableMapping(
+            name="PROJECT-ACTUALS",
+            erp_entity="project",
+            crm_entity="project",
+            other_system=PROJECTS,
+            direction=TO_CRM,
+            coupled_through="PROJECT-PSPROJECT",
+            # After the tasks: runs that write one Project Server project take turns (each
+            # checks it out), and the scheduler runs a mapping only after those it depends on.
+            depends_on=("PROJECT-PSPROJECT", "ACTIVITY-TASK"),
+            description=(
+                "Cost and hours posted on each project → its Project Server custom fields (a "
+                "posting moves the project's modified date; each task's go with ACTIVITY-TASK)."
+            ),
+            fields=(
+                row("actualCost", "ERP Project Actual Cost", TO_CRM),
+                row("actualWork", "ERP Project Actual Work", TO_CRM),
             ),
         ),
     ]

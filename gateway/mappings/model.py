@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Scalar = str | int | float | bool | None
+# A filter condition: the value a field must hold, or the values it may hold.
+FilterValue = Scalar | tuple[Scalar, ...]
 
 
 class MappingDirection(StrEnum):
@@ -149,9 +151,10 @@ class TableMapping(BaseModel):
     # Natural keys stored on couplings, for lookups by key and for matching.
     erp_key_field: str | None = None
     crm_key_field: str | None = None
-    # Only records matching these equality filters take part (e.g. submitted CRM orders).
-    erp_filter: dict[str, Scalar] = Field(default_factory=dict)
-    crm_filter: dict[str, Scalar] = Field(default_factory=dict)
+    # Only records matching these filters take part (e.g. submitted CRM orders): a field
+    # equal to the value, or to one of a list of values.
+    erp_filter: dict[str, FilterValue] = Field(default_factory=dict)
+    crm_filter: dict[str, FilterValue] = Field(default_factory=dict)
     # Default values for records created on that side (the seeds' templates).
     erp_template: dict[str, Scalar] = Field(default_factory=dict)
     crm_template: dict[str, Scalar] = Field(default_factory=dict)
@@ -171,6 +174,18 @@ class TableMapping(BaseModel):
                 raise ValueError(f"field row {row.key} appears twice")
             seen.add(row.key)
         return rows
+
+    @property
+    def self_rows(self) -> list[FieldMapping]:
+        """Rows that name another record of this mapping by id (a task's parent task)."""
+        return [
+            row
+            for row in self.fields
+            if row.lookup is not None
+            and row.lookup.mapping in (self.name, self.coupling_mapping)
+            and row.lookup.erp_by is LookupBy.ID
+            and row.lookup.crm_by is LookupBy.ID
+        ]
 
     @property
     def coupling_mapping(self) -> str:

@@ -202,6 +202,14 @@ def values_equal(left: Any, right: Any) -> bool:
     return bool(_normal(left) == _normal(right))
 
 
+def matches_filter(value: Any, wanted: Any) -> bool:
+    """Whether a record's value meets a mapping's filter condition: the value, or one of a
+    list of values."""
+    if isinstance(wanted, tuple | list):
+        return any(values_equal(value, option) for option in wanted)
+    return values_equal(value, wanted)
+
+
 def differing_fields(wanted: Values, current: Values) -> dict[str, Any]:
     """The subset of `wanted` that the target does not already hold: what must be written."""
     return {

@@ -118,6 +118,21 @@ def _computed_problems(mapping: TableMapping, side: str, spec: EntitySpec | None
     ]
 
 
+def _required_problems(mapping: TableMapping, side: str, spec: EntitySpec | None) -> list[str]:
+    """A mapping that creates records on `side` must give them every field the system
+    requires, from a row or from the template."""
+    towards = Direction.TO_CRM if side == "crm" else Direction.FROM_CRM
+    if spec is None or mapping.coupled_through is not None or not mapping.direction.allows(towards):
+        return []
+    given = {target_field(row, towards) for row in mapping.rows_towards(towards)}
+    given |= set(mapping.crm_template if side == "crm" else mapping.erp_template)
+    return [
+        f"{mapping.name}: creates {side_label(mapping, side)} {spec.name} records without "
+        f"{name}, which they require: map a field to it or give it in the template"
+        for name in sorted(spec.required - given)
+    ]
+
+
 def _row_problems(mapping: TableMapping, known_mappings: Mapping[str, TableMapping]) -> list[str]:
     problems: list[str] = []
     for row in mapping.fields:
@@ -169,6 +184,7 @@ def validate_mapping(
         for side in ("erp", "crm"):
             problems += _field_problems(mapping, side, specs[side])
             problems += _computed_problems(mapping, side, specs[side])
+            problems += _required_problems(mapping, side, specs[side])
     problems += _row_problems(mapping, known_mappings)
     if mapping.coupled_through is not None and mapping.coupled_through not in mapping.depends_on:
         problems.append(

@@ -162,6 +162,9 @@ class Synced:
 class Failed:
     coupling: Coupling
     message: str
+    # False for a record held by someone else (checked out): it waits without counting
+    # towards SKIPPED.
+    counts: bool = True
 
 
 @dataclass(slots=True)
@@ -383,7 +386,7 @@ class CouplingRepository:
                 UpdateOne(
                     {"_id": oid},
                     {
-                        "$inc": {"error_count": 1},
+                        "$inc": {"error_count": 1 if failed.counts else 0},
                         "$set": {
                             "state": CouplingState.ERROR.value,
                             "last_error": failed.message,
@@ -392,6 +395,8 @@ class CouplingRepository:
                     },
                 )
             )
+            if not failed.counts:
+                continue
             operations.append(
                 UpdateOne(
                     {"_id": oid, "error_count": {"$gte": skip_after}},

@@ -23,6 +23,9 @@ from gateway import events
 from gateway.types import Document
 
 COLLECTION = "sync_errors"
+# The code of a record held by someone else (a project checked out in Project Server): the
+# next runs try it again, however often, until it is let go; it never makes its pair SKIPPED.
+LOCKED = "LOCKED"
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
@@ -192,10 +195,15 @@ class SyncErrorRepository:
     async def retriable(self, mapping: str, *, below: int, limit: int) -> list[SyncError]:
         """A mapping's errors that a run may try again on its own, least recently tried
         first: those with a direction (a conflict waits for a person) tried fewer than
-        `below` times."""
+        `below` times, and those held by someone else (`LOCKED`) however often tried."""
         cursor = (
             self._collection.find(
-                {"mapping": mapping, "direction": {"$ne": None}, "attempts": {"$lt": below}}
+                {
+                    "mapping": mapping,
+                    "direction": {"$ne": None},
+                    # A record held by someone else waits however many tries it takes.
+                    "$or": [{"attempts": {"$lt": below}}, {"code": LOCKED}],
+                }
             )
             .sort("updated_at", ASCENDING)
             .limit(limit)

@@ -8,12 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.base import Record
-from adapters.errors import ConflictError, ConnectorError, NotFoundError, RetriableError
+from adapters.errors import (
+    ConflictError,
+    ConnectorError,
+    LockedError,
+    NotFoundError,
+    RetriableError,
+)
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import RowProblem
 from gateway.store.couplings import Coupling, CouplingChanges, Failed
 from gateway.store.integration_log import LogEntry, Outcome, ResultStatus, Target
-from gateway.store.sync_errors import RecordFailure
+from gateway.store.sync_errors import LOCKED, RecordFailure
 from gateway.store.sync_runs import Counters
 from gateway.sync.conflicts import MergePlan
 from gateway.types import SideName
@@ -44,6 +50,8 @@ def error_code(error: ConnectorError | None) -> str:
         return "CONFLICT"
     if isinstance(error, NotFoundError):
         return "NOT_FOUND"
+    if isinstance(error, LockedError):
+        return LOCKED
     if isinstance(error, RetriableError):
         return "UPSTREAM_UNAVAILABLE"
     return "REJECTED"
@@ -136,7 +144,7 @@ class Batch:
             )
         )
         if coupling is not None:
-            self.couplings.failed.append(Failed(coupling, message))
+            self.couplings.failed.append(Failed(coupling, message, counts=code != LOCKED))
 
     def fail_uncoupled(
         self,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from adapters.base import Connector, Record
 from gateway.mappings.model import TableMapping
 from gateway.mappings.translate import Lookups
+from gateway.mappings.validation import side_label
 from gateway.store.couplings import Coupling, NewCoupling, Synced
 from gateway.store.sync_errors import SyncErrorRepository
 from gateway.sync.backfill import agreed, backfill
@@ -170,8 +171,23 @@ class Creation:
             return
         values = dict(plan.values)
         target = self.ctx.connector(direction.target)
+        spec = target.entities().get(self.mapping.entity_of(direction.target))
+        missing = sorted(
+            name for name in (spec.required if spec else ()) if values.get(name) in (None, "")
+        )
+        if missing and spec is not None:
+            # Refused here, named, rather than by the system after the batch's other writes.
+            label = side_label(self.mapping, direction.target)
+            batch.fail_uncoupled(
+                side,
+                source,
+                f"the {label} {spec.name} it would create needs {', '.join(missing)}, "
+                "which this record does not give",
+                "REJECTED",
+                {"required": missing},
+            )
+            return
         if chooses_ids(target):
-            spec = target.entities().get(self.mapping.entity_of(direction.target))
             values[spec.key_field if spec is not None else "id"] = counterpart_id(
                 self.mapping, direction, source.id
             )

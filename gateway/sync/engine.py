@@ -26,7 +26,7 @@ from typing import Any
 from adapters.base import Record
 from adapters.errors import ConnectorError, RetriableError
 from gateway.mappings.model import DeletionPolicy, Direction, TableMapping
-from gateway.mappings.translate import Lookups, resolve_lookups, values_equal
+from gateway.mappings.translate import Lookups, matches_filter, resolve_lookups, values_equal
 from gateway.store.couplings import Coupling, CouplingState
 from gateway.store.sync_errors import RecordFailure, SyncErrorRepository
 from gateway.store.sync_runs import Counters
@@ -43,6 +43,7 @@ from gateway.sync.conflicts import MergePlan, PairState, plan_merge
 from gateway.sync.context import SyncContext
 from gateway.sync.creation import Creation, Matches
 from gateway.sync.plan import PushPlan, plan_push
+from gateway.sync.tree import takes_trees, waves, with_planned_parents
 from gateway.sync.writes import send_writes, settle_delete, settle_pair
 from gateway.types import SideName
 
@@ -116,12 +117,28 @@ class SyncEngine:
     async def apply(
         self, side: SideName, upserts: Sequence[Record], deleted_ids: Sequence[str] = ()
     ) -> Applied:
-        batch = Batch(self.mapping, self.ctx.actor, self.run_id)
         records = [
             record
             for record in upserts
             if self._included(side, record) and f"{side}:{record.id}" not in self.failed
         ]
+        one_call = takes_trees(self.ctx.connector(other_side(side)))
+        parts = waves(self.mapping, flow_from(side), records, one_call=one_call)
+        applied = Applied(Counters())
+        for index, wave in enumerate(parts):
+            last = index == len(parts) - 1
+            batch = await self._apply_wave(side, wave, deleted_ids if last else ())
+            applied.counters.add(batch.counters)
+            applied.failures.extend(batch.failures)
+            if batch.interrupted is not None and self.stop_on_outage:
+                raise BatchInterruptedError(batch.interrupted)
+        return applied
+
+    async def _apply_wave(
+        self, side: SideName, records: list[Record], deleted_ids: Sequence[str]
+    ) -> Batch:
+        """One write per system for `records` (parents of later waves, or the whole batch)."""
+        batch = Batch(self.mapping, self.ctx.actor, self.run_id)
         if records:
             await self._plan_records(batch, side, records)
         if deleted_ids and self.mapping.coupled_through is None:
@@ -135,9 +152,7 @@ class SyncEngine:
         await self._record(batch)
         self.failed.update(f"erp:{f.erp_id}" for f in batch.failures if f.erp_id is not None)
         self.failed.update(f"crm:{f.crm_id}" for f in batch.failures if f.crm_id is not None)
-        if batch.interrupted is not None and self.stop_on_outage:
-            raise BatchInterruptedError(batch.interrupted)
-        return Applied(batch.counters, batch.failures)
+        return batch
 
     async def push(
         self,
@@ -242,7 +257,7 @@ class SyncEngine:
             if values_equal(key, write_in[1]):
                 return False
         wanted = mapping.erp_filter if side == "erp" else mapping.crm_filter
-        return all(values_equal(record.get(name), value) for name, value in wanted.items())
+        return all(matches_filter(record.get(name), value) for name, value in wanted.items())
 
     async def _plan_records(self, batch: Batch, side: SideName, records: list[Record]) -> None:
         mapping, target_side = self.mapping, other_side(side)
@@ -278,6 +293,12 @@ class SyncEngine:
         ]
         known += matches.coupled
         to_crm, to_erp = await self._lookups(side, known, matches.to_create)
+        target = self.ctx.connector(target_side)
+        if takes_trees(target):
+            flow = flow_from(side)
+            with_planned_parents(
+                mapping, flow, to_crm if side == "erp" else to_erp, matches.to_create, target
+            )
         for _, coupling in pairs:
             if coupling.side(target_side).id not in others:
                 self._counterpart_gone(batch, side, coupling)

@@ -28,7 +28,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from adapters.base import Page
-from adapters.filters import Compare, all_of
+from adapters.filters import Compare, In, all_of
 from gateway.mappings.model import MappingDirection, TableMapping
 from gateway.refusals import RefusalCode, connector_error, refuse
 from gateway.services import Services
@@ -333,7 +333,12 @@ async def _count(
             return None
         side: SideName = "erp" if stage["side"] == "erp" else "crm"
         wanted = mapping.erp_filter if side == "erp" else mapping.crm_filter
-        condition = all_of(*(Compare(name, "eq", value) for name, value in wanted.items()))
+        condition = all_of(
+            *(
+                In(name, value) if isinstance(value, tuple) else Compare(name, "eq", value)
+                for name, value in wanted.items()
+            )
+        )
         try:
             result = (
                 await ctx.for_mapping(mapping)

@@ -23,7 +23,11 @@ from gateway.sync.engine import SyncEngine
 from gateway.sync.running import recorded_run, usable_mapping
 
 # What a sync error's code means to a person who asked for the record.
-_REFUSAL_OF_ERROR = {"REJECTED": RefusalCode.INVALID_INPUT, "DELETED": RefusalCode.NOT_FOUND}
+_REFUSAL_OF_ERROR = {
+    "REJECTED": RefusalCode.INVALID_INPUT,
+    "DELETED": RefusalCode.NOT_FOUND,
+    "LOCKED": RefusalCode.UPSTREAM_UNAVAILABLE,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,13 @@ import asyncio
 from typing import Any
 
 from adapters.base import Create, Delete, Operation, OperationResult, Record, Update
-from adapters.errors import ConflictError, ConnectorError, NotFoundError, RetriableError
+from adapters.errors import (
+    ConflictError,
+    ConnectorError,
+    LockedError,
+    NotFoundError,
+    RetriableError,
+)
 from gateway.mappings.model import Direction
 from gateway.store.couplings import Synced, needs_update
 from gateway.store.integration_log import Target
@@ -64,7 +70,8 @@ async def send_writes(ctx: SyncContext, batch: Batch) -> None:
 def note_result(
     ctx: SyncContext, batch: Batch, side: SideName, work: Work, result: OperationResult
 ) -> None:
-    if isinstance(result.error, RetriableError):
+    # A record held by someone (checked out) waits as its own error; the batch goes on.
+    if isinstance(result.error, RetriableError) and not isinstance(result.error, LockedError):
         batch.interrupted = result.error
     operation = result.operation
     if isinstance(operation, Create):

@@ -10,7 +10,8 @@ writable `quoteNumber`.
 
 Project accounting (sandbox extensions; a real tenant needs an extension that publishes
 these pages as API pages, see `sandbox/README.md`): `projectTasks` (job tasks: the activity
-tree of a project, by Begin-Total/End-Total ranges or an explicit `parentTaskNumber`),
+tree of a project, by Begin-Total/End-Total ranges or an explicit `parentTaskNumber` or
+`parentId`, with the actual cost and hours posted below each task),
 `resources` (people and machines that post hours) and the read-only `projectLedgerEntries`
 (posted hours and expenses). `employees` is the standard API v2.0 page.
 """
@@ -450,13 +451,20 @@ SETS = (
         _s("quoteNumber", 20, read_only=True),  # extension
         _choice("status", ("Planning", "Quote", "Open", "Completed")),  # extension
         _b("synchronizeToCrm"),  # extension: "Synchronize to Dynamics 365 Sales"
+        _d("actualCost", read_only=True),  # extension: total cost posted
+        _d("actualWork", read_only=True),  # extension: resource hours posted
         navs=(
             Navigation("projectTasks", "projectTasks", remote="projectId", many=True),
             Navigation(
                 "projectLedgerEntries", "projectLedgerEntries", remote="projectId", many=True
             ),
         ),
-        defaults={"status": "Open", "synchronizeToCrm": False},
+        defaults={
+            "status": "Open",
+            "synchronizeToCrm": False,
+            "actualCost": 0.0,
+            "actualWork": 0.0,
+        },
     ),
     _set(  # sandbox extension: archived versions of sales quotes
         "salesQuoteArchives",
@@ -487,17 +495,25 @@ PROJECT_SETS = (
         "projectTask",
         _g("projectId", selective=True),
         _s("projectNumber", 20, read_only=True),
-        _s("taskNumber", 20, required=True, selective=True),
+        _s("taskNumber", 20, selective=True),  # blank: the project's next number
         _s("description", 100),
         _choice("taskType", TASK_TYPES),
         Field("indentation", FieldType.INT, read_only=True),
         _s("parentTaskNumber", 20),
+        _g("parentId", selective=True),  # the parent task's id; writable like its number
         _s("totaling", 250, read_only=True),
         _date("startDate"),
         _date("endDate"),
         _d("percentComplete"),
+        _d("actualCost", read_only=True),  # posted on the task and its subtasks
+        _d("actualWork", read_only=True),
         navs=(Navigation("project", "projects", local="projectId"),),
-        defaults={"taskType": "Posting", "percentComplete": 0.0},
+        defaults={
+            "taskType": "Posting",
+            "percentComplete": 0.0,
+            "actualCost": 0.0,
+            "actualWork": 0.0,
+        },
     ),
     _set(  # sandbox extension: resources
         "resources",
@@ -536,6 +552,7 @@ PROJECT_SETS = (
         _g("projectId", read_only=True, selective=True),
         _s("projectNumber", 20, read_only=True),
         _s("taskNumber", 20, read_only=True),
+        _g("projectTaskId", read_only=True, selective=True),  # the task's id
         _choice("type", LEDGER_TYPES, read_only=True),
         _s("number", 20, read_only=True),
         _s("description", 100, read_only=True),

@@ -2,12 +2,22 @@
 
 - Project tasks form a tree the way job tasks do: ordered by task number, a Begin-Total task
   opens a group that the next End-Total closes, and `indentation` says how deep a task is.
-  A task may instead name its parent (`parentTaskNumber`, which must be a Begin-Total or
-  Heading task of the same project). Every write re-indents the project's tasks; only tasks
-  whose indentation or parent changed get a new `lastModifiedDateTime`.
+  A task may instead name its parent, by number (`parentTaskNumber`) or by id (`parentId`,
+  the parent's `id`): any task of the same project but an End-Total; a Posting task without
+  postings that gets a child becomes a Heading, as Project makes a task with subtasks a
+  summary task. Every write re-indents the project's tasks; only tasks whose indentation or
+  parent changed get a new `lastModifiedDateTime`.
+- A task created without a number gets the project's next one: the highest numeric task
+  number rounded up to the next ten (1000 for the first), so it sorts after every range.
 - Posting a project journal (control plane: `POST /_sandbox/bc/projectJournal`) writes
   `projectLedgerEntries`: usage of resources (hours), items and G/L accounts, valued at the
   line's unit cost or, for a resource, its unit cost. Entries are never changed afterwards.
+- `actualCost` and `actualWork` of a task are the total cost and the resource hours posted on
+  it and on the tasks below it (as Begin-Total totals add up their range); a project's are
+  those of all its entries. A posting, or a task moving, that changes a task's or a project's
+  totals gives it a new `lastModifiedDateTime`: the extension page reports the later of the
+  record's own change and the last change of its totals, so that reading what changed since
+  a moment finds every total a posting raised.
 """
 
 from __future__ import annotations
@@ -26,7 +36,8 @@ from sandbox.store.reader import find_all
 
 TASKS = COMPANY_SETS["projectTasks"]
 LEDGER = COMPANY_SETS["projectLedgerEntries"]
-_GROUPS = ("Begin-Total", "Heading")
+PROJECTS = COMPANY_SETS["projects"]
+_NOT_A_PARENT = "End-Total"
 # The parent a client named, as opposed to one implied by Begin-Total/End-Total ranges.
 EXPLICIT_PARENT = "_explicitParent"
 
@@ -57,6 +68,8 @@ async def prepare_task(
             f"The Project does not exist. Identification fields and values: Id='{project_id}'",
         )
     values["projectNumber"] = project.get("number")
+    if not before and not values.get("taskNumber"):
+        values["taskNumber"] = await next_task_number(ctx, company, project_id)
     number = values.get("taskNumber", before.get("taskNumber"))
     if "taskNumber" in values and values["taskNumber"] != before.get("taskNumber"):
         clash = await ctx.find_by(TASKS, company, projectId=project_id, taskNumber=number)
@@ -66,18 +79,7 @@ async def prepare_task(
                 f"The Project Task already exists. Identification fields and values: "
                 f"Job No.='{project.get('number')}',Job Task No.='{number}'",
             )
-    if "parentTaskNumber" in values:
-        values[EXPLICIT_PARENT] = values["parentTaskNumber"] or None
-    parent = values.get("parentTaskNumber")
-    if parent:
-        if parent == number:
-            raise _refused(f"Project task {number} cannot be its own parent.")
-        found = await ctx.find_by(TASKS, company, projectId=project_id, taskNumber=parent)
-        if found is None or found.get("taskType") not in _GROUPS:
-            raise _refused(
-                f"The parent task {parent} must be a Begin-Total or Heading task of project "
-                f"{project.get('number')}."
-            )
+    await _check_parent(ctx, company, project, values, before)
     for name in ("startDate", "endDate"):
         values.setdefault(name, before.get(name))
     if (
@@ -91,10 +93,81 @@ async def prepare_task(
         raise _refused("percentComplete must be between 0 and 100.")
 
 
+async def _check_parent(
+    ctx: BusinessCentral, company: str, project: Doc, values: dict[str, Any], before: Doc
+) -> None:
+    """The parent a write names (by id or number): a task of the project that may have
+    subtasks, and not below the task itself."""
+    project_id, number = project["_id"], values.get("taskNumber", before.get("taskNumber"))
+    if "parentId" in values:
+        values["parentTaskNumber"] = await _number_of(ctx, company, project, values.pop("parentId"))
+    if "parentTaskNumber" in values:
+        values[EXPLICIT_PARENT] = values["parentTaskNumber"] or None
+    parent = values.get("parentTaskNumber")
+    if parent:
+        if parent == number:
+            raise _refused(f"Project task {number} cannot be its own parent.")
+        found = await ctx.find_by(TASKS, company, projectId=project_id, taskNumber=parent)
+        if found is None or found.get("taskType") == _NOT_A_PARENT:
+            raise _refused(
+                f"The parent task {parent} must be a task of project {project.get('number')} "
+                "other than an End-Total task."
+            )
+        if found.get("taskType") == "Posting" and await ctx.find_by(
+            LEDGER, company, projectId=project_id, taskNumber=parent
+        ):
+            raise _refused(
+                f"Project task {parent} has postings: it cannot become a heading with subtasks."
+            )
+        if before and await _below(ctx, company, project_id, parent, number):
+            raise _refused(f"Project task {number} cannot move below its own subtask {parent}.")
+
+
+async def next_task_number(ctx: BusinessCentral, company: str, project_id: str) -> str:
+    tasks = await find_all(
+        ctx.db.collection(TASKS), {"projectId": project_id, COMPANY: company}, {"taskNumber": 1}
+    )
+    numbers = [int(t["taskNumber"]) for t in tasks if str(t.get("taskNumber", "")).isdigit()]
+    return str((max(numbers) // 10 + 1) * 10) if numbers else "1000"
+
+
+async def _number_of(ctx: BusinessCentral, company: str, project: Doc, task_id: Any) -> Any:
+    """The number of the task whose id a client named as a parent (None: no parent)."""
+    if not task_id:
+        return None
+    found = await ctx.get(TASKS, company, str(task_id))
+    if found is None or found.get("projectId") != project["_id"]:
+        raise _refused(
+            f"The parent task {task_id} is not a task of project {project.get('number')}."
+        )
+    return found["taskNumber"]
+
+
+async def _below(
+    ctx: BusinessCentral, company: str, project_id: str, candidate: str, number: Any
+) -> bool:
+    """Whether task `candidate` is `number` itself or one of its subtasks."""
+    tasks = await find_all(
+        ctx.db.collection(TASKS),
+        {"projectId": project_id, COMPANY: company},
+        {"taskNumber": 1, "parentTaskNumber": 1},
+    )
+    parents = {t["taskNumber"]: t.get("parentTaskNumber") for t in tasks}
+    current: Any = candidate
+    seen: set[Any] = set()
+    while current is not None and current not in seen:
+        if current == number:
+            return True
+        seen.add(current)
+        current = parents.get(current)
+    return False
+
+
 async def reindent(
     ctx: BusinessCentral, company: str, project_id: str, journal: Journal | None
 ) -> None:
-    """Recompute `indentation`, the implicit parents and Begin-Total `totaling` ranges."""
+    """Recompute `indentation`, the implicit parents (`parentTaskNumber`, `parentId`), the
+    headings that gained subtasks and every task's and the project's actual totals."""
     tasks = await find_all(
         ctx.db.collection(TASKS), {"projectId": project_id, COMPANY: company}, None
     )
@@ -112,6 +185,9 @@ async def reindent(
         parents[number] = explicit if explicit in by_number else implicit
         if task.get("taskType") == "Begin-Total":
             open_groups.append(number)
+    totals = await _totals(ctx, company, project_id, parents)
+    explicit_parents = {t.get(EXPLICIT_PARENT) for t in tasks}
+    stamp = now()
     for task in tasks:
         depth, seen, current = 0, set(), parents.get(task["taskNumber"])
         while current is not None and current not in seen:
@@ -124,9 +200,50 @@ async def reindent(
         implied = parents.get(task["taskNumber"])
         if task.get("parentTaskNumber") != implied:
             changes["parentTaskNumber"] = implied
+        parent_id = by_number[implied]["_id"] if implied in by_number else None
+        if task.get("parentId") != parent_id:
+            changes["parentId"] = parent_id
+        if task.get("taskType") == "Posting" and task["taskNumber"] in explicit_parents:
+            changes["taskType"] = "Heading"
+        cost, work = totals.get(task["taskNumber"], (0.0, 0.0))
+        if (task.get("actualCost"), task.get("actualWork")) != (cost, work):
+            changes.update(actualCost=cost, actualWork=work)
         if changes:
-            changes["lastModifiedDateTime"] = now()
+            changes["lastModifiedDateTime"] = stamp
             await ctx.db.update(TASKS, task, changes, journal)
+    project = await ctx.get(PROJECTS, company, project_id)
+    cost, work = totals.get(None, (0.0, 0.0))
+    if project is not None and (project.get("actualCost"), project.get("actualWork")) != (
+        cost,
+        work,
+    ):
+        changes = {"actualCost": cost, "actualWork": work, "lastModifiedDateTime": stamp}
+        await ctx.db.update(PROJECTS, project, changes, journal)
+
+
+async def _totals(
+    ctx: BusinessCentral, company: str, project_id: str, parents: dict[str, str | None]
+) -> dict[str | None, tuple[float, float]]:
+    """(actual cost, actual hours) by task number, each with its subtasks'; the project's
+    own under None."""
+    entries = await find_all(
+        ctx.db.collection(LEDGER),
+        {"projectId": project_id, COMPANY: company},
+        {"taskNumber": 1, "type": 1, "quantity": 1, "totalCost": 1},
+    )
+    sums: dict[str | None, list[float]] = {}
+    for entry in entries:
+        hours = float(entry.get("quantity") or 0.0) if entry.get("type") == "Resource" else 0.0
+        chain: list[str | None] = []
+        current: str | None = entry.get("taskNumber")
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        for number in [*chain, None]:  # the task, its parents, the project
+            total = sums.setdefault(number, [0.0, 0.0])
+            total[0] += float(entry.get("totalCost") or 0.0)
+            total[1] += hours
+    return {number: (round(cost, 2), round(work, 2)) for number, (cost, work) in sums.items()}
 
 
 async def post_journal(ctx: BusinessCentral, company: str, body: Any) -> list[Doc]:
@@ -158,6 +275,7 @@ async def post_journal(ctx: BusinessCentral, company: str, body: Any) -> list[Do
             lastModifiedDateTime=stamp,
         )
         written.append(await ctx.db.insert(LEDGER, entry, None))
+    await reindent(ctx, company, project["_id"], None)  # the totals the posting raised
     return written
 
 
@@ -195,6 +313,7 @@ async def _entry(ctx: BusinessCentral, company: str, project: Doc, line: Any, wh
         "projectId": project["_id"],
         "projectNumber": project["number"],
         "taskNumber": task["taskNumber"],
+        "projectTaskId": task["_id"],
         "type": kind,
         "number": str(line.get("number") or ""),
         "description": str(description or "")[:100],

@@ -55,54 +55,70 @@ def resources(gen: Generator) -> Iterator[Record]:
 
 
 def tree(gen: Generator, rng: random.Random, project: dict[str, Any]) -> Iterator[Record]:
-    """Two phases of two work packages of two posting tasks; hours posted on some of them."""
+    """Two phases of two work packages of two posting tasks; hours posted on some of them.
+    The project's and every task's actual totals (with their subtasks') are filled in, as
+    the extension page keeps them; call before the project itself is written."""
     postings: list[str] = []
     start = project["lastModifiedDateTime"].date()
+    tasks: dict[str, dict[str, Any]] = {}
 
     def task(
         number: str, description: str, kind: str, indentation: int, parent: str | None
-    ) -> Record:
-        return (
-            "bc",
-            "projectTasks",
-            {
-                "_id": gen.new_id(rng),
-                "projectId": project["_id"],
-                "projectNumber": project["number"],
-                "taskNumber": number,
-                "description": description,
-                "taskType": kind,
-                "indentation": indentation,
-                "parentTaskNumber": parent,
-                "startDate": start.isoformat() if kind == "Posting" else None,
-                "endDate": start.isoformat() if kind == "Posting" else None,
-                "percentComplete": float(rng.choice([0, 0, 25, 50, 100]))
-                if kind == "Posting"
-                else 0.0,
-                **gen.bc_time(rng),
-            },
-        )
+    ) -> None:
+        tasks[number] = {
+            "_id": gen.new_id(rng),
+            "projectId": project["_id"],
+            "projectNumber": project["number"],
+            "taskNumber": number,
+            "description": description,
+            "taskType": kind,
+            "indentation": indentation,
+            "parentTaskNumber": parent,
+            "parentId": tasks[parent]["_id"] if parent else None,
+            "startDate": start.isoformat() if kind == "Posting" else None,
+            "endDate": start.isoformat() if kind == "Posting" else None,
+            "percentComplete": float(rng.choice([0, 0, 25, 50, 100])) if kind == "Posting" else 0.0,
+            "actualCost": 0.0,
+            "actualWork": 0.0,
+            **gen.bc_time(rng),
+        }
 
     for phase_index, phase in enumerate(PHASES[:2], start=1):
         phase_number = f"{phase_index}000"
-        yield task(phase_number, phase, "Begin-Total", 0, None)
+        task(phase_number, phase, "Begin-Total", 0, None)
         for package_index, package in enumerate(PACKAGES[:2], start=1):
             package_number = f"{phase_index}{package_index}00"
-            yield task(package_number, package, "Begin-Total", 1, phase_number)
+            task(package_number, package, "Begin-Total", 1, phase_number)
             for posting in (1, 2):
                 number = f"{phase_index}{package_index}{posting}0"
                 postings.append(number)
-                yield task(number, f"{package} step {posting}", "Posting", 2, package_number)
-            yield task(
+                task(number, f"{package} step {posting}", "Posting", 2, package_number)
+            task(
                 f"{phase_index}{package_index}99", f"Total {package}", "End-Total", 1, phase_number
             )
-        yield task(f"{phase_index}999", f"Total {phase}", "End-Total", 0, None)
-    for _ in range(LEDGER_LINES_PER_PROJECT):
-        yield ledger_entry(gen, rng, project, rng.choice(postings))
+        task(f"{phase_index}999", f"Total {phase}", "End-Total", 0, None)
+    entries = [
+        ledger_entry(gen, rng, project, tasks[rng.choice(postings)])
+        for _ in range(LEDGER_LINES_PER_PROJECT)
+    ]
+    project.update(actualCost=0.0, actualWork=0.0)
+    for _, _, entry in entries:
+        hours = entry["quantity"] if entry["type"] == "Resource" else 0.0
+        totalled: str | None = entry["taskNumber"]
+        holders = [project]
+        while totalled is not None:
+            holders.append(tasks[totalled])
+            totalled = tasks[totalled]["parentTaskNumber"]
+        for holder in holders:
+            holder["actualCost"] = round(holder["actualCost"] + entry["totalCost"], 2)
+            holder["actualWork"] = round(holder["actualWork"] + hours, 2)
+    for values in tasks.values():
+        yield "bc", "projectTasks", values
+    yield from entries
 
 
 def ledger_entry(
-    gen: Generator, rng: random.Random, project: dict[str, Any], task_number: str
+    gen: Generator, rng: random.Random, project: dict[str, Any], task: dict[str, Any]
 ) -> Record:
     entry = gen.numbers.next("projectLedgerEntries")
     if gen.workers and rng.random() < 0.75:
@@ -120,7 +136,8 @@ def ledger_entry(
             "entryNumber": entry,
             "projectId": project["_id"],
             "projectNumber": project["number"],
-            "taskNumber": task_number,
+            "taskNumber": task["taskNumber"],
+            "projectTaskId": task["_id"],
             "type": kind,
             "number": number,
             "description": description,

@@ -332,8 +332,9 @@ def projects(gen: Generator) -> Iterator[Record]:
             "status": rng.choice(["Planning", "Open", "Open", "Completed"]),
             **gen.bc_time(rng),
         }
+        activity_tree = list(activities.tree(gen, gen.rng(f"activities:{number}"), project))
         yield "bc", "projects", project
-        yield from activities.tree(gen, gen.rng(f"activities:{number}"), project)
+        yield from activity_tree
         account = gen.account_of_customer.get(customer.id)
         if index % 2 == 0 and account is not None:
             times = gen.crm_times(rng)

@@ -111,6 +111,19 @@ def _values(items: list[FieldValueInput], *path: str) -> dict[str, model.Scalar]
     return values
 
 
+def _conditions(items: list[FieldValueInput], *path: str) -> dict[str, model.FilterValue]:
+    """Filter conditions: a value, or a list of the values a field may hold."""
+    values: dict[str, model.FilterValue] = {}
+    for index, item in enumerate(items):
+        name = _text(item.field, *path, str(index), "field")
+        at = (*path, str(index), "value")
+        if isinstance(item.value, list):
+            values[name] = tuple(_scalar(v, *at, str(i)) for i, v in enumerate(item.value))
+        else:
+            values[name] = _scalar(item.value, *at)
+    return values
+
+
 def _row(row: FieldMappingInput, index: int) -> dict[str, Any]:
     at = ("input", "fields", str(index))
     lookup = None
@@ -167,7 +180,8 @@ def changed_mapping(
     for name in ("erp_filter", "crm_filter", "erp_template", "crm_template"):
         items = getattr(change, name)
         if items is not None:
-            doc[name] = _values(items, "input", _camel(name))
+            read = _conditions if name.endswith("filter") else _values
+            doc[name] = read(items, "input", _camel(name))
     if change.fields is not None:
         doc["fields"] = tuple(_row(row, index) for index, row in enumerate(change.fields))
     try:

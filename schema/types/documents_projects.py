@@ -11,6 +11,7 @@ from strawberry import relay
 
 from adapters.documents import DocumentKind, Ref
 from gateway.documents.merged import Merged
+from gateway.documents.plans import ProjectPlan
 from schema.context import Info
 from schema.types.document_links import back, first_linked
 from schema.types.documents_base import (
@@ -19,6 +20,7 @@ from schema.types.documents_base import (
     documents_by_keys,
     referenced,
 )
+from schema.types.project_plans import ProjectTask
 
 if TYPE_CHECKING:
     from schema.types.documents_quotes import Quote
@@ -47,6 +49,41 @@ class Project(DocumentBase, relay.Node):
             start_date=doc.first(lambda view: view.day(view.fields.start)),
             end_date=doc.first(lambda view: view.day(view.fields.end)),
         )
+
+    @strawberry.field(description="The cost posted on it in the ERP.")
+    def actual_cost(self) -> float | None:
+        erp = self.doc.erp
+        return None if erp is None else erp.amount(erp.fields.actual_cost)
+
+    @strawberry.field(description="The resource hours posted on it in the ERP.")
+    def actual_work(self) -> float | None:
+        erp = self.doc.erp
+        return None if erp is None else erp.amount(erp.fields.actual_work)
+
+    @strawberry.field(description="Its budgeted cost in the ERP (null where the ERP keeps none).")
+    def budget_cost(self) -> float | None:
+        erp = self.doc.erp
+        return None if erp is None else erp.amount(erp.fields.budget_cost)
+
+    @strawberry.field(description="Its id in Project Server (null while it has no plan there).")
+    async def project_server_id(self, info: Info) -> strawberry.ID | None:
+        plan = await self._plan(info)
+        found = plan.project_server_id if plan is not None else None
+        return None if found is None else strawberry.ID(found)
+
+    @strawberry.field(
+        description="Its tasks in Project Server, in outline order: each names its parent "
+        "(a tree), with dates, progress and the cost and hours the ERP posted on it."
+    )
+    async def tasks(self, info: Info) -> list[ProjectTask]:
+        plan = await self._plan(info)
+        return [] if plan is None else [ProjectTask.of(task) for task in plan.tasks]
+
+    async def _plan(self, info: Info) -> ProjectPlan | None:
+        erp_id = self.doc.side_id("erp")
+        if erp_id is None:
+            return None
+        return await info.context.loaders.documents.plans().load(erp_id)
 
     @strawberry.field(description="The quote it was made from.")
     async def quote(

@@ -3,6 +3,7 @@ running (its validation problems against the connected systems)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import cast
 
 import strawberry
@@ -70,8 +71,11 @@ class FieldMapping:
         )
 
 
-def _values(values: dict[str, model.Scalar]) -> list[FieldValue]:
-    return [FieldValue(field=name, value=cast(JSON, value)) for name, value in values.items()]
+def _values(values: Mapping[str, model.FilterValue]) -> list[FieldValue]:
+    return [
+        FieldValue(field=name, value=cast(JSON, list(value) if isinstance(value, tuple) else value))
+        for name, value in values.items()
+    ]
 
 
 @strawberry.type(description="Which ERP entity corresponds to which CRM entity, and how.")

@@ -66,13 +66,105 @@ async def test_activity_trees_by_ranges_and_named_parents(sandbox: SandboxHandle
         )
         after = await bc.get(Entity.ACTIVITY, moved.id)
         assert (after.values["indentation"], after.values["parentTaskNumber"]) == (1, "1000")
-        with pytest.raises(ValidationError, match="must be a Begin-Total or Heading task"):
+        assert after.values["parentId"] == tasks["1000"].id
+        with pytest.raises(ValidationError, match="other than an End-Total task"):
             await bc.create(
                 Entity.ACTIVITY,
-                {"projectId": project.id, "taskNumber": "3000", "parentTaskNumber": "1110"},
+                {"projectId": project.id, "taskNumber": "3000", "parentTaskNumber": "1199"},
             )
         with pytest.raises(ValidationError, match="already exists"):
             await bc.create(Entity.ACTIVITY, {"projectId": project.id, "taskNumber": "1110"})
+
+
+async def test_parents_by_id_and_tasks_numbered_by_the_page(sandbox: SandboxHandle) -> None:
+    """The extension's `parentId`: a task named as a parent by id becomes a heading (it had
+    no postings), and a task without a number gets the project's next one."""
+    async with business_central(sandbox, company_id=sandbox.company_id) as bc:
+        project = await bc.create(Entity.PROJECT, {"displayName": "Planned in Project"})
+        tasks = await _tree(bc, project.id)
+        child = await bc.create(
+            Entity.ACTIVITY,
+            {"projectId": project.id, "description": "Review", "parentId": tasks["2010"].id},
+        )
+        assert child.values["taskNumber"] == "2020"  # after 2010, the highest number
+        found = await bc.get_many(Entity.ACTIVITY, [child.id, tasks["2010"].id])
+        assert (
+            found[child.id].values["parentTaskNumber"],
+            found[child.id].values["indentation"],
+        ) == (
+            "2010",
+            2,
+        )
+        assert found[child.id].values["parentId"] == tasks["2010"].id
+        assert found[tasks["2010"].id].values["taskType"] == "Heading"
+        # Moved back to the top by id; then its old parent has postings and takes no child.
+        top = await bc.update(
+            Entity.ACTIVITY, child.id, {"parentId": None}, etag=found[child.id].etag
+        )
+        assert (await bc.get(Entity.ACTIVITY, top.id)).values["indentation"] == 0
+        await sandbox.post_project_journal(
+            projectNumber=project.values["number"],
+            lines=[
+                {
+                    "taskNumber": "1110",
+                    "type": "G/L Account",
+                    "number": "6610",
+                    "quantity": 1,
+                    "unitCost": 50.0,
+                }
+            ],
+        )
+        with pytest.raises(ValidationError, match="has postings"):
+            await bc.create(
+                Entity.ACTIVITY, {"projectId": project.id, "parentId": tasks["1110"].id}
+            )
+        with pytest.raises(ValidationError, match="not a task of project"):
+            await bc.create(Entity.ACTIVITY, {"projectId": project.id, "parentId": project.id})
+
+
+async def test_actual_totals_follow_postings_up_the_tree(sandbox: SandboxHandle) -> None:
+    """A posting raises the totals of its task, the tasks above it and the project, and
+    moves their `lastModifiedDateTime`: an incremental read finds exactly those."""
+    async with business_central(sandbox, company_id=sandbox.company_id) as bc:
+        worker = await bc.create(Entity.WORKER, {"displayName": "Ana Lobo", "unitCost": 50.0})
+        project = await bc.create(Entity.PROJECT, {"displayName": "Totals"})
+        tasks = await _tree(bc, project.id)
+        token = [b async for b in bc.changes(Entity.ACTIVITY, None)][-1].token
+        project_token = [b async for b in bc.changes(Entity.PROJECT, None)][-1].token
+        await sandbox.post_project_journal(
+            projectNumber=project.values["number"],
+            lines=[
+                {
+                    "taskNumber": "1110",
+                    "type": "Resource",
+                    "number": worker.values["number"],
+                    "quantity": 4,
+                },
+                {
+                    "taskNumber": "1110",
+                    "type": "G/L Account",
+                    "number": "6610",
+                    "quantity": 1,
+                    "unitCost": 30.0,
+                },
+            ],
+        )
+        changed = {
+            r.values["taskNumber"]: (r.values["actualCost"], r.values["actualWork"])
+            for b in [x async for x in bc.changes(Entity.ACTIVITY, token)]
+            for r in b.upserts
+        }
+        assert changed == {"1110": (230.0, 4.0), "1100": (230.0, 4.0), "1000": (230.0, 4.0)}
+        projects = [
+            r
+            for b in [x async for x in bc.changes(Entity.PROJECT, project_token)]
+            for r in b.upserts
+        ]
+        assert [(r.id, r.values["actualCost"], r.values["actualWork"]) for r in projects] == [
+            (project.id, 230.0, 4.0)
+        ]
+        untouched = await bc.get(Entity.ACTIVITY, tasks["2010"].id)
+        assert (untouched.values["actualCost"], untouched.values["actualWork"]) == (0.0, 0.0)
 
 
 async def test_posted_hours_and_expenses_are_read_incrementally(sandbox: SandboxHandle) -> None:

@@ -3,12 +3,13 @@ errors, tokens and leases), for fine-grained engine tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from adapters.base import Side
 from adapters.memory import MemoryConnector
@@ -19,11 +20,13 @@ from gateway.mappings.model import (
     MappingDirection,
     TableMapping,
 )
-from gateway.services import Services
+from gateway.services import Services, open_services
+from gateway.settings import Settings
 from gateway.store.couplings import Coupling
 from gateway.store.sync_errors import SyncError
 from gateway.store.sync_runs import SyncRun
 from gateway.sync.incremental import run_incremental
+from tests.support_sandbox import SandboxHandle
 
 BOTH = MappingDirection.BIDIRECTIONAL
 TO_CRM = MappingDirection.TO_CRM
@@ -121,3 +124,25 @@ def world(services: Services, clock: Clock) -> Iterator[World]:
         yield World(services, erp, crm, clock)
     finally:
         services.erp = services.crm = None
+
+
+# Business Central and Project Server in the sandbox (tests/sync/test_project_server_*.py).
+@pytest.fixture
+def planned_settings(connected_settings: Settings, sandbox: SandboxHandle) -> Settings:
+    """Business Central as the ERP and the sandbox's Project Server."""
+    return connected_settings.model_copy(
+        update={
+            "projectserver_url": sandbox.projectserver_url,
+            "projectserver_token_url": sandbox.token_url,
+            "projectserver_client_id": sandbox.client_id,
+            "projectserver_client_secret": SecretStr(sandbox.client_secret),
+            # A failed record is due again at the next run.
+            "sync_retry_base_seconds": 0.001,
+        }
+    )
+
+
+@pytest.fixture
+async def planned(planned_settings: Settings) -> AsyncIterator[Services]:
+    async with open_services(planned_settings, wait_for_store=True) as services:
+        yield services

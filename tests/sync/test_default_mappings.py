@@ -3,19 +3,23 @@ exists, so they are stored enabled and pass the start-up check."""
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.base import EntitySpec, Side
 from adapters.business_central_entities import RESOURCES
 from adapters.dataverse_entities import TABLES
 from adapters.memory import MemoryConnector
+from adapters.project_server.entities import specs as project_server_specs
 from gateway.mappings.defaults import (
     CRM_BALANCE,
     CRM_OVERDUE,
     CRM_TOTAL_SALES,
     business_central_defaults,
+    business_central_project_defaults,
     defaults_for,
 )
 from gateway.mappings.health import check_mappings
-from gateway.mappings.validation import validate_mappings
+from gateway.mappings.validation import MappingValidationError, validate_mappings
 
 CRM = {name: table.spec for name, table in TABLES.items()}
 
@@ -49,3 +53,32 @@ def test_a_mapping_naming_a_missing_field_is_kept_out_of_runs() -> None:
     assert not health.usable(lone)
     assert health.runnable == []
     assert any("'displayName'" in problem for problem in health.problems["CUSTOMER"])
+
+
+def test_the_project_defaults_validate_against_business_central_and_project_server() -> None:
+    projects = project_server_specs()
+    mappings = defaults_for(
+        business_central_project_defaults(),
+        erp_entities=set(RESOURCES),
+        crm_entities=set(CRM),
+        project_entities=set(projects),
+    )
+    validate_mappings(mappings, erp=RESOURCES, crm=CRM, projects=projects)
+    assert {m.name for m in mappings if m.enabled} == {
+        "PROJECT-PSPROJECT",
+        "ACTIVITY-TASK",
+        "WORKER-RESOURCE",
+        "PROJECT-ACTUALS",
+    }
+
+
+def test_a_mapping_creating_tasks_without_their_project_is_refused() -> None:
+    projects = project_server_specs()
+    mappings = business_central_project_defaults()
+    [tasks] = [m for m in mappings if m.name == "ACTIVITY-TASK"]
+    without = tasks.model_copy(
+        update={"fields": tuple(r for r in tasks.fields if r.erp_field != "projectId")}
+    )
+    others = [m for m in mappings if m.name != "ACTIVITY-TASK"]
+    with pytest.raises(MappingValidationError, match="without projectId, which they require"):
+        validate_mappings([*others, without], erp=RESOURCES, crm=CRM, projects=projects)
