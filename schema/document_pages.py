@@ -42,7 +42,9 @@ def document_filter(
 ) -> DocumentFilter:
     states = None
     if state is not None:
-        allowed = STATES_OF[kind]
+        allowed = STATES_OF.get(kind, ())
+        if not allowed:
+            raise InvalidArgumentError("state", f"{kind.value.replace('_', ' ')}s have no state")
         name = require_plain_text(state, "state", max_length=40).strip().upper()
         if name not in {item.value for item in allowed}:
             names = ", ".join(item.value for item in allowed)

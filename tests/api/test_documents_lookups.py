@@ -133,6 +133,9 @@ async def test_arguments_are_checked_before_any_system_is_read(
         body = await gql(api, page, **variables)
         assert codes(body) == ["INVALID_INPUT"], (variables, body)
         assert fields_of(body) == [[field]]
+    # Items have no lifecycle: a state given for them is refused, not a server error.
+    body = await gql(api, 'query { items(state: "OPEN") { edges { node { erpId } } } }')
+    assert (codes(body), fields_of(body)) == (["INVALID_INPUT"], [["state"]])
     assert (await sandbox.stats())["requests"] == 0
     # A cursor of an account's page is not one of the listing of every quote.
     first = await data(api, page.replace("edges", "pageInfo { endCursor } edges"), a=account_id)
