@@ -15,6 +15,7 @@ lies below them, a schema extension that wraps every resolver — runs as graphq
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable
 from typing import Any, ClassVar
 
 from graphql import GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo, Undefined
@@ -101,46 +102,57 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         if target is not None and (
             return_type is target.object_type or return_type is target.non_null_type
         ):
-            if isinstance(result, Exception):
-                raise result
-            if result is None or result is Undefined:
-                if return_type is target.non_null_type:
-                    raise TypeError(
-                        "Cannot return null for non-nullable field"
-                        f" {info.parent_type}.{info.field_name}."
-                    )
-                return None
-            return self._complete_object(target, field_details_list, info, path, result)
+            return self._complete_planned(
+                target, return_type, field_details_list, info, path, result
+            )
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _complete_object(
+    def _complete_planned(  # noqa: PLR0917 - complete_value's arguments
         self,
         target: ObjectPlan,
+        return_type: GraphQLOutputType,
         field_details_list: FieldDetailsList,
         info: GraphQLResolveInfo[Any],
         path: Path,
         result: Any,
-    ) -> AwaitableOrValue[dict[str, Any]]:
-        """`complete_object_value`, with the plan's steps for the collected subfields."""
+    ) -> AwaitableOrValue[Any]:
+        """`complete_value` of a `T!` or `T` whose objects have a plan, then
+        `complete_object_value` with the plan's steps for the collected subfields."""
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            if return_type is target.non_null_type:
+                raise TypeError(
+                    "Cannot return null for non-nullable field"
+                    f" {info.parent_type}.{info.field_name}."
+                )
+            return None
         object_type = target.object_type
         if object_type.is_type_of:
             is_type_of = object_type.is_type_of(result, info)
             if self.is_awaitable(is_type_of):
-
-                async def execute_subfields_async() -> dict[str, Any]:
-                    if not await self.with_abort_signal(is_type_of):
-                        raise invalid_return_type_error(object_type, result, field_details_list)
-                    fields = self._execute_steps(object_type, result, path, target.steps)
-                    if self.is_awaitable(fields):
-                        return await fields  # type: ignore[no-any-return]
-                    return fields  # type: ignore[return-value]
-
-                return execute_subfields_async()
+                return self._complete_after(is_type_of, target, field_details_list, path, result)
             if not is_type_of:
                 raise invalid_return_type_error(object_type, result, field_details_list)
         return self._execute_steps(object_type, result, path, target.steps)
+
+    async def _complete_after(
+        self,
+        is_type_of: Awaitable[bool],
+        target: ObjectPlan,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        result: Any,
+    ) -> dict[str, Any]:
+        """The rest of `complete_object_value` once an awaitable `is_type_of` says yes."""
+        if not await self.with_abort_signal(is_type_of):
+            raise invalid_return_type_error(target.object_type, result, field_details_list)
+        fields = self._execute_steps(target.object_type, result, path, target.steps)
+        if self.is_awaitable(fields):
+            return await fields  # type: ignore[no-any-return]
+        return fields  # type: ignore[return-value]
 
     def _execute_steps(  # noqa: PLR0912 - graphql-core's execute_fields, one branch per kind of step
         self,
@@ -156,7 +168,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for step in steps:
                 key = step.key
-                if isinstance(step, LeafStep):
+                if type(step) is LeafStep:
                     # `execute_field` and `complete_value` of a leaf, without the resolve
                     # info it does not read; its path is made only for an error.
                     try:
@@ -188,7 +200,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
                         results[key] = None
                     continue
                 field_path = Path(path, key, parent_type.name)
-                if isinstance(step, CallStep):
+                if type(step) is CallStep:
                     result = self._call_field(step, parent_type, source, field_path)
                 else:
                     result = self.execute_field(
@@ -205,17 +217,20 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
 
         if not awaitable_fields:
             return results
+        return self._gather_fields(results, awaitable_fields)
 
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                key = awaitable_fields[0]
-                results[key] = await results[key]
-            else:
-                awaited = await gather_with_cancel(*(results[key] for key in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+    @staticmethod
+    async def _gather_fields(
+        results: dict[str, Any], awaitable_fields: list[str]
+    ) -> dict[str, Any]:
+        """The rest of `execute_fields`: its awaitable fields awaited together."""
+        if len(awaitable_fields) == 1:
+            key = awaitable_fields[0]
+            results[key] = await results[key]
+        else:
+            awaited = await gather_with_cancel(*(results[key] for key in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+        return results
 
     def _call_field(
         self, step: CallStep, parent_type: GraphQLObjectType, source: Any, path: Path
@@ -224,30 +239,41 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         (no arguments to coerce, no middleware: the plan has neither)."""
         return_type = step.field_def.type
         field_details = step.field_details
-        info = self.build_resolve_info(
-            step.field_def, [detail.node for detail in field_details], parent_type, path
-        )
+        info = self.build_resolve_info(step.field_def, list(step.nodes), parent_type, path)
         try:
             result = step.resolve(source, info)
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(
                     return_type, field_details, info, path, result, None
                 )
-            completed = self.complete_value(return_type, field_details, info, path, result, None)
+            target = step.target
+            if target is not None:
+                completed = self._complete_planned(
+                    target, return_type, field_details, info, path, result
+                )
+            else:
+                completed = self.complete_value(
+                    return_type, field_details, info, path, result, None
+                )
             if self.is_awaitable(completed):
-
-                async def await_completed() -> Any:
-                    try:
-                        return await completed
-                    except Exception as raw_error:
-                        self.handle_field_error(raw_error, return_type, field_details, path)
-                        return None
-
-                return await_completed()
+                return self._await_completed(completed, return_type, field_details, path)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details, path)
             return None
         return completed
+
+    async def _await_completed(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details, path)
+            return None
 
     def _awaited_leaf(
         self, step: LeafStep, parent_type: GraphQLObjectType, path: Path | None, value: Any

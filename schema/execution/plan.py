@@ -89,6 +89,9 @@ class CallStep:
     field_details: FieldDetailsList
     field_def: GraphQLField
     resolve: Resolve
+    nodes: tuple[FieldNode, ...]
+    # The plan of the field's value when it is an object (`T` or `T!`, not a list of them).
+    target: ObjectPlan | None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -175,7 +178,13 @@ class _Planner:
                 continue
             if not self._plan_objects(details, field_def.type):
                 return None
-            steps.append(self._call(key, details, field_def))
+            target = self.objects.get(id(details))
+            if target is not None and field_def.type not in (
+                target.object_type,
+                target.non_null_type,
+            ):
+                target = None  # a list: graphql-core completes it, its items follow the plan
+            steps.append(self._call(key, details, field_def, target))
         return tuple(steps)
 
     def _leaf(
@@ -210,16 +219,21 @@ class _Planner:
             within=within,
         )
 
-    def _call(self, key: str, details: FieldDetailsList, field_def: GraphQLField) -> Step:
+    def _call(
+        self,
+        key: str,
+        details: FieldDetailsList,
+        field_def: GraphQLField,
+        target: ObjectPlan | None,
+    ) -> Step:
         if self.config is None or details[0].node.arguments:
             return FieldStep(key, details)
         read = plain_read(field_def)
-        if read is not None:
-            return CallStep(key, details, field_def, _ignoring_info(read))
-        resolve = direct_resolve(field_def, self.config)
-        if resolve is not None:
-            return CallStep(key, details, field_def, resolve)
-        return FieldStep(key, details)
+        resolve = _ignoring_info(read) if read else direct_resolve(field_def, self.config)
+        if resolve is None:
+            return FieldStep(key, details)
+        nodes = tuple(detail.node for detail in details)
+        return CallStep(key, details, field_def, resolve, nodes, target)
 
     def _plan_objects(self, details: FieldDetailsList, return_type: GraphQLOutputType) -> bool:
         """Plan the objects a field's values hold, if they are of an object type; False if
@@ -243,6 +257,11 @@ class _Planner:
             return False
         plan.steps = steps
         return True
+
+
+def _completes(return_type: GraphQLOutputType, target: ObjectPlan) -> bool:
+    """Whether a field of `return_type` holds one object of the plan (not a list of them)."""
+    return return_type is target.object_type or return_type is target.non_null_type
 
 
 def _unchanged(leaf: GraphQLLeafType) -> tuple[type | None, Callable[[Any], bool] | None]:

@@ -8,8 +8,8 @@ field below, most of that is known once the schema is built and does nothing at 
 - a "basic" field (no resolver, no extensions): the wrapper calls `field.get_result(source,
   None, [], {})`, which reads the attribute with the configured default resolver (`getattr`);
 - a field with a synchronous resolver and no arguments, extensions or exception handlers:
-  the wrapper builds the `Info` and calls `field.get_result` with the source bound as the
-  resolver asks for it.
+  the wrapper builds the `Info` and calls the resolver (through `field.get_result`) with the
+  source bound as the resolver asks for it.
 
 Each function answers None for any other field: graphql-core then calls strawberry's wrapper.
 """
@@ -73,6 +73,9 @@ def direct_resolve(field_def: GraphQLField, config: StrawberryConfig) -> Resolve
         return None
     if field.is_async or field.extensions or field.arguments or field_def.args:
         return None
+    if type(field).get_result is not StrawberryField.get_result:
+        return None  # a field class that calls its resolver its own way
+    # `field.get_result(source, info, args, kwargs)` is `resolver(*args, **kwargs)`.
     resolver = field.base_resolver
     with_self = resolver.self_parameter is not None
     source_names = tuple(
@@ -82,13 +85,13 @@ def direct_resolve(field_def: GraphQLField, config: StrawberryConfig) -> Resolve
     )
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
     info_class = config.info_class
-    get_result = field.get_result
 
     def resolve(source: Any, raw_info: GraphQLResolveInfo[Any]) -> Any:
-        info = info_class(_raw_info=raw_info, _field=field)
-        kwargs = dict.fromkeys(source_names, source)
+        kwargs: dict[str, Any] = {}
+        for name in source_names:
+            kwargs[name] = source
         if info_name is not None:
-            kwargs[info_name] = info
-        return get_result(source, info, [source] if with_self else [], kwargs)
+            kwargs[info_name] = info_class(_raw_info=raw_info, _field=field)
+        return resolver(source, **kwargs) if with_self else resolver(**kwargs)
 
     return resolve
