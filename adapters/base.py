@@ -23,6 +23,7 @@ class Side(StrEnum):
 
     ERP = "erp"
     CRM = "crm"
+    PROJECT = "project"  # a project-management system (Project Server)
 
 
 class Entity(StrEnum):
@@ -47,6 +48,12 @@ class Entity(StrEnum):
     CUSTOMER_PRICE_GROUP = "customer_price_group"
     PAYMENT = "payment"
     CUSTOMER_STATISTICS = "customer_statistics"
+    ACTIVITY = "activity"  # a node of a project's activity tree (BC project task, Tryton work)
+    WORKER = "worker"  # who posts hours on projects (BC resource, Tryton employee)
+    PROJECT_ACTUAL = "project_actual"  # posted hours and expenses (BC project ledger entry)
+    # Project management (Project Server)
+    TASK = "task"
+    ASSIGNMENT = "assignment"
     # Both sides
     CONTACT = "contact"
     CURRENCY = "currency"
@@ -55,7 +62,10 @@ class Entity(StrEnum):
     SALES_ORDER = "sales_order"
     SALES_ORDER_LINE = "sales_order_line"
     INVOICE = "invoice"
+    INVOICE_LINE = "invoice_line"
     PROJECT = "project"
+    # ERP: an archived version of a sales quote
+    QUOTE_ARCHIVE = "quote_archive"
 
 
 @dataclass(frozen=True, slots=True)

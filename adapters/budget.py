@@ -10,7 +10,7 @@ an implementation kept in Redis. `UNLIMITED` leaves each process to its own limi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 
@@ -34,3 +34,13 @@ class _Unlimited:
 
 
 UNLIMITED: RequestBudget = _Unlimited()
+
+
+# The budget of each identity (client id) a connector sends requests as: the services' limits
+# hold per user, so two application users of one system have a budget each.
+BudgetOf = Callable[[str], RequestBudget]
+
+
+def unlimited(identity: str) -> RequestBudget:
+    del identity
+    return UNLIMITED

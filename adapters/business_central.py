@@ -3,8 +3,8 @@
 - Every resource is read under `<bc_url>/api/v2.0/companies(<id>)/`; without a configured
   company the first one `GET companies` returns is used (asked once, on first use).
 - `changes` compares `lastModifiedDateTime` (the token carries the watermark). The API has no
-  feed of deletions, so deleted records are never reported; webhooks (`subscriptions`) could
-  tell, but need a public callback URL.
+  feed of deletions, so deleted records are never reported by it; webhooks
+  (`business_central_webhooks`, with a public callback URL) report them.
 - Updates and deletes require `If-Match` (Business Central refuses them without one). By
   default the caller must pass the ETag it read; with `read_etag_when_missing=True` the
   connector reads the record first, which gives up the protection against lost updates.
@@ -13,6 +13,8 @@
 - `transition` calls bound actions (`salesQuotes(<id>)/Microsoft.NAV.makeOrder`, ...).
 - `customer_statistics` reads `customers?$filter=...&$expand=customerFinancialDetail`: one
   request per chunk of ids.
+- `documents` declares its sales documents (`adapters.business_central_documents`);
+  `item_availability` reads items' inventory and their open sales order lines.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from typing import Any
 import httpx
 
 from adapters.base import EntitySpec, Record, Side
+from adapters.business_central_documents import BUSINESS_CENTRAL_DOCUMENTS, item_availability
 from adapters.business_central_entities import ACTIONS, RESOURCES
+from adapters.business_central_webhooks import BusinessCentralWebhooks, support
 from adapters.capabilities import CustomerFields
 from adapters.concurrency import run_concurrently
+from adapters.documents import Documents, ItemAvailability
 from adapters.errors import FatalError, NotFoundError, ValidationError
 from adapters.odata.batch import BatchRequest, BatchResponse, build_json_batch, parse_json_batch
 from adapters.odata.client import ODataClient
@@ -40,7 +45,7 @@ API_PATH = "api/v2.0/"
 MAX_BATCH = 100  # Business Central's limit of operations per $batch
 
 
-class BusinessCentralConnector(ODataConnector):
+class BusinessCentralConnector(BusinessCentralWebhooks, ODataConnector):
     system = BUSINESS_CENTRAL
     side = Side.ERP
     label = "Business Central"
@@ -73,6 +78,7 @@ class BusinessCentralConnector(ODataConnector):
             raise ValueError("company_id must be the company's id (a GUID)")
         self._company = company_id
         self._company_lock = asyncio.Lock()
+        self.notifications = support({n: s.native_name for n, s in self._specs.items()})
         self.read_etag_when_missing = read_etag_when_missing
 
     async def company_id(self) -> str:
@@ -169,6 +175,19 @@ class BusinessCentralConnector(ODataConnector):
 
         await run_concurrently(read(chunk) for chunk in chunks)
         return {i: found[i.lower()] for i in ids if i.lower() in found}
+
+    # ---- documents ------------------------------------------------------------------------------
+
+    def documents(self) -> Documents:
+        return BUSINESS_CENTRAL_DOCUMENTS
+
+    async def item_availability(self, item_ids: Sequence[str]) -> dict[str, ItemAvailability]:
+        ids = [i for i in item_ids if is_guid(i)]
+        # An `itemId eq <guid> or ` clause takes ~75 encoded characters; the rest of the URL ~700.
+        per_request = max(
+            1, min(self.limits.max_ids_per_request, (self.limits.max_url_length - 700) // 75)
+        )
+        return await item_availability(self, ids, ids_per_request=per_request)
 
     # ---- lifecycle ------------------------------------------------------------------------------
 

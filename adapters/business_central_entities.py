@@ -2,8 +2,8 @@
 
 Every resource lives under `companies(<id>)/`. Business Central returns all properties of
 these (compact) resources, so reads do not `$select`. Change detection uses
-`lastModifiedDateTime`; resources without it (document lines, project,
-customerFinancialDetail) can only be read in full, or through their document. Lifecycle
+`lastModifiedDateTime`; resources without it (document lines, customerFinancialDetail) can
+only be read in full, or through their document. Lifecycle
 actions are bound actions, `<set>(<id>)/Microsoft.NAV.<action>`, each answered 204 No
 Content; `ACTIONS` says which resource an action creates, when the answer points at it.
 """
@@ -171,8 +171,20 @@ RESOURCES: dict[str, EntitySpec] = {
         resource(
             Entity.QUOTE,
             "salesQuotes",
-            [*_DOCUMENT, "documentDate", "dueDate", "validUntilDate", "sentDate", "acceptedDate"],
-            lookups=_DOCUMENT_LOOKUPS,
+            [
+                *_DOCUMENT,
+                "documentDate",
+                "dueDate",
+                "validUntilDate",
+                "sentDate",
+                "acceptedDate",
+                # Extensions: the approval workflow, the archive and the project made from it.
+                "approvalStatus",
+                "archivedVersions",
+                "projectId",
+                "projectNumber",
+            ],
+            lookups={**_DOCUMENT_LOOKUPS, "projectId": Entity.PROJECT},
         ),
         resource(Entity.QUOTE_LINE, "salesQuoteLines", _LINE, modified=None, lookups=_LINE_LOOKUPS),
         resource(
@@ -189,7 +201,11 @@ RESOURCES: dict[str, EntitySpec] = {
             lookups=_DOCUMENT_LOOKUPS,
         ),
         resource(
-            Entity.SALES_ORDER_LINE, "salesOrderLines", _LINE, modified=None, lookups=_LINE_LOOKUPS
+            Entity.SALES_ORDER_LINE,
+            "salesOrderLines",
+            [*_LINE, "shipmentDate", "shippedQuantity", "invoicedQuantity"],
+            modified=None,
+            lookups=_LINE_LOOKUPS,
         ),
         resource(
             Entity.INVOICE,
@@ -204,6 +220,14 @@ RESOURCES: dict[str, EntitySpec] = {
                 "remainingAmount",
             ],
             lookups={**_DOCUMENT_LOOKUPS, "orderId": Entity.SALES_ORDER},
+        ),
+        resource(
+            Entity.INVOICE_LINE,
+            "salesInvoiceLines",
+            [*_LINE, "shipmentDate"],
+            modified=None,
+            lookups=_LINE_LOOKUPS,
+            read_only=True,
         ),
         resource(
             Entity.PAYMENT,
@@ -225,6 +249,8 @@ RESOURCES: dict[str, EntitySpec] = {
             ],
             lookups={"customerId": Entity.CUSTOMER, "appliesToInvoiceId": Entity.INVOICE},
         ),
+        # customerId, quoteId, quoteNumber, status and synchronizeToCrm ("Synchronize to
+        # Dynamics 365 Sales" on the Projects page) extend the standard resource.
         resource(
             Entity.PROJECT,
             "projects",
@@ -236,14 +262,90 @@ RESOURCES: dict[str, EntitySpec] = {
                 "quoteId",
                 "quoteNumber",
                 "status",
+                "synchronizeToCrm",
             ],
-            modified=None,
             lookups={"customerId": Entity.CUSTOMER, "quoteId": Entity.QUOTE},
         ),
         resource(  # a sandbox extension; a tenant publishes it with an extension of its own
             Entity.CUSTOMER_PRICE_GROUP,
             "customerPriceGroups",
             ["code", "displayName", "allowInvoiceDiscount", "priceIncludesTax"],
+        ),
+        # Project accounting: sandbox extension pages (a real tenant publishes them with an
+        # extension), see sandbox/README.md.
+        resource(
+            Entity.ACTIVITY,
+            "projectTasks",
+            [
+                "projectId",
+                "projectNumber",
+                "taskNumber",
+                "description",
+                "taskType",
+                "indentation",
+                "parentTaskNumber",
+                "totaling",
+                "startDate",
+                "endDate",
+                "percentComplete",
+            ],
+            lookups={"projectId": Entity.PROJECT},
+        ),
+        *(
+            resource(
+                name,
+                "resources",
+                [
+                    "number",
+                    "displayName",
+                    "type",
+                    "baseUnitOfMeasure",
+                    "unitCost",
+                    "unitPrice",
+                    "blocked",
+                ],
+            )
+            for name in (Entity.WORKER, Entity.RESOURCE)
+        ),
+        resource(
+            Entity.PROJECT_ACTUAL,
+            "projectLedgerEntries",
+            [
+                "entryNumber",
+                "projectId",
+                "projectNumber",
+                "taskNumber",
+                "type",
+                "number",
+                "description",
+                "quantity",
+                "unitCost",
+                "totalCost",
+                "unitPrice",
+                "totalPrice",
+                "postingDate",
+                "documentNumber",
+            ],
+            lookups={"projectId": Entity.PROJECT},
+            read_only=True,
+        ),
+        resource(
+            Entity.QUOTE_ARCHIVE,
+            "salesQuoteArchives",
+            [
+                "quoteId",
+                "quoteNumber",
+                "versionNumber",
+                "archivedDateTime",
+                "status",
+                "approvalStatus",
+                "validUntilDate",
+                "totalAmountExcludingTax",
+                "totalAmountIncludingTax",
+            ],
+            modified=None,
+            lookups={"quoteId": Entity.QUOTE},
+            read_only=True,
         ),
         resource(
             Entity.CUSTOMER_STATISTICS,

@@ -12,6 +12,8 @@
   falls back to `modifiedon` watermarks (which cannot see deletions).
 - `write_many` sends multipart `$batch` requests: independent requests with
   `Prefer: odata.continue-on-error`, or one change set when `atomic`.
+- Change notifications: webhooks registered as steps on a service endpoint
+  (`dataverse_webhooks`).
 - `crm_statistics` counts open opportunities, quotes and cases for many accounts with
   `$apply=filter(...)/groupby(...,aggregate($count as count))`: one request per figure and
   chunk of ids, whatever the number of rows. Should the service refuse `$apply`, it counts a
@@ -27,6 +29,7 @@ from typing import Any
 
 from adapters.base import ChangeBatch, EntitySpec, Record, Side
 from adapters.concurrency import run_concurrently
+from adapters.dataverse_documents import DATAVERSE_DOCUMENTS
 from adapters.dataverse_entities import CRM_STATISTICS, TABLES, OpenRecordCount, Table
 from adapters.dataverse_transitions import (
     TRANSITIONS,
@@ -37,6 +40,8 @@ from adapters.dataverse_transitions import (
     convert_body,
     state_body,
 )
+from adapters.dataverse_webhooks import DataverseWebhooks, support
+from adapters.documents import Documents
 from adapters.errors import ConnectorError, NotFoundError, ValidationError
 from adapters.filters import And, Filter, In
 from adapters.odata.batch import (
@@ -62,7 +67,7 @@ REFERENCE = re.compile(r"^/?([A-Za-z_][A-Za-z0-9_]*)\(([0-9a-fA-F-]{36})\)$")
 QUALIFIED_ACTION = re.compile(r"^Microsoft\.Dynamics\.CRM\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class DataverseConnector(ODataConnector):
+class DataverseConnector(DataverseWebhooks, ODataConnector):
     system = DATAVERSE
     label = "Dynamics 365 Sales"
     side = Side.CRM
@@ -83,6 +88,7 @@ class DataverseConnector(ODataConnector):
             owns_http=owns_http,
         )
         self._untracked: set[str] = set()  # tables found to have change tracking off
+        self.notifications = support(self._specs)
         self._no_apply = False  # the service refused $apply once
 
     # ---- hooks ----------------------------------------------------------------------------------
@@ -303,6 +309,11 @@ class DataverseConnector(ODataConnector):
             else:
                 upserts.append(self.record(spec, value))
         return upserts, deleted
+
+    # ---- documents ------------------------------------------------------------------------------
+
+    def documents(self) -> Documents:
+        return DATAVERSE_DOCUMENTS
 
     # ---- statistics -----------------------------------------------------------------------------
 

@@ -82,6 +82,30 @@ def table(
     return Table(spec, {lookup.field: lookup for lookup in lookups})
 
 
+def _document_lines(name: str, entity_set: str, parent: str, parent_entity: str) -> Table:
+    """The lines of a quote, an order or an invoice: one shape for the three."""
+    return table(
+        name,
+        entity_set,
+        f"{entity_set[:-1]}id",
+        [
+            "quantity",
+            "priceperunit",
+            "baseamount",
+            "extendedamount",
+            "manualdiscountamount",
+            "productdescription",
+            "isproductoverridden",
+            "lineitemnumber",
+        ],
+        [
+            _simple(parent, parent_entity),
+            _simple("productid", Entity.PRODUCT),
+            _simple("uomid", UNIT),
+        ],
+    )
+
+
 TABLES: dict[str, Table] = {
     t.spec.name: t
     for t in (
@@ -213,6 +237,7 @@ TABLES: dict[str, Table] = {
                 "name",
                 "estimatedvalue",
                 "estimatedclosedate",
+                "createdon",
                 "closeprobability",
                 "description",
                 "statecode",
@@ -237,8 +262,11 @@ TABLES: dict[str, Table] = {
                 "totalamount",
                 "totallineitemamount",
                 "discountamount",
+                "totalamountlessfreight",
+                "totaltax",
                 "effectivefrom",
                 "effectiveto",
+                "createdon",
                 "statecode",
                 "statuscode",
             ],
@@ -251,27 +279,7 @@ TABLES: dict[str, Table] = {
             ],
             computed=("totalamount", "totallineitemamount"),
         ),
-        table(
-            Entity.QUOTE_LINE,
-            "quotedetails",
-            "quotedetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
-            [
-                _simple("quoteid", Entity.QUOTE),
-                _simple("productid", Entity.PRODUCT),
-                _simple("uomid", UNIT),
-            ],
-            computed=("baseamount", "extendedamount"),
-        ),
+        _document_lines(Entity.QUOTE_LINE, "quotedetails", "quoteid", Entity.QUOTE),
         table(
             Entity.SALES_ORDER,
             "salesorders",
@@ -280,6 +288,9 @@ TABLES: dict[str, Table] = {
                 "name",
                 "ordernumber",
                 "totalamount",
+                "totalamountlessfreight",
+                "totaltax",
+                "createdon",
                 "requestdeliveryby",
                 "datefulfilled",
                 "submitdate",
@@ -296,26 +307,8 @@ TABLES: dict[str, Table] = {
             ],
             computed=("totalamount",),
         ),
-        table(
-            Entity.SALES_ORDER_LINE,
-            "salesorderdetails",
-            "salesorderdetailid",
-            [
-                "quantity",
-                "priceperunit",
-                "baseamount",
-                "extendedamount",
-                "manualdiscountamount",
-                "productdescription",
-                "isproductoverridden",
-                "lineitemnumber",
-            ],
-            [
-                _simple("salesorderid", Entity.SALES_ORDER),
-                _simple("productid", Entity.PRODUCT),
-                _simple("uomid", UNIT),
-            ],
-            computed=("baseamount", "extendedamount"),
+        _document_lines(
+            Entity.SALES_ORDER_LINE, "salesorderdetails", "salesorderid", Entity.SALES_ORDER
         ),
         table(
             Entity.INVOICE,
@@ -325,6 +318,9 @@ TABLES: dict[str, Table] = {
                 "name",
                 "invoicenumber",
                 "totalamount",
+                "totalamountlessfreight",
+                "totaltax",
+                "createdon",
                 "datedelivered",
                 "duedate",
                 "statecode",
@@ -340,6 +336,7 @@ TABLES: dict[str, Table] = {
             ],
             computed=("totalamount",),
         ),
+        _document_lines(Entity.INVOICE_LINE, "invoicedetails", "invoiceid", Entity.INVOICE),
         table(
             Entity.CASE,
             "incidents",
@@ -364,7 +361,9 @@ TABLES: dict[str, Table] = {
                 "msdyn_description",
                 "msdyn_scheduledstart",
                 "msdyn_finish",
+                "createdon",
                 "statecode",
+                # Our solution's columns: the ERP project's number and the quote it came from.
                 "erp_projectnumber",
             ],
             [

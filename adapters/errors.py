@@ -1,6 +1,8 @@
 """Connector errors, classified by what the caller must do about them.
 
 - `RetriableError`: try again later (429, 5xx, timeouts); `retry_after` says when, if known.
+  `LockedError`, one of them: someone else holds the record (a project checked out by a
+  person) until they release it.
 - `ConflictError`: the record changed since it was read (412); re-read, then decide.
 - `NotFoundError`: the record or entity does not exist.
 - `FatalError`: retrying will not help (bad credentials, no permission, invalid data).
@@ -47,6 +49,10 @@ class RetriableError(ConnectorError):
     ) -> None:
         super().__init__(message, system=system, status=status, code=code)
         self.retry_after = retry_after
+
+
+class LockedError(RetriableError):
+    """The record is held by someone else (checked out for editing); retry once released."""
 
 
 class ConflictError(ConnectorError):

@@ -162,11 +162,11 @@ class MemoryConnector:
         fields: Sequence[str] | None = None,
     ) -> list[Record]:
         self.calls["get_where"] += 1
-        wanted = {value for value in values if value not in (None, "")}
+        wanted = {_caseless(value) for value in values if value not in (None, "")}
         return [
             self._record(entity, id, row)
             for id, row in self._table(entity).rows.items()
-            if row.values.get(field) in wanted
+            if _caseless(row.values.get(field)) in wanted
         ]
 
     async def query(
@@ -389,6 +389,11 @@ def matches(node: Filter, values: Mapping[str, Any]) -> bool:  # noqa: PLR0911 -
     if isinstance(node, Not):
         return not matches(node.part, values)
     raise ValidationError(f"unknown filter node {type(node).__name__}", system="memory")
+
+
+def _caseless(value: Any) -> Any:
+    """Text as Dataverse compares it for equality: without case."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def compare(actual: Any, op: str, expected: Any) -> bool:

@@ -21,20 +21,26 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.base import Connector
-from adapters.budget import UNLIMITED, RequestBudget
+from adapters.budget import BudgetOf, unlimited
 from adapters.business_central import API_PATH as BC_API_PATH
 from adapters.business_central import MAX_BATCH, BusinessCentralConnector
 from adapters.dataverse import API_PATH as DATAVERSE_API_PATH
 from adapters.dataverse import DataverseConnector
 from adapters.odata.auth import ClientCredentials, TokenProvider
-from adapters.odata.client import ODataClient, Sleep
+from adapters.odata.client import Credential, ODataClient, Sleep
 from adapters.odata.connector import ConnectorLimits
+from adapters.project_server import API_PATH as PROJECT_SERVER_API_PATH
+from adapters.project_server import ProjectServerConnector
 from adapters.retry import RetryPolicy
+from adapters.transport import TransportWrapper, client_transport
 
 DATAVERSE = "dataverse"
 BUSINESS_CENTRAL = "business_central"
+PROJECT_SERVER = "project_server"
 
-DEFAULT_CONCURRENCY = {DATAVERSE: 16, BUSINESS_CENTRAL: 5}
+# Project Online throttles per user much like SharePoint Online; a handful in flight is what
+# its guidance for CSOM and REST clients asks for.
+DEFAULT_CONCURRENCY = {DATAVERSE: 16, BUSINESS_CENTRAL: 5, PROJECT_SERVER: 6}
 BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 
 
@@ -43,7 +49,7 @@ class ConnectionConfig:
     """One external system. `base_url` is the Dataverse organization root or the Business
     Central environment root; the connector appends the API path."""
 
-    base_url: str
+    base_url: str  # for Project Server: the Project Web App site, e.g. `…/sites/pwa/`
     token_url: str | None = None
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
@@ -55,6 +61,11 @@ class ConnectionConfig:
     max_url_length: int = 2048
     batch_size: int | None = None
     read_etag_when_missing: bool = False
+    # Wraps the HTTP transport of the connector's own client (metrics, traces).
+    wrap_transport: TransportWrapper | None = field(default=None, repr=False, compare=False)
+    # More application users (client id, secret) of the same app registration's tenant: the
+    # services' limits hold per user, so requests are spread over all of them.
+    more_credentials: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def check(self) -> None:
         """Raise `ValueError` naming the first field that is missing or wrong."""
@@ -65,6 +76,15 @@ class ConnectionConfig:
             for name in ("client_id", "client_secret"):
                 if not getattr(self, name):
                     raise ValueError(f"{name} is required when token_url is set")
+        if self.more_credentials and self.token_url is None:
+            raise ValueError("more credentials need token_url")
+        seen = {self.client_id}
+        for client_id, secret in self.more_credentials:
+            if not client_id or not secret:
+                raise ValueError("more credentials need a client id and a secret each")
+            if client_id in seen:
+                raise ValueError(f"client id {client_id!r} is given twice")
+            seen.add(client_id)
         if self.max_concurrency is not None and self.max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         if self.timeout <= 0:
@@ -83,28 +103,42 @@ def odata_client(
     default_scope: str,
     http: httpx.AsyncClient | None,
     sleep: Sleep = asyncio.sleep,
-    budget: RequestBudget = UNLIMITED,
+    budget_of: BudgetOf = unlimited,
+    headers: dict[str, str] | None = None,
 ) -> tuple[ODataClient, bool]:
     """The client for `config` and whether it owns (must close) its HTTP client."""
     config.check()
     concurrency = config.max_concurrency or DEFAULT_CONCURRENCY[system]
+    identities = 1 + len(config.more_credentials)
     owns = http is None
     if http is None:
+        connections = concurrency * identities
+        limits = httpx.Limits(
+            max_connections=connections + 2, max_keepalive_connections=connections
+        )
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, connect=min(10.0, config.timeout)),
-            limits=httpx.Limits(
-                max_connections=concurrency + 2, max_keepalive_connections=concurrency
-            ),
+            limits=limits,
+            transport=client_transport(config.wrap_transport, limits),
         )
+    scope = config.scope or default_scope
+
+    def tokens_of(client_id: str, secret: str) -> TokenProvider:
+        credentials = ClientCredentials(
+            token_url=config.token_url or "",
+            client_id=client_id,
+            client_secret=secret,
+            scope=scope,
+        )
+        return TokenProvider(credentials, http, system=system)
+
     tokens = None
     if config.token_url and config.client_id and config.client_secret:
-        credentials = ClientCredentials(
-            token_url=config.token_url,
-            client_id=config.client_id,
-            client_secret=config.client_secret,
-            scope=config.scope or default_scope,
-        )
-        tokens = TokenProvider(credentials, http, system=system)
+        tokens = tokens_of(config.client_id, config.client_secret)
+    more = [
+        Credential(tokens_of(client_id, secret), budget_of(client_id))
+        for client_id, secret in config.more_credentials
+    ]
     client = ODataClient(
         system=system,
         http=http,
@@ -112,8 +146,10 @@ def odata_client(
         tokens=tokens,
         max_concurrency=concurrency,
         retry=RetryPolicy(max_attempts=config.max_attempts),
+        headers=headers,
         sleep=sleep,
-        budget=budget,
+        budget=budget_of(config.client_id or ""),
+        more_credentials=more,
     )
     return client, owns
 
@@ -123,7 +159,7 @@ def build_dataverse(
     *,
     http: httpx.AsyncClient | None = None,
     sleep: Sleep = asyncio.sleep,
-    budget: RequestBudget = UNLIMITED,
+    budget_of: BudgetOf = unlimited,
 ) -> DataverseConnector:
     parts = urlsplit(config.base_url)
     scope = f"{parts.scheme}://{parts.netloc}/.default"
@@ -134,7 +170,7 @@ def build_dataverse(
         default_scope=scope,
         http=http,
         sleep=sleep,
-        budget=budget,
+        budget_of=budget_of,
     )
     limits = ConnectorLimits(
         max_url_length=config.max_url_length,
@@ -148,7 +184,7 @@ def build_business_central(
     *,
     http: httpx.AsyncClient | None = None,
     sleep: Sleep = asyncio.sleep,
-    budget: RequestBudget = UNLIMITED,
+    budget_of: BudgetOf = unlimited,
 ) -> BusinessCentralConnector:
     client, owns = odata_client(
         BUSINESS_CENTRAL,
@@ -157,7 +193,7 @@ def build_business_central(
         default_scope=BC_SCOPE,
         http=http,
         sleep=sleep,
-        budget=budget,
+        budget_of=budget_of,
     )
     limits = ConnectorLimits(
         max_url_length=config.max_url_length,
@@ -172,9 +208,37 @@ def build_business_central(
     )
 
 
+def build_project_server(
+    config: ConnectionConfig,
+    *,
+    http: httpx.AsyncClient | None = None,
+    sleep: Sleep = asyncio.sleep,
+    budget_of: BudgetOf = unlimited,
+) -> ProjectServerConnector:
+    parts = urlsplit(config.base_url)
+    # SharePoint's JSON light without metadata; OData v3 is what `_api/` speaks.
+    headers = {
+        "Accept": "application/json;odata=nometadata",
+        "OData-MaxVersion": "3.0",
+        "OData-Version": "3.0",
+    }
+    client, owns = odata_client(
+        PROJECT_SERVER,
+        config,
+        PROJECT_SERVER_API_PATH,
+        default_scope=f"{parts.scheme}://{parts.netloc}/.default",
+        http=http,
+        sleep=sleep,
+        budget_of=budget_of,
+        headers=headers,
+    )
+    return ProjectServerConnector(client, owns_http=owns)
+
+
 BUILDERS: dict[str, Callable[..., Connector]] = {
     DATAVERSE: build_dataverse,
     BUSINESS_CENTRAL: build_business_central,
+    PROJECT_SERVER: build_project_server,
 }
 
 
@@ -183,11 +247,11 @@ def build_connector(
     config: ConnectionConfig,
     *,
     http: httpx.AsyncClient | None = None,
-    budget: RequestBudget = UNLIMITED,
+    budget_of: BudgetOf = unlimited,
 ) -> Connector:
     """A connector of `kind` for `config`; with `http`, that client is used and not closed;
-    `budget` is the system's request budget shared with other processes."""
+    `budget_of` gives each credential's request budget shared with other processes."""
     builder = BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"unknown connector kind {kind!r}; known: {', '.join(sorted(BUILDERS))}")
-    return builder(config, http=http, budget=budget)
+    return builder(config, http=http, budget_of=budget_of)

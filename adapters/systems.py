@@ -6,12 +6,14 @@ from __future__ import annotations
 DATAVERSE = "dataverse"
 BUSINESS_CENTRAL = "business_central"
 TRYTON = "tryton"
+PROJECT_SERVER = "project_server"
 MEMORY = "memory"  # the in-memory test double
 
 _LABELS = {
     DATAVERSE: "Dynamics 365 Sales",
     BUSINESS_CENTRAL: "Business Central",
     TRYTON: "Tryton",
+    PROJECT_SERVER: "Project Server",
 }
 
 

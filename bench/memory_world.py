@@ -18,6 +18,8 @@ from pymongo import AsyncMongoClient
 from adapters.base import Side
 from adapters.memory import MemoryConnector
 from gateway.couplings.views import CUSTOMER_MAPPING
+from gateway.events import EventPublisher, channel_name
+from gateway.events.hub import EventHub
 from gateway.services import Services, connect_redis
 from gateway.settings import Settings
 from gateway.store.couplings import CoupledRecord, Coupling, CouplingRepository
@@ -30,9 +32,16 @@ class MemoryCouplings(CouplingRepository):
     def __init__(self, db: object, couplings: Iterable[Coupling]) -> None:
         super().__init__(db)  # type: ignore[arg-type]
         self._by_side: dict[tuple[str, SideName, str], Coupling] = {}
+        self.add(couplings)
+
+    def add(self, couplings: Iterable[Coupling]) -> None:
         for coupling in couplings:
             self._by_side[(coupling.mapping, "erp", coupling.erp.id)] = coupling
             self._by_side[(coupling.mapping, "crm", coupling.crm.id)] = coupling
+
+    def of_mapping(self, mapping: str) -> list[Coupling]:
+        found = {c.id: c for (name, _, _), c in self._by_side.items() if name == mapping}
+        return list(found.values())
 
     async def by_ids(self, mapping: str, side: SideName, ids: Iterable[str]) -> dict[str, Coupling]:
         found = {}
@@ -71,11 +80,19 @@ def _id(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def build_world(settings: Settings, rows: int, *, seed: int = 7) -> MemoryWorld:
-    """`rows` accounts, all coupled to customers with figures, owners and open records."""
+def build_world(
+    settings: Settings,
+    rows: int,
+    *,
+    seed: int = 7,
+    crm: MemoryConnector | None = None,
+    erp: MemoryConnector | None = None,
+) -> MemoryWorld:
+    """`rows` accounts, all coupled to customers with figures, owners and open records (in
+    `crm` and `erp` when given)."""
     rng = random.Random(seed)
-    crm = MemoryConnector("dataverse", Side.CRM)
-    erp = MemoryConnector("business_central", Side.ERP)
+    crm = crm or MemoryConnector("dataverse", Side.CRM)
+    erp = erp or MemoryConnector("business_central", Side.ERP)
     users = [
         {"id": _id(rng), "fullname": f"User {n}", "internalemailaddress": f"user{n}@example.com"}
         for n in range(5)
@@ -143,11 +160,14 @@ def build_world(settings: Settings, rows: int, *, seed: int = 7) -> MemoryWorld:
     mongo: AsyncMongoClient[Document] = AsyncMongoClient(str(settings.mongodb_url), connect=False)
     db = mongo[settings.mongodb_database]
     stand_in = MemoryCouplings(db, couplings)
+    redis = connect_redis(str(settings.redis_url))
     services = MemoryServices(
         settings=settings,
         mongo=mongo,
         db=db,
-        redis=connect_redis(str(settings.redis_url)),
+        redis=redis,
+        publisher=EventPublisher(redis, settings.mongodb_database),
+        events=EventHub(redis, channel_name(settings.mongodb_database)),
         crm=crm,
         erp=erp,
         stand_in=stand_in,

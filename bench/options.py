@@ -22,8 +22,11 @@ DEFAULT_SIZES: dict[str, int] = {
     "scale": 10_000,  # customers of the memory-under-scale run (target size: 100,000)
     "changes": 5_000,  # records of the connector's change read (target size: 10,000)
     "bulk": 500,  # records of the connector's bulk update (target size: 1,000)
-    "latency_samples": 4,  # changes timed through the job scheduler (concurrently)
+    "latency_samples": 20,  # changes timed each way, by schedule (concurrently) and by push
+    "burst": 1_000,  # changes at once in one system, carried by notifications
     "scale_out": 2_000,  # customers of the scale-out run, per worker count (target: 10,000)
+    "ps_projects": 20,  # Project Server projects written (target size: 200)
+    "ps_tasks": 50,  # tasks per Project Server project
 }
 
 QUICK_SIZES: dict[str, int] = {
@@ -36,8 +39,11 @@ QUICK_SIZES: dict[str, int] = {
     "scale": 3_000,
     "changes": 2_000,
     "bulk": 200,
-    "latency_samples": 2,
+    "latency_samples": 4,
+    "burst": 200,
     "scale_out": 500,
+    "ps_projects": 4,
+    "ps_tasks": 50,
 }
 
 
@@ -57,7 +63,10 @@ class Sizes:
     changes: int
     bulk: int
     latency_samples: int
+    burst: int
     scale_out: int
+    ps_projects: int
+    ps_tasks: int
 
     @classmethod
     def parse(cls, given: list[str], *, quick: bool) -> Sizes:

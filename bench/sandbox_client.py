@@ -82,6 +82,15 @@ class SandboxClient:
     async def reset_stats(self) -> None:
         await self._control("POST", "stats/reset")
 
+    async def set_notifications(self, **settings: Any) -> dict[str, Any]:
+        """The sandbox's notification switches (`delay_ms`, ...; see the sandbox README)."""
+        result: dict[str, Any] = await self._control("PUT", "notifications", settings)
+        return result
+
+    async def notifications(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._control("GET", "notifications")
+        return result
+
     async def set_faults(self, **settings: Any) -> None:
         """`set_faults(latency_ms=100)`: see the sandbox README's control plane."""
         await self._control("PUT", "faults", settings)

@@ -36,11 +36,17 @@ async def poll_until_ready(url: str, child: ChildProcess, *, timeout: float = 90
 
 @contextlib.asynccontextmanager
 async def served(
-    environment: Environment, name: str, args: list[str], values: Mapping[str, str], health: str
+    environment: Environment,
+    name: str,
+    args: list[str],
+    values: Mapping[str, str],
+    health: str,
+    *,
+    port: int | None = None,
 ) -> AsyncIterator[str]:
-    """Run `python <args> --port <free port>` with the settings in its environment; yield
-    its base URL once `health` answers."""
-    port = free_port()
+    """Run `python <args> --port <port>` (a free one unless given) with the settings in its
+    environment; yield its base URL once `health` answers."""
+    port = port or free_port()
     child = environment.spawn_python(
         name, [*args, "--port", str(port)], env=settings_env(values), port=port
     )

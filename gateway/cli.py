@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Annotated
 
 import typer
@@ -52,19 +51,22 @@ def _redis_problem(settings: Settings) -> str | None:
 
 
 def _configure_logging(settings: Settings) -> None:
-    level = settings.gateway_log_level.upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    if level != "DEBUG":
-        # One line per backend request, and arq's start and end of every scheduler tick (each
-        # few seconds), drown what matters; the scheduler logs the ticks that start runs itself.
+    from gateway.observability.logs import configure_logging
+
+    configure_logging(settings)
+    if settings.gateway_log_level.upper() != "DEBUG":
+        # One line per backend request, and arq's start and end of every scheduler and
+        # lifecycle tick (each few seconds), drown what matters; the ticks log what they do.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         logging.getLogger("arq.worker").addFilter(_without_idle_ticks)
 
 
+_TICKS = ("scheduler_tick", "lifecycle_tick")
+
+
 def _without_idle_ticks(record: logging.LogRecord) -> bool:
-    return record.levelno > logging.INFO or "scheduler_tick" not in record.getMessage()
+    message = record.getMessage()
+    return record.levelno > logging.INFO or not any(tick in message for tick in _TICKS)
 
 
 @app.command()
@@ -108,6 +110,7 @@ def serve(
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level=settings.gateway_log_level,
+        log_config=None,  # uvicorn's lines go through ours (JSON in production)
         proxy_headers=True,
         server_header=False,
     )

@@ -1,7 +1,8 @@
 """The connectors of this process, built from the settings.
 
-`CRM_URL` is the Dataverse organization root (the connector appends `api/data/v9.2/`) and
-`BC_URL` the Business Central environment root (it appends `api/v2.0/`). Each connector gets
+`CRM_URL` is the Dataverse organization root (the connector appends `api/data/v9.2/`),
+`BC_URL` the Business Central environment root (it appends `api/v2.0/`) and
+`PROJECTSERVER_URL` the Project Web App site (it appends `_api/`). Each connector gets
 its own `httpx.AsyncClient`, sized to its concurrency limit, and closes it in `aclose`.
 Building touches no network: tokens, and the Business Central company when `BC_COMPANY_ID`
 is unset, are fetched on first use.
@@ -9,14 +10,23 @@ is unset, are fetched on first use.
 
 from __future__ import annotations
 
+import dataclasses
+
 from redis.asyncio import Redis
 
 from adapters.base import Connector
-from adapters.budget import UNLIMITED, RequestBudget
-from adapters.registry import BUSINESS_CENTRAL, DATAVERSE, ConnectionConfig, build_connector
+from adapters.budget import UNLIMITED, BudgetOf, RequestBudget, unlimited
+from adapters.registry import (
+    BUSINESS_CENTRAL,
+    DATAVERSE,
+    PROJECT_SERVER,
+    ConnectionConfig,
+    build_connector,
+)
 from adapters.systems import TRYTON
 from adapters.tryton import TrytonConfig, TrytonConnector
 from gateway.budget import BudgetLimits, RedisBudget
+from gateway.observability.backend import observed
 from gateway.settings import ConfigurationError, OAuthSystem, Settings
 
 
@@ -35,7 +45,21 @@ def build_crm(settings: Settings, redis: Redis | None = None) -> Connector | Non
     config = crm_connection(settings)
     if config is None:
         return None
-    return _build(DATAVERSE, config, "CRM", _budget(settings, redis, settings.crm, DATAVERSE))
+    return _build(DATAVERSE, config, "CRM", _budgets(settings, redis, settings.crm, DATAVERSE))
+
+
+def project_server_connection(settings: Settings) -> ConnectionConfig | None:
+    """The Project Server connection, or None when `PROJECTSERVER_URL` is not set."""
+    return _connection(settings, settings.project_server)
+
+
+def build_project_management(settings: Settings, redis: Redis | None = None) -> Connector | None:
+    """The project-management system's connector, if one is configured."""
+    config = project_server_connection(settings)
+    if config is None:
+        return None
+    budgets = _budgets(settings, redis, settings.project_server, PROJECT_SERVER)
+    return _build(PROJECT_SERVER, config, "PROJECTSERVER", budgets)
 
 
 def tryton_connection(settings: Settings) -> TrytonConfig | None:
@@ -51,6 +75,7 @@ def tryton_connection(settings: Settings) -> TrytonConfig | None:
             user=system.user or "",
             password=system.password.get_secret_value() if system.password is not None else "",
             timeout=settings.connector_timeout_seconds,
+            wrap_transport=observed(TRYTON),
             max_attempts=settings.connector_max_attempts,
             max_concurrency=system.max_concurrency,
         )
@@ -67,17 +92,22 @@ def build_erp(settings: Settings, redis: Redis | None = None) -> Connector | Non
     config = erp_connection(settings)
     if config is None:
         return None
-    budget = _budget(settings, redis, settings.bc, BUSINESS_CENTRAL)
-    return _build(BUSINESS_CENTRAL, config, "BC", budget)
+    budgets = _budgets(settings, redis, settings.bc, BUSINESS_CENTRAL)
+    return _build(BUSINESS_CENTRAL, config, "BC", budgets)
 
 
-def _budget(
+def _budgets(
     settings: Settings, redis: Redis | None, system: OAuthSystem | None, kind: str
-) -> RequestBudget:
-    """The budget of one system and credential, shared by every process through Redis."""
+) -> BudgetOf:
+    """The budget of each credential of one system, shared by every process through Redis."""
     if system is None:
-        return UNLIMITED
-    return _shared(settings, redis, f"{kind}:{system.client_id}", system.budget)
+        return unlimited
+    limits = system.budget
+
+    def budget_of(client_id: str) -> RequestBudget:
+        return _shared(settings, redis, f"{kind}:{client_id}", limits)
+
+    return budget_of
 
 
 def _shared(
@@ -106,13 +136,16 @@ def _connection(settings: Settings, system: OAuthSystem | None) -> ConnectionCon
         timeout=settings.connector_timeout_seconds,
         max_attempts=settings.connector_max_attempts,
         max_url_length=settings.connector_max_url_length,
+        more_credentials=tuple(
+            (client_id, secret.get_secret_value()) for client_id, secret in system.more_credentials
+        ),
     )
 
 
-def _build(
-    kind: str, config: ConnectionConfig, prefix: str, budget: RequestBudget = UNLIMITED
-) -> Connector:
+def _build(kind: str, config: ConnectionConfig, prefix: str, budgets: BudgetOf) -> Connector:
+    """The connector, its every request counted and traced under its kind's name."""
+    config = dataclasses.replace(config, wrap_transport=observed(kind))
     try:
-        return build_connector(kind, config, budget=budget)
+        return build_connector(kind, config, budget_of=budgets)
     except ValueError as exc:  # the message names the field; say which variables it came from
         raise ConfigurationError(f"{prefix}_* settings: {exc}") from None

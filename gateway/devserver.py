@@ -133,7 +133,13 @@ def run_dev(settings: Settings) -> int:
         try:
             env = _start_servers(settings, layout, children)
             key = dev_api_key(settings, layout)
-            env |= {"GATEWAY_ENV": "dev", "GATEWAY_DEV_API_KEY": key}
+            env |= {
+                "GATEWAY_ENV": "dev",
+                "GATEWAY_DEV_API_KEY": key,
+                # `--port` is a flag of this command: the API process must hear of it too.
+                "GATEWAY_HOST": settings.gateway_host,
+                "GATEWAY_PORT": str(settings.gateway_port),
+            }
             if with_sandbox:
                 env |= _start_sandbox(settings, env, children)
             python = sys.executable
@@ -145,8 +151,10 @@ def run_dev(settings: Settings) -> int:
                 host=settings.gateway_host,
             )
             children.append(api)
-            children.append(spawn("worker", [python, "-m", "gateway", "worker"], env=env))
+            # The worker subscribes to notifications at start: the API must answer the
+            # handshake by then.
             api.wait_listening(timeout=60)
+            children.append(spawn("worker", [python, "-m", "gateway", "worker"], env=env))
             _print_banner(settings, layout, key, with_sandbox, env)
             return _supervise(children)
         except _Stop as stop:
@@ -224,8 +232,22 @@ def _start_sandbox(
         "BC_TOKEN_URL": f"{base}/oauth2/token",
         "BC_CLIENT_ID": SANDBOX_CLIENT_ID,
         "BC_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        "PROJECTSERVER_URL": f"{base}/projectserver/",
+        "PROJECTSERVER_TOKEN_URL": f"{base}/oauth2/token",
+        "PROJECTSERVER_CLIENT_ID": SANDBOX_CLIENT_ID,
+        "PROJECTSERVER_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        # Both sandbox systems push their changes to this gateway's hooks.
+        "ERP_NOTIFICATIONS": "true",
+        "CRM_NOTIFICATIONS": "true",
+        "NOTIFICATIONS_PUBLIC_URL": f"http://{_reachable(settings.gateway_host)}:"
+        f"{settings.gateway_port}/",
     }
     return {name: value for name, value in wiring.items() if name not in os.environ}
+
+
+def _reachable(host: str) -> str:
+    """An address the sandbox can deliver to when the API listens on every interface."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
 def _print_banner(
@@ -235,7 +257,9 @@ def _print_banner(
     lines = [
         "",
         "ERP–CRM gateway is running (Ctrl-C stops everything).",
-        f"  GraphQL + GraphiQL  {api}/graphql",
+        f"  GraphQL + GraphiQL  {api}/graphql  (subscriptions: ws://…/graphql)",
+        f"  operations console  {api}/console",
+        f"  metrics             {api}/metrics  (admin key)",
         f"  health / readiness  {api}/healthz  {api}/readyz",
     ]
     if with_sandbox:
@@ -243,9 +267,11 @@ def _print_banner(
         lines += [
             f"  sandbox Dataverse   {sandbox}/dataverse/api/data/v9.2/",
             f"  sandbox BC          {sandbox}/bc/api/v2.0/",
+            f"  sandbox Project Srv {sandbox}/projectserver/_api/ProjectServer/",
             f"  sandbox OAuth 2.0   {sandbox}/oauth2/token",
             f"  sandbox client      {SANDBOX_CLIENT_ID} / {SANDBOX_CLIENT_SECRET} "
             "(client credentials, to call the sandbox yourself)",
+            f"  notification hooks  {api}/hooks/bc  {api}/hooks/dataverse",
         ]
     lines += [
         f"  MongoDB             {env['MONGODB_URL']}",

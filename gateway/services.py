@@ -14,11 +14,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import ConnectionPool
 
 from adapters.base import Connector
-from gateway.connectors import build_crm, build_erp
-from gateway.mappings.defaults import defaults_for, defaults_of
+from gateway import events
+from gateway.connectors import build_crm, build_erp, build_project_management
+from gateway.events.hub import EventHub
+from gateway.mappings.defaults import defaults_for, defaults_of, project_defaults_of
 from gateway.mappings.health import MappingHealth, check_mappings, log_problems
-from gateway.mappings.model import TableMapping
+from gateway.mappings.model import OtherSystem, TableMapping
 from gateway.mappings.store import MappingRepository
+from gateway.observability.tracing import TracedArqRedis
 from gateway.settings import Settings
 from gateway.store import connect_mongo, ensure_indexes, ping_mongo
 from gateway.store.couplings import CouplingRepository
@@ -33,8 +36,9 @@ log = logging.getLogger(__name__)
 
 
 def connect_redis(url: str) -> ArqRedis:
-    """An arq-capable Redis client that connects lazily (no ping at creation)."""
-    return ArqRedis(
+    """An arq-capable Redis client that connects lazily (no ping at creation); the jobs it
+    queues continue the caller's trace."""
+    return TracedArqRedis(
         ConnectionPool.from_url(url, socket_connect_timeout=5, health_check_interval=30)
     )
 
@@ -47,10 +51,18 @@ class Services:
     mongo: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
     redis: ArqRedis
+    # Changes of runs, errors and entries to and from every process (see `gateway.events`).
+    publisher: events.EventPublisher
+    events: EventHub
     store_ready: asyncio.Event = field(default_factory=asyncio.Event)
     # The external systems (None when not configured); each owns its HTTP client.
     crm: Connector | None = None
     erp: Connector | None = None
+    projects: Connector | None = None  # the project-management system
+
+    def other(self, system: OtherSystem) -> Connector | None:
+        """The connector on a mapping's other side from the ERP."""
+        return self.projects if system is OtherSystem.PROJECT_MANAGEMENT else self.crm
 
     @property
     def couplings(self) -> CouplingRepository:
@@ -93,10 +105,15 @@ class Services:
 
     async def mapping_health(self) -> MappingHealth:
         """Every stored mapping, in dependency order, with what keeps each from running."""
-        return check_mappings(await self.mappings.all(), erp=self.erp, crm=self.crm)
+        return check_mappings(
+            await self.mappings.all(), erp=self.erp, crm=self.crm, projects=self.projects
+        )
 
     async def aclose(self) -> None:
-        for connector in (self.crm, self.erp):
+        events.detach(self.db)
+        await self.publisher.aclose()
+        await self.events.aclose()
+        for connector in (self.crm, self.erp, self.projects):
             if connector is not None:
                 await connector.aclose()
         await self.redis.aclose(close_connection_pool=True)
@@ -108,13 +125,19 @@ class NotConfiguredError(RuntimeError):
 
 
 def default_mappings(services: Services) -> list[TableMapping]:
-    """The default mappings for the configured systems (none until both are configured)."""
-    if services.erp is None or services.crm is None:
+    """The default mappings for the configured systems: the CRM's once the ERP and the CRM are
+    configured, the project-management system's once it is too."""
+    erp = services.erp
+    if erp is None or services.crm is None:
         return []
+    defaults = defaults_of(erp.system)
+    if services.projects is not None:
+        defaults += project_defaults_of(erp.system)
     return defaults_for(
-        defaults_of(services.erp.system),
-        erp_entities=set(services.erp.entities()),
+        defaults,
+        erp_entities=set(erp.entities()),
         crm_entities=set(services.crm.entities()),
+        project_entities=set(services.projects.entities()) if services.projects else set(),
     )
 
 
@@ -123,14 +146,21 @@ def build_services(settings: Settings) -> Services:
     redis = connect_redis(str(settings.redis_url))  # connects on first use, not here
     # Configuration errors before any other client; each system's budget shared in Redis.
     crm, erp = build_crm(settings, redis), build_erp(settings, redis)
+    projects = build_project_management(settings, redis)
     mongo = connect_mongo(str(settings.mongodb_url))
+    db = mongo[settings.mongodb_database]
+    publisher = events.EventPublisher(redis, settings.mongodb_database)
+    events.attach(db, publisher)
     return Services(
         settings=settings,
         mongo=mongo,
-        db=mongo[settings.mongodb_database],
+        db=db,
         redis=redis,
+        publisher=publisher,
+        events=EventHub(redis, events.channel_name(settings.mongodb_database)),
         crm=crm,
         erp=erp,
+        projects=projects,
     )
 
 

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     crm_client_id: str | None = None
     crm_client_secret: SecretStr | None = None
     crm_scope: str | None = None
+    # More application users, as a JSON object of client id to secret: the service limits hold
+    # per user, so requests are spread over all of them, each with its own budget.
+    crm_more_credentials: dict[str, SecretStr] = Field(default_factory=dict)
 
     # ERP: Business Central (API v2.0) or Tryton (JSON-RPC).
     erp: ErpKind = ErpKind.BUSINESS_CENTRAL
@@ -86,7 +89,15 @@ class Settings(BaseSettings):
     bc_client_id: str | None = None
     bc_client_secret: SecretStr | None = None
     bc_scope: str | None = None
+    bc_more_credentials: dict[str, SecretStr] = Field(default_factory=dict)
     bc_company_id: str | None = None
+    # Project management: Project Server / Project Online (the Project Web App site's REST API).
+    projectserver_url: AnyHttpUrl | None = None
+    projectserver_token_url: AnyHttpUrl | None = None
+    projectserver_client_id: str | None = None
+    projectserver_client_secret: SecretStr | None = None
+    projectserver_scope: str | None = None
+    projectserver_max_concurrency: int = Field(default=6, ge=1, le=50)
     # Connector limits, within Microsoft's service protection limits (Dataverse: 52 concurrent
     # requests per user; Business Central: 5 processed at a time per user, the rest queued).
     crm_max_concurrency: int = Field(default=16, ge=1, le=52)
@@ -102,6 +113,7 @@ class Settings(BaseSettings):
     bc_budget_requests: int = Field(default=6000, ge=0)
     bc_budget_window_seconds: float = Field(default=300.0, gt=0)
     tryton_budget_concurrency: int = Field(default=8, ge=1)
+    projectserver_budget_concurrency: int = Field(default=6, ge=1)
     connector_timeout_seconds: float = Field(default=30.0, gt=0)
     connector_max_attempts: int = Field(default=5, ge=1, le=20)
     # Longest URL a connector sends; a batch of ids is split into as many requests as this
@@ -133,6 +145,16 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = Field(default=3600.0, gt=0)
     scheduler_enabled: bool = True
     scheduler_tick_seconds: int = Field(default=5, ge=1, le=60)
+    # Change notifications: with ERP_NOTIFICATIONS / CRM_NOTIFICATIONS on, the gateway
+    # subscribes to that system's webhooks (where its connector can push changes), received at
+    # NOTIFICATIONS_PUBLIC_URL (the gateway's address as the systems reach it) + hooks/<hook>;
+    # notifications of a mapping within NOTIFICATION_WINDOW_SECONDS are carried in one run;
+    # subscriptions are renewed NOTIFICATION_RENEW_BEFORE_MINUTES before they expire.
+    erp_notifications: bool = False
+    crm_notifications: bool = False
+    notifications_public_url: AnyHttpUrl | None = None
+    notification_window_seconds: float = Field(default=0.5, gt=0, le=60)
+    notification_renew_before_minutes: int = Field(default=1440, ge=1, le=10080)
     # Cross-system lifecycles: background processing of activated CRM quotes and submitted
     # CRM orders (the seeds' "Automatically Process Quotes" / "Automatically Create Sales
     # Orders"), the ERP item or resource that write-in products map to, and how long a
@@ -142,6 +164,9 @@ class Settings(BaseSettings):
     write_in_product_type: Literal["item", "resource"] = "item"
     write_in_product_number: str | None = Field(default=None, max_length=20)
     workflow_lease_seconds: float = Field(default=60.0, gt=0)
+    # Every long-running worker's lifecycle tick (resume interrupted workflows, carry each
+    # system's document states across) runs every this many seconds; 0 turns it off.
+    lifecycle_tick_seconds: int = Field(default=30, ge=0, le=60)
     tryton_url: AnyHttpUrl | None = None
     tryton_database: str | None = None
     tryton_user: str | None = None
@@ -172,6 +197,16 @@ class Settings(BaseSettings):
     # Unknown keys from one client address per window before it is answered 429 (0: off).
     api_auth_failure_limit: int = Field(default=20, ge=0)
     api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Operators: /metrics for anyone (a scraper on a trusted network) rather than admin keys;
+    # logs as JSON lines or human lines (None: human in dev, JSON in production); traces to
+    # an OpenTelemetry collector when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads
+    # the other OTEL_* variables itself).
+    metrics_public: bool = False
+    # A worker's own metrics (its backend requests) on this port of GATEWAY_HOST; none: off.
+    worker_metrics_port: Port | None = None
+    gateway_log_format: Literal["json", "console"] | None = None
+    otel_exporter_otlp_endpoint: AnyHttpUrl | None = None
 
     @field_validator("gateway_log_level", mode="before")
     @classmethod
@@ -206,6 +241,7 @@ class Settings(BaseSettings):
             self.crm_client_secret,
             self.crm_scope,
             self.crm_max_concurrency,
+            more_credentials=tuple(self.crm_more_credentials.items()),
             budget=(
                 self.crm_budget_concurrency,
                 self.crm_budget_requests,
@@ -227,11 +263,28 @@ class Settings(BaseSettings):
             self.bc_scope,
             self.bc_max_concurrency,
             company_id=self.bc_company_id,
+            more_credentials=tuple(self.bc_more_credentials.items()),
             budget=(
                 self.bc_budget_concurrency,
                 self.bc_budget_requests,
                 self.bc_budget_window_seconds,
             ),
+        )
+
+    @property
+    def project_server(self) -> OAuthSystem | None:
+        """The project-management system (Project Server), when `PROJECTSERVER_URL` is set."""
+        if self.projectserver_url is None:
+            return None
+        return OAuthSystem(
+            "PROJECTSERVER",
+            str(self.projectserver_url),
+            _text(self.projectserver_token_url),
+            self.projectserver_client_id,
+            self.projectserver_client_secret,
+            self.projectserver_scope,
+            self.projectserver_max_concurrency,
+            budget=(self.projectserver_budget_concurrency, 0, 1.0),
         )
 
     @property
@@ -250,6 +303,12 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.gateway_env is Environment.DEV
+
+    @property
+    def log_format(self) -> str:
+        if self.gateway_log_format is not None:
+            return self.gateway_log_format
+        return "console" if self.is_dev else "json"
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -281,6 +340,7 @@ class OAuthSystem:
     scope: str | None
     max_concurrency: int
     company_id: str | None = None
+    more_credentials: tuple[tuple[str, SecretStr], ...] = field(default=(), repr=False)
     # For all processes together: requests in flight, per window, the window in seconds.
     budget: tuple[int, int, float] = (1, 0, 1.0)
 

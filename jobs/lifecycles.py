@@ -6,7 +6,8 @@
 - `process_quote`: one activated quote, enqueued by `activateQuote` when automatic processing
   is on (the tick would find it too).
 
-`lifecycle_cron_jobs` is the periodic schedule of the tick for long-running workers.
+`lifecycle_cron_jobs` is the periodic schedule of the tick that every long-running worker
+carries (`jobs.schedules`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from gateway.workflows.engine import Engine
 from gateway.workflows.registry import DEFINITIONS
 
 JobContext = dict[str, Any]
-TICK_SECONDS = 30
 
 
 def _services(ctx: JobContext) -> Services:
@@ -54,12 +54,16 @@ async def process_quote(ctx: JobContext, crm_quote_id: str) -> dict[str, Any]:
 
 
 def lifecycle_cron_jobs(settings: Settings) -> list[Any]:
-    del settings
+    """The tick every `LIFECYCLE_TICK_SECONDS` (none when 0). arq gives each instant's run a
+    job id of its own, so of several workers only one ticks at a time."""
+    every = settings.lifecycle_tick_seconds
+    if not every:
+        return []
     return [
         cron(
             lifecycle_tick,
             name="lifecycle_tick",
-            second=set(range(0, 60, TICK_SECONDS)),
+            second=set(range(0, 60, every)),
             run_at_startup=True,
             timeout=600,
             keep_result=0,

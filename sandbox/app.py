@@ -1,7 +1,7 @@
 """The sandbox as an ASGI application: `create_app(config)`.
 
-Routes: `POST /oauth2/token`, `/dataverse/api/data/v9.2/…`, `/bc/api/v2.0/…` and the control
-plane under `/_sandbox/`.
+Routes: `POST /oauth2/token`, `/dataverse/api/data/v9.2/…`, `/bc/api/v2.0/…`,
+`/projectserver/_api/…` and the control plane under `/_sandbox/`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sandbox.config import SandboxConfig
 from sandbox.service import Sandbox
 
 _METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+_SHAREPOINT_METHODS = [*_METHODS, "MERGE"]
 
 
 def create_app(config: SandboxConfig) -> Starlette:
@@ -50,12 +51,16 @@ def create_app(config: SandboxConfig) -> Starlette:
     async def bc(request: Request) -> Response:
         return await sandbox.pipeline.serve(sandbox.bc, request)
 
+    async def projectserver(request: Request) -> Response:
+        return await sandbox.pipeline.serve(sandbox.projectserver, request)
+
     app = Starlette(
         routes=[
             Route("/oauth2/token", token, methods=["POST"]),
             Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
             Route("/dataverse/api/data/v9.2/{path:path}", dataverse, methods=_METHODS),
             Route("/bc/api/v2.0/{path:path}", bc, methods=_METHODS),
+            Route("/projectserver/_api/{path:path}", projectserver, methods=_SHAREPOINT_METHODS),
             Mount("/_sandbox", routes=control.routes),
         ],
         lifespan=lifespan,

@@ -5,7 +5,9 @@
 returns `{"token_type": "Bearer", "expires_in": …, "ext_expires_in": …, "access_token": …}`.
 Tokens are HS256 JWTs signed with a key derived from the client secret, so they stay valid across
 restarts of the sandbox; the lifetime is configurable and `expire_all()` invalidates every token
-issued so far (both through `PUT /_sandbox/tokens`).
+issued so far (both through `PUT /_sandbox/tokens`). Besides the configured client, more
+application users can be registered (`PUT /_sandbox/tokens` with `clients`), as a tenant gives
+an integration several identities to spread the per-user service limits over.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -42,12 +44,24 @@ class TokenIssuer:
     client_secret: str
     lifetime_seconds: int = DEFAULT_LIFETIME
     revoked_before_ms: int = 0
+    more_clients: dict[str, str] = field(default_factory=dict)  # client id: secret
 
-    @property
-    def _key(self) -> bytes:
-        return hashlib.sha256(b"sandbox-access-token:" + self.client_secret.encode()).digest()
+    def secret_of(self, client_id: str) -> str | None:
+        if client_id == self.client_id:
+            return self.client_secret
+        return self.more_clients.get(client_id)
 
-    def issue(self, scope: str) -> str:
+    def _key(self, client_id: str) -> bytes | None:
+        secret = self.secret_of(client_id)
+        if secret is None:
+            return None
+        return hashlib.sha256(b"sandbox-access-token:" + secret.encode()).digest()
+
+    def issue(self, scope: str, client_id: str | None = None) -> str:
+        client_id = client_id or self.client_id
+        key = self._key(client_id)
+        if key is None:
+            raise ValueError(f"unknown client {client_id!r}")
         now_ms = int(time.time() * 1000)
         resource = scope.removesuffix("/.default")
         payload = {
@@ -56,15 +70,15 @@ class TokenIssuer:
             "iat": now_ms // 1000,
             "nbf": now_ms // 1000,
             "exp": now_ms // 1000 + self.lifetime_seconds,
-            "appid": self.client_id,
+            "appid": client_id,
             "tid": TENANT_ID,
-            "oid": self.client_id,
+            "oid": client_id,
             "jti": str(uuid.uuid4()),
             "issued_ms": now_ms,
         }
         header = _b64(orjson.dumps({"alg": "HS256", "typ": "JWT"}))
         body = _b64(orjson.dumps(payload))
-        signature = hmac.new(self._key, f"{header}.{body}".encode(), hashlib.sha256).digest()
+        signature = hmac.new(key, f"{header}.{body}".encode(), hashlib.sha256).digest()
         return f"{header}.{body}.{_b64(signature)}"
 
     def verify(self, token: str) -> tuple[dict[str, Any] | None, str]:
@@ -73,11 +87,14 @@ class TokenIssuer:
         if len(parts) != 3:
             return None, "invalid_token"
         header, body, signature = parts
-        expected = hmac.new(self._key, f"{header}.{body}".encode(), hashlib.sha256).digest()
         try:
+            claims = orjson.loads(_unb64(body))  # names the client whose key signed it
+            key = self._key(str(claims.get("appid", ""))) if isinstance(claims, dict) else None
+            if key is None:
+                return None, "invalid_token"
+            expected = hmac.new(key, f"{header}.{body}".encode(), hashlib.sha256).digest()
             if not hmac.compare_digest(expected, _unb64(signature)):
                 return None, "invalid_token"
-            claims = orjson.loads(_unb64(body))
         except (ValueError, binascii.Error, orjson.JSONDecodeError):
             return None, "invalid_token"
         if (
@@ -154,14 +171,15 @@ async def token_endpoint(request: Request, issuer: TokenIssuer) -> Response:  # 
             900144,
             "The request body must contain the following parameter: 'client_id'.",
         )
-    if client_id != issuer.client_id:
+    expected_secret = issuer.secret_of(client_id)
+    if expected_secret is None:
         return _error(
             400,
             "unauthorized_client",
             700016,
             f"Application with identifier '{client_id}' was not found in the directory.",
         )
-    if not client_secret or not hmac.compare_digest(client_secret, issuer.client_secret):
+    if not client_secret or not hmac.compare_digest(client_secret, expected_secret):
         return _error(
             401,
             "invalid_client",
@@ -187,7 +205,7 @@ async def token_endpoint(request: Request, issuer: TokenIssuer) -> Response:  # 
             "flows must have a scope value with /.default suffixed to the resource "
             "identifier (application ID URI).",
         )
-    token = issuer.issue(scope.strip())
+    token = issuer.issue(scope.strip(), client_id)
     body = {
         "token_type": "Bearer",
         "expires_in": issuer.lifetime_seconds,

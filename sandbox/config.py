@@ -25,3 +25,7 @@ class SandboxConfig:
     @property
     def bc_database(self) -> str:
         return f"{self.database_prefix}_bc"
+
+    @property
+    def projectserver_database(self) -> str:
+        return f"{self.database_prefix}_projectserver"

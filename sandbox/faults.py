@@ -6,8 +6,10 @@
 - `error_rate` / `error_status`: that fraction of requests fails at random (`seed` fixes the
   sequence).
 - `latency_ms`: every request waits that long first.
-- `apis`: which APIs the faults apply to (default both `dataverse` and `bc`; `token` may be
-  added).
+- `operation_latency_ms`: each operation inside a `$batch` waits that long too, as the
+  services carry them out one after another (and count each against their limits).
+- `apis`: which APIs the faults apply to (default `dataverse`, `bc` and `projectserver`;
+  `token` may be added).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-APIS = frozenset({"dataverse", "bc", "token"})
+APIS = frozenset({"dataverse", "bc", "projectserver", "token"})
 
 
 class FaultSettingsError(ValueError):
@@ -35,7 +37,10 @@ class FaultSettings:
     error_rate: float = 0.0
     error_status: int = 503
     latency_ms: int = 0
-    apis: frozenset[str] = field(default_factory=lambda: frozenset({"dataverse", "bc"}))
+    operation_latency_ms: int = 0
+    apis: frozenset[str] = field(
+        default_factory=lambda: frozenset({"dataverse", "bc", "projectserver"})
+    )
     seed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -51,6 +56,7 @@ class FaultSettings:
             "error_rate": self.error_rate,
             "error_status": self.error_status,
             "latency_ms": self.latency_ms,
+            "operation_latency_ms": self.operation_latency_ms,
             "apis": sorted(self.apis),
             "seed": self.seed,
         }
@@ -78,7 +84,16 @@ def _number(data: dict[str, Any], name: str, kind: type, low: float, high: float
 def parse_settings(data: Any) -> FaultSettings:  # noqa: PLR0912 - one branch per setting
     if not isinstance(data, dict):
         raise FaultSettingsError("the body must be a JSON object")
-    known = {"throttle", "fail_next", "error_rate", "error_status", "latency_ms", "apis", "seed"}
+    known = {
+        "throttle",
+        "fail_next",
+        "error_rate",
+        "error_status",
+        "latency_ms",
+        "operation_latency_ms",
+        "apis",
+        "seed",
+    }
     unknown = set(data) - known
     if unknown:
         raise FaultSettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -107,6 +122,8 @@ def parse_settings(data: Any) -> FaultSettings:  # noqa: PLR0912 - one branch pe
         settings.error_status = _number(data, "error_status", int, 500, 599)
     if "latency_ms" in data:
         settings.latency_ms = _number(data, "latency_ms", int, 0, 600_000)
+    if "operation_latency_ms" in data:
+        settings.operation_latency_ms = _number(data, "operation_latency_ms", int, 0, 600_000)
     if "apis" in data:
         apis = data["apis"]
         if not isinstance(apis, list) or not set(apis) <= APIS:
@@ -135,6 +152,11 @@ class Faults:
         if api not in self.settings.apis:
             return 0.0
         return self.settings.latency_ms / 1000
+
+    def operation_latency(self, api: str) -> float:
+        if api not in self.settings.apis:
+            return 0.0
+        return self.settings.operation_latency_ms / 1000
 
     def decide(self, api: str, client: str) -> Fault | None:
         """Whether this request fails, and how; counts it against the throttle window."""

@@ -3,6 +3,7 @@ requests of a `$batch` go through exactly the same handlers as top-level ones.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,12 @@ class ApiRequest:
     body: bytes
     root: str  # absolute URL of the API root, ending with "/"
     client_id: str = ""
+    operation_delay: float = 0.0  # seconds each operation of a $batch waits (a fault setting)
+
+    async def operation_started(self) -> None:
+        """One operation of this `$batch` request begins: it takes the time the service does."""
+        if self.operation_delay > 0:
+            await asyncio.sleep(self.operation_delay)
 
     @classmethod
     def from_url(

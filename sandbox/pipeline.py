@@ -61,6 +61,12 @@ class Pipeline:
         if claims is None:
             return to_starlette(api.unauthorized(base, reason))
         client = str(claims.get("appid", ""))
+        with self.stats.serving(api.name, client):
+            return await self._handle(api, request, base, path, client)
+
+    async def _handle(
+        self, api: ApiFlavour, request: Request, base: str, path: str, client: str
+    ) -> Response:
         fault = self.faults.decide(api.name, client)
         if fault is not None:
             self.stats.record_fault(api.name, fault.status)
@@ -73,6 +79,7 @@ class Pipeline:
             body=await request.body(),
             root=base + api.prefix,
             client_id=client,
+            operation_delay=self.faults.operation_latency(api.name),
         )
         return to_starlette(await api.handle(api_request))
 

@@ -1,16 +1,19 @@
 """Reference data every sandbox has after a reset, with stable ids that configuration and tests
 can rely on: the Dataverse application user, base currency, unit group and price list; the
-Business Central default company, its currencies, units of measure and customer price groups."""
+Business Central default company, its currencies, units of measure and customer price groups;
+and Dataverse's messages (Create, Update, Delete) with a message filter per table, which
+webhook steps refer to."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sandbox.bc.catalogue import COMPANIES, COMPANY_SETS
 from sandbox.bc.context import DEFAULT_COMPANY_ID, DEFAULT_COMPANY_NAME
 from sandbox.dataverse.catalogue import TABLES
-from sandbox.model import COMPANY, EntitySet
+from sandbox.model import COMPANY, KEY, SEQ, VERSION, EntitySet
 from sandbox.store.database import ApiDatabase
 
 # Dataverse
@@ -28,9 +31,48 @@ LOCAL_CURRENCY = "USD"
 _EPOCH = dt.datetime(2020, 1, 1)
 
 
+MESSAGES = ("Create", "Update", "Delete")
+_REGISTRATION = frozenset(
+    {"serviceendpoints", "sdkmessages", "sdkmessagefilters", "sdkmessageprocessingsteps"}
+)
+
+
+def message_id(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sdkmessage:{name}"))
+
+
+def _messages() -> list[tuple[str, dict[str, Any]]]:
+    stamp = {"createdon": _EPOCH, "modifiedon": _EPOCH}
+    records: list[tuple[str, dict[str, Any]]] = [
+        ("sdkmessages", {"_id": message_id(name), "name": name, **stamp}) for name in MESSAGES
+    ]
+    for name in MESSAGES:
+        for table_name, table in TABLES.items():
+            if table_name in _REGISTRATION:
+                continue
+            entity = table.entity_set.entity
+            records.append(
+                (
+                    "sdkmessagefilters",
+                    {
+                        "_id": str(
+                            uuid.uuid5(uuid.NAMESPACE_URL, f"sdkmessagefilter:{name}:{entity}")
+                        ),
+                        "primaryobjecttypecode": entity,
+                        "secondaryobjecttypecode": "none",
+                        "iscustomprocessingstepallowed": True,
+                        "_sdkmessageid_value": message_id(name),
+                        **stamp,
+                    },
+                )
+            )
+    return records
+
+
 def _dataverse_records() -> list[tuple[str, dict[str, Any]]]:
     stamp = {"createdon": _EPOCH, "modifiedon": _EPOCH}
     return [
+        *_messages(),
         (
             "systemusers",
             {
@@ -210,13 +252,23 @@ def _bc_records() -> list[tuple[EntitySet, dict[str, Any]]]:
 
 
 async def install(dataverse: ApiDatabase, bc: ApiDatabase) -> None:
-    """Insert whichever reference records are missing."""
-    for table_name, doc in _dataverse_records():
-        await _ensure(dataverse, TABLES[table_name].entity_set, doc)
-    for entity_set, doc in _bc_records():
-        await _ensure(bc, entity_set, doc)
+    """Insert whichever reference records are missing (one look per entity set)."""
+    await _ensure(dataverse, [(TABLES[name].entity_set, doc) for name, doc in _dataverse_records()])
+    await _ensure(bc, _bc_records())
 
 
-async def _ensure(db: ApiDatabase, entity_set: EntitySet, doc: dict[str, Any]) -> None:
-    if await db.collection(entity_set).find_one({"_id": doc["_id"]}, {"_id": 1}) is None:
-        await db.insert(entity_set, dict(doc), None)
+async def _ensure(db: ApiDatabase, records: list[tuple[EntitySet, dict[str, Any]]]) -> None:
+    by_set: dict[str, list[tuple[EntitySet, dict[str, Any]]]] = {}
+    for entity_set, doc in records:
+        by_set.setdefault(entity_set.name, []).append((entity_set, doc))
+    for name, wanted in by_set.items():
+        ids = [doc["_id"] for _, doc in wanted]
+        cursor = db.collection(name).find({"_id": {"$in": ids}}, {"_id": 1})
+        present = {found["_id"] async for found in cursor}
+        missing = [dict(doc) for _, doc in wanted if doc["_id"] not in present]
+        if not missing:
+            continue
+        async with db.clock.writing(len(missing)) as first:
+            for version, doc in enumerate(missing, start=first):
+                doc.update({SEQ: version, VERSION: version, KEY: doc["_id"]})
+            await db.collection(name).insert_many(missing)

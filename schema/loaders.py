@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
@@ -31,6 +32,9 @@ from gateway.couplings.views import (
 from gateway.services import NotConfiguredError, Services
 from gateway.store.couplings import Coupling
 from gateway.types import SideName
+
+if TYPE_CHECKING:
+    from schema.document_loaders import DocumentLoaders
 
 V = TypeVar("V")
 UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
@@ -137,6 +141,20 @@ class Loaders:
             return
         self._reported.add(hop)
         raise self.hop_error(hop, error) from None
+
+    def first_report(self, hop: Hop) -> bool:
+        """Whether this is the first failure of `hop` in this request (reported from now on)."""
+        if hop in self._reported:
+            return False
+        self._reported.add(hop)
+        return True
+
+    @cached_property
+    def documents(self) -> DocumentLoaders:
+        """The loaders of quotes, orders, invoices, projects and items (made on first use)."""
+        from schema.document_loaders import DocumentLoaders
+
+        return DocumentLoaders(self)
 
 
 async def load(loaders: Loaders, loader: DataLoader[str, V | None], key: str, hop: Hop) -> V | None:

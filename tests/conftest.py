@@ -157,7 +157,7 @@ def sandbox_server(
         child.stop()
         client: MongoClient[dict[str, object]] = MongoClient(mongodb_url)
         try:
-            for suffix in ("dataverse", "bc"):
+            for suffix in ("dataverse", "bc", "projectserver"):
                 client.drop_database(f"{prefix}_{suffix}")
         finally:
             client.close()

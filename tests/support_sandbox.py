@@ -9,6 +9,7 @@ import httpx
 
 DATAVERSE_SCOPE = "https://sandbox.crm.dynamics.com/.default"
 BC_SCOPE = "https://api.businesscentral.dynamics.com/.default"
+PROJECTSERVER_SCOPE = "https://sandbox.sharepoint.com/.default"
 
 
 @dataclass
@@ -45,6 +46,35 @@ class SandboxHandle:
         return f"{self.bc_url}api/v2.0/"
 
     @property
+    def projectserver_url(self) -> str:
+        """The Project Web App site: the REST API is under `_api/ProjectServer/`."""
+        return f"{self.base_url}/projectserver/"
+
+    @property
+    def projectserver_api(self) -> str:
+        return f"{self.projectserver_url}_api/"
+
+    async def check_out_as(self, project_id: str, user: str, name: str | None = None) -> Any:
+        """A person in Project Server checks the project out (see sandbox/README.md)."""
+        body = {"user": user, **({"name": name} if name else {})}
+        return await self._control("POST", f"projectserver/projects/{project_id}/checkout", body)
+
+    async def check_in_as_person(self, project_id: str) -> Any:
+        return await self._control("POST", f"projectserver/projects/{project_id}/checkin")
+
+    async def pause_projectserver_queue(self, paused: bool) -> Any:
+        return await self._control("PUT", "projectserver/queue", {"paused": paused})
+
+    async def post_project_journal(self, **body: Any) -> list[dict[str, Any]]:
+        """Business Central: post project journal lines (see sandbox/README.md)."""
+        result = await self._control("POST", "bc/projectJournal", body)
+        return list(result["posted"])
+
+    async def seed_projectserver(self, **sizes: int) -> dict[str, Any]:
+        result: dict[str, Any] = await self._control("POST", "projectserver/seed", sizes)
+        return result
+
+    @property
     def bc_company_api(self) -> str:
         return f"{self.bc_api}companies({self.company_id})/"
 
@@ -70,6 +100,16 @@ class SandboxHandle:
     async def clear_faults(self) -> None:
         await self._control("DELETE", "faults")
 
+    async def set_notifications(self, **settings: Any) -> dict[str, Any]:
+        """`set_notifications(delay_ms=200, lose_next=1)`: see `sandbox.notify.settings`."""
+        result: dict[str, Any] = await self._control("PUT", "notifications", settings)
+        return result
+
+    async def notifications(self) -> dict[str, Any]:
+        """The delivery settings, what deliveries did, and the live BC subscriptions."""
+        result: dict[str, Any] = await self._control("GET", "notifications")
+        return result
+
     async def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._control("GET", "stats")
         return result
@@ -79,6 +119,10 @@ class SandboxHandle:
 
     async def expire_tokens(self) -> None:
         await self._control("PUT", "tokens", {"expire_all": True})
+
+    async def add_clients(self, clients: dict[str, str]) -> None:
+        """More application users (client id: secret) the token endpoint accepts."""
+        await self._control("PUT", "tokens", {"clients": clients})
 
     async def set_token_lifetime(self, seconds: int) -> None:
         await self._control("PUT", "tokens", {"lifetime_seconds": seconds})

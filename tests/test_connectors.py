@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from adapters.business_central import BusinessCentralConnector
 from adapters.dataverse import DataverseConnector
+from adapters.project_server import ProjectServerConnector
 from adapters.registry import ConnectionConfig, build_connector
-from gateway.connectors import build_crm, build_erp
+from gateway.connectors import build_crm, build_erp, build_project_management
 from gateway.services import build_services
 from gateway.settings import ConfigurationError, Settings
 
@@ -84,3 +87,57 @@ def test_registry_checks_configs_and_kinds() -> None:
         build_connector("dataverse", ConnectionConfig(base_url="ftp://x"))
     with pytest.raises(ValueError, match="unknown connector kind 'salesforce'"):
         build_connector("salesforce", ConnectionConfig(base_url=SANDBOX))
+
+
+async def test_more_credentials_come_from_a_json_object_and_each_has_its_own_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRM_MORE_CREDENTIALS", '{"second-user": "s2", "third-user": "s3"}')
+    settings = connector_settings(crm_max_concurrency=4)
+    crm = build_crm(settings)
+    assert isinstance(crm, DataverseConnector)
+    try:
+        ids = [c.tokens.client_id for c in crm.client.credentials if c.tokens]
+        assert ids == ["gateway-dev", "second-user", "third-user"]
+        assert crm.client.max_concurrency == 12  # the limit holds per user
+        assert set(crm.client.secrets()) >= {"s2", "s3", "gateway-dev-secret"}
+    finally:
+        await crm.aclose()
+
+
+def test_more_credentials_are_checked_before_use() -> None:
+    base = ConnectionConfig(
+        base_url=SANDBOX, token_url=f"{SANDBOX}/oauth2/token", client_id="a", client_secret="s"
+    )
+    for more, reason in (
+        ((("a", "other"),), "client id 'a' is given twice"),
+        ((("b", ""),), "a client id and a secret each"),
+    ):
+        config = dataclasses.replace(base, more_credentials=more)
+        with pytest.raises(ValueError, match=reason):
+            config.check()
+
+
+async def test_settings_build_the_project_server_connector() -> None:
+    settings = connector_settings(
+        projectserver_url=f"{SANDBOX}/projectserver/",
+        projectserver_token_url=f"{SANDBOX}/oauth2/token",
+        projectserver_client_id="gateway-dev",
+        projectserver_client_secret="gateway-dev-secret",
+        projectserver_max_concurrency=2,
+    )
+    connector = build_project_management(settings)
+    assert isinstance(connector, ProjectServerConnector)
+    assert connector.client.base_url == f"{SANDBOX}/projectserver/_api/"
+    assert connector.client.max_concurrency == 2
+    assert connector.client.requests_sent == 0
+    await connector.aclose()
+    assert connector.client.http.is_closed
+    assert build_project_management(connector_settings()) is None
+    with pytest.raises(ConfigurationError, match="PROJECTSERVER_CLIENT_ID is required"):
+        build_project_management(
+            connector_settings(
+                projectserver_url=f"{SANDBOX}/projectserver/",
+                projectserver_token_url=f"{SANDBOX}/oauth2/token",
+            )
+        )

@@ -65,6 +65,10 @@ class TokenProvider:
         self._lock = asyncio.Lock()
         self.fetches = 0
 
+    @property
+    def client_id(self) -> str:
+        return self._credentials.client_id
+
     def secrets(self) -> list[str]:
         """Values that must never appear in a message or a log line."""
         values = [self._credentials.client_secret]

@@ -5,6 +5,9 @@ Every request of a connector goes through `ODataClient.send`, which
 - adds the bearer token (fetched lazily) and the OData headers;
 - holds one of `max_concurrency` slots while the exchange is in flight (both Dataverse and
   Business Central cap concurrent requests per user; waiting here is cheaper than a 429);
+- with several credentials (application users), sends each request as the one with the fewest
+  requests out, in turn when they tie: the services' limits hold per user, so each credential
+  has its own token and budget, and the process's slots grow with their number;
 - on 401 refreshes the token once and replays the request;
 - retries 429, 5xx and transport failures with backoff, honouring `Retry-After`, up to the
   policy's bound, then raises `RetriableError` (with `retry_after` when the server gave one);
@@ -18,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -44,6 +48,15 @@ Sleep = Callable[[float], Awaitable[None]]
 Json = dict[str, Any]
 
 
+@dataclass(slots=True, eq=False)
+class Credential:
+    """One identity requests are sent as: its tokens and its share of the service's limits."""
+
+    tokens: TokenProvider | None
+    budget: RequestBudget = UNLIMITED
+    in_flight: int = 0  # requests of this process out as this identity
+
+
 class ODataClient:
     def __init__(
         self,
@@ -57,17 +70,19 @@ class ODataClient:
         headers: Mapping[str, str] | None = None,
         sleep: Sleep = asyncio.sleep,
         budget: RequestBudget = UNLIMITED,
+        more_credentials: Sequence[Credential] = (),
     ) -> None:
+        """`max_concurrency` is per credential: the first is `tokens` with `budget`."""
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.system = system
         self.http = http
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self.tokens = tokens
+        self.credentials = [Credential(tokens, budget), *more_credentials]
+        self._turn = 0
         self.retry = retry or RetryPolicy()
-        self.max_concurrency = max_concurrency
-        self._slots = asyncio.Semaphore(max_concurrency)
-        self.budget = budget
+        self.max_concurrency = max_concurrency * len(self.credentials)
+        self._slots = asyncio.Semaphore(self.max_concurrency)
         self._headers = {**ODATA_HEADERS, **(headers or {})}
         self._sleep = sleep
         origin = urlsplit(self.base_url)
@@ -82,8 +97,26 @@ class ODataClient:
         """Whether `url` (a next link, a delta link, a cursor) points at this service."""
         return url.startswith(self._origin + "/")
 
+    @property
+    def tokens(self) -> TokenProvider | None:
+        """The first credential's tokens."""
+        return self.credentials[0].tokens
+
     def secrets(self) -> list[str]:
-        return self.tokens.secrets() if self.tokens else []
+        return [
+            secret
+            for credential in self.credentials
+            if credential.tokens is not None
+            for secret in credential.tokens.secrets()
+        ]
+
+    def _next_credential(self) -> Credential:
+        """The credential with the fewest requests out, taking turns among equals."""
+        if len(self.credentials) == 1:
+            return self.credentials[0]
+        self._turn = (self._turn + 1) % len(self.credentials)
+        order = self.credentials[self._turn :] + self.credentials[: self._turn]
+        return min(order, key=lambda credential: credential.in_flight)
 
     async def send(
         self,
@@ -112,10 +145,13 @@ class ODataClient:
         while True:
             attempt += 1
             token: str | None = None
+            credential = self._next_credential()
             try:
-                if self.tokens is not None:
-                    token = await self.tokens.token()
-                response = await self._exchange(method, url, request_headers, body, token)
+                sent = request_headers
+                if credential.tokens is not None:
+                    token = await credential.tokens.token()
+                    sent = {**request_headers, "Authorization": f"Bearer {token}"}
+                response = await self._exchange(credential, method, url, sent, body)
             except RetriableError as exc:  # the token endpoint is throttled or down
                 failure: RetriableError = exc
                 safe = True
@@ -129,11 +165,11 @@ class ODataClient:
                 status = response.status_code
                 if status < 400:
                     return response
-                if status == 401 and self.tokens is not None and not refreshed:
+                if status == 401 and credential.tokens is not None and not refreshed:
                     refreshed = True
                     attempt -= 1  # a refreshed token is a replay, not a retry
                     log.info("%s: %s was refused (401); refreshing the token", self.system, doing)
-                    await self.tokens.refresh(token)
+                    await credential.tokens.refresh(token)
                     continue
                 if keep_error is not None and keep_error(response):
                     return response
@@ -185,17 +221,26 @@ class ODataClient:
         return redact(text, self.secrets())
 
     async def _exchange(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, token: str | None
+        self,
+        credential: Credential,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
     ) -> httpx.Response:
-        if token is not None:
-            headers = {**headers, "Authorization": f"Bearer {token}"}
-        async with self._slots, self.budget.slot():
-            self.requests_sent += 1
-            response = await self.http.request(method, self.url(url), headers=headers, content=body)
+        credential.in_flight += 1
+        try:
+            async with self._slots, credential.budget.slot():
+                self.requests_sent += 1
+                response = await self.http.request(
+                    method, self.url(url), headers=headers, content=body
+                )
+        finally:
+            credential.in_flight -= 1
         if response.status_code == 429:
             asked = parse_retry_after(response.headers.get("Retry-After"))
             if asked:
-                await self.budget.pause(asked)  # every process waits, not only this one
+                await credential.budget.pause(asked)  # every process waits, not only this one
         return response
 
 

@@ -52,6 +52,8 @@ def reason_from_body(body: bytes) -> tuple[str | None, str | None]:
     if isinstance(error, dict):  # OData: {"error": {"code": ..., "message": ...}}
         code = error.get("code")
         message = error.get("message")
+        if isinstance(message, dict):  # SharePoint: "message": {"lang": "en-US", "value": ...}
+            message = message.get("value")
         return (str(code) if code else None, str(message) if message else None)
     if isinstance(error, str):  # OAuth 2.0: {"error": "invalid_client", "error_description": ...}
         description = data.get("error_description")

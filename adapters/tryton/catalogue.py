@@ -8,6 +8,7 @@ from adapters.base import Entity
 from adapters.tryton.customers import MECHANISM_TYPES, ContactShape, CustomerShape
 from adapters.tryton.entities import EntityDef
 from adapters.tryton.fields import FieldDef, Kind, Write
+from adapters.tryton.projects import ACTIVITY, PROJECT_ACTUAL, WORKER
 from adapters.tryton.sales import (
     LINE_FIELDS,
     ORDER_STATES,
@@ -79,6 +80,9 @@ _SALE_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("state", write=RO),
     FieldDef("sale_date", Kind.DATE),
     FieldDef("quotation_date", Kind.DATE, write=RO),
+    FieldDef("quotation_expire", Kind.DATE, write=RO, search=""),
+    FieldDef("shipping_date", Kind.DATE),
+    FieldDef("created", Kind.DATETIME, source="create_date", write=RO),
     FieldDef("currency", Kind.REF, lookup=Entity.CURRENCY),
     FieldDef("currency_code", source="currency.code", write=RO),
     FieldDef("payment_term", Kind.REF),
@@ -89,6 +93,7 @@ _SALE_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("total_amount", Kind.DECIMAL, write=RO),
     FieldDef("invoice_state", write=RO),
     FieldDef("shipment_state", write=RO),
+    FieldDef("invoices", Kind.REFS, write=RO),
     FieldDef("comment"),
     FieldDef("lines", Kind.ROWS, source="", write=SHAPED, search=""),
 )
@@ -140,6 +145,9 @@ PROJECT = EntityDef(
         FieldDef("effort_hours", Kind.HOURS, source="effort_duration"),
         FieldDef("progress", Kind.FLOAT),
         FieldDef("comment"),
+        FieldDef("start", Kind.DATE, source="timesheet_start_date", write=RO, search=""),
+        FieldDef("end", Kind.DATE, source="timesheet_end_date", write=RO, search=""),
+        FieldDef("created", Kind.DATETIME, source="create_date", write=RO),
     ),
     domain=(("type", "=", "project"),),
     defaults=MappingProxyType({"type": "project"}),
@@ -162,10 +170,34 @@ INVOICE = EntityDef(
         FieldDef("tax_amount", Kind.DECIMAL),
         FieldDef("total_amount", Kind.DECIMAL),
         FieldDef("amount_to_pay", Kind.DECIMAL),
+        # The sales whose lines it invoices (sale_invoice's link through the lines' origin).
+        FieldDef("sales", Kind.REFS),
+        FieldDef("created", Kind.DATETIME, source="create_date"),
     ),
     domain=(("type", "=", "out"),),
     read_only=True,
     actions=frozenset({"validate_invoice", "post", "cancel", "draft"}),
+)
+
+# The lines of customer invoices, read to carry an invoice to the CRM with its lines.
+INVOICE_LINE = EntityDef(
+    name=Entity.INVOICE_LINE,
+    model="account.invoice.line",
+    fields=(
+        FieldDef("invoice", Kind.REF, lookup=Entity.INVOICE),
+        FieldDef("sequence", Kind.INTEGER),
+        FieldDef("type"),
+        FieldDef("product", Kind.REF, lookup=Entity.ITEM),
+        FieldDef("product_code", source="product.code"),
+        FieldDef("description"),
+        FieldDef("quantity", Kind.FLOAT),
+        FieldDef("unit", Kind.REF, lookup=Entity.UNIT_OF_MEASURE),
+        FieldDef("unit_symbol", source="unit.symbol"),
+        FieldDef("unit_price", Kind.DECIMAL),
+        FieldDef("amount", Kind.DECIMAL),
+    ),
+    domain=(("invoice.type", "=", "out"),),
+    read_only=True,
 )
 
 CUSTOMER_STATISTICS = EntityDef(
@@ -268,7 +300,11 @@ ENTITIES: MappingProxyType[str, EntityDef] = MappingProxyType(
             SALES_ORDER,
             SALES_ORDER_LINE,
             PROJECT,
+            ACTIVITY,
+            WORKER,
+            PROJECT_ACTUAL,
             INVOICE,
+            INVOICE_LINE,
             CUSTOMER_STATISTICS,
             CURRENCY,
             ITEM,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from adapters.transport import TransportWrapper
+
 
 @dataclass(frozen=True, slots=True)
 class TrytonConfig:
@@ -24,6 +26,8 @@ class TrytonConfig:
     language: str | None = None
     batch_size: int = 200
     timeout: float = 30.0
+    # Wraps the HTTP transport of the connector's own client (metrics, traces).
+    wrap_transport: TransportWrapper | None = field(default=None, repr=False, compare=False)
     max_attempts: int = 5
     max_concurrency: int = 4
 

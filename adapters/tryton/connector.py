@@ -10,6 +10,8 @@
   `_timestamp` context, and Tryton refuses the change (ConflictError) if the record moved on.
 - `transition` clicks a workflow button (`quote`, `confirm`, `process`, `cancel`, `draft` on
   sales; `validate_invoice`, `post`, `cancel`, `draft` on invoices).
+- `documents` declares its sales documents (`adapters.tryton.documents`); `item_availability`
+  reads stock in the warehouses and what open sales will take from it.
 """
 
 from __future__ import annotations
@@ -35,13 +37,16 @@ from adapters.base import (
 )
 from adapters.budget import UNLIMITED, RequestBudget
 from adapters.capabilities import Capabilities, CustomerFields, IdKind
+from adapters.documents import Documents, ItemAvailability
 from adapters.errors import ConflictError, ConnectorError, NotFoundError, ValidationError
 from adapters.filters import Filter, In
 from adapters.statistics import ErpCustomerStatistics
 from adapters.systems import TRYTON
+from adapters.transport import client_transport
 from adapters.tryton.catalogue import CUSTOMER_STATISTICS, ENTITIES
 from adapters.tryton.changes import snapshot_changes, watermark_changes
 from adapters.tryton.config import TrytonConfig
+from adapters.tryton.documents import TRYTON_DOCUMENTS, TrytonAvailability
 from adapters.tryton.domains import to_domain
 from adapters.tryton.entities import EntityDef
 from adapters.tryton.fields import Write, parse_id, to_tryton
@@ -85,9 +90,12 @@ class TrytonConnector:
         self.system = system
         self._config = config
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=config.timeout)
+        self._client = client or httpx.AsyncClient(
+            timeout=config.timeout, transport=client_transport(config.wrap_transport)
+        )
         self._rpc = TrytonRPC(config, self._client, system=system, sleep=sleep, budget=budget)
         self._reader = Reader(self._rpc, system=system)
+        self._availability = TrytonAvailability(self._rpc)
 
     @property
     def rpc(self) -> TrytonRPC:
@@ -108,6 +116,12 @@ class TrytonConnector:
         finally:
             if self._owns_client:
                 await self._client.aclose()
+
+    def documents(self) -> Documents:
+        return TRYTON_DOCUMENTS
+
+    async def item_availability(self, item_ids: Sequence[str]) -> dict[str, ItemAvailability]:
+        return await self._availability.read(item_ids)
 
     async def customer_statistics(
         self, customer_ids: Sequence[str]

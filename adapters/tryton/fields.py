@@ -26,6 +26,7 @@ class Kind(StrEnum):
     DATE = "date"
     DATETIME = "datetime"
     REF = "ref"  # a Many2One: the related record's id
+    REFS = "refs"  # a Many2Many or One2Many: the related records' ids
     HOURS = "hours"  # a TimeDelta, in hours
     ROWS = "rows"  # embedded related records (sale lines), shaped by the entity
 
@@ -92,6 +93,7 @@ _READERS: dict[Kind, Callable[[Any], Any]] = {
     Kind.DATE: lambda raw: raw.isoformat() if isinstance(raw, dt.date) else raw,
     Kind.DATETIME: lambda raw: raw.isoformat() if isinstance(raw, dt.date) else raw,
     Kind.REF: str,
+    Kind.REFS: lambda raw: [str(item) for item in raw],
     Kind.BOOLEAN: bool,
     Kind.INTEGER: int,
     Kind.HOURS: lambda raw: raw.total_seconds() / 3600 if isinstance(raw, dt.timedelta) else None,
@@ -165,6 +167,13 @@ def parse_id(value: Any) -> int:
     return number
 
 
+def _ids(value: Any) -> Any:
+    """Ids of related records; one id alone where a filter compares with one of them."""
+    if isinstance(value, list | tuple):
+        return [parse_id(item) for item in value]
+    return parse_id(value)
+
+
 def _number(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise TypeError("expected a number, got a boolean")
@@ -205,6 +214,7 @@ _WRITERS: dict[Kind, Callable[[Any], Any]] = {
     Kind.DECIMAL: _number,
     Kind.HOURS: lambda value: dt.timedelta(hours=float(_number(value))),
     Kind.REF: parse_id,
+    Kind.REFS: _ids,
     Kind.DATE: _date,
     Kind.DATETIME: _datetime,
     Kind.ROWS: _rows,

@@ -19,7 +19,7 @@ from typing import Any
 
 from adapters.errors import ValidationError
 from adapters.tryton.entities import EntityDef, Shape
-from adapters.tryton.fields import FieldDef, Kind, Write, parse_id, to_tryton, to_value
+from adapters.tryton.fields import FieldDef, Kind, Write, parse_id, read_value, to_tryton
 from adapters.tryton.rpc import TrytonRPC
 
 QUOTE_STATES = frozenset({"draft", "quotation", "cancelled"})
@@ -30,9 +30,11 @@ LINE_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("sequence", Kind.INTEGER),
     FieldDef("type", choices=frozenset({"line", "subtotal", "title", "comment"})),
     FieldDef("product", Kind.REF, lookup="item"),
+    FieldDef("product_code", source="product.code", write=Write.NONE),
     FieldDef("description"),
     FieldDef("quantity", Kind.FLOAT),
     FieldDef("unit", Kind.REF, lookup="unit_of_measure"),
+    FieldDef("unit_symbol", source="unit.symbol", write=Write.NONE),
     FieldDef("unit_price", Kind.DECIMAL),
     FieldDef("amount", Kind.DECIMAL, write=Write.NONE),
 )
@@ -64,14 +66,12 @@ class SaleShape(Shape):
             0,
             None,
             [["sale", "ASC"], ["sequence", "ASC"], ["id", "ASC"]],
-            ["sale", *(item.name for item in LINE_FIELDS)],
+            ["sale", *(item.tryton for item in LINE_FIELDS)],
         )
         by_sale: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
         for line in lines:
             shown = {"id": str(line["id"])}
-            shown.update(
-                {item.name: to_value(item.kind, line.get(item.name)) for item in LINE_FIELDS}
-            )
+            shown.update({item.name: read_value(item, line) for item in LINE_FIELDS})
             by_sale.setdefault(line["sale"], []).append(shown)
         for row, record_values in zip(rows, values, strict=True):
             record_values["lines"] = by_sale.get(row["id"], [])

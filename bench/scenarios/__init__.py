@@ -9,11 +9,13 @@ from bench.environment import Environment
 from bench.options import Options
 from bench.results import ScenarioResult
 from bench.scenarios import (
+    account_360,
     change_latency,
     connector_rates,
     full_sync,
     graphql_overhead,
     memory_scale,
+    project_server_writes,
     scale_out,
     statistics_page,
 )
@@ -38,5 +40,7 @@ SCENARIOS: dict[str, Scenario] = {
         change_latency,
         connector_rates,
         scale_out,
+        project_server_writes,
+        account_360,
     )
 }

@@ -1,11 +1,15 @@
-"""Scenario 4 — how long a CRM change takes to reach the ERP under the job scheduler.
+"""Scenario 4 — how long a change takes to reach the other system: under the job scheduler
+(polling), and pushed by change notifications (`bench/push_latency.py`).
 
 Demo accounts and customers are coupled by a full synchronization; every job queue entry but
 CUSTOMER's is put on hold and CUSTOMER's runs every `JOB_MINUTES_BETWEEN_RUNS` (one minute,
 the shortest the settings allow). A worker (`python -m gateway worker`, a child process with
-the scheduler's tick every `SCHEDULER_TICK_SECONDS`) carries the runs. The scenario changes a
-coupled account's phone number at a random moment and polls the ERP customer until it shows
-it. The design promises at most one interval plus a tick plus the run's own time.
+the scheduler's tick every `SCHEDULER_TICK_SECONDS`) carries the runs. The scenario changes
+coupled accounts' phone numbers (and as many customers') at random moments and polls the
+other system until it shows each one. The design promises at most one interval plus a tick
+plus the run's own time. With notifications on (sandbox delivery delay 1 s), the same
+changes one at a time, each way, then a burst of `burst` changes; the target there is a p95
+within the delivery delay plus 2 s.
 
 Baseline: the same change synchronized by an incremental run started at once (no scheduler),
 measured the same way before the worker starts: the latency floor. The expected latency under
@@ -27,6 +31,7 @@ from arq.worker import Worker, func
 
 from bench.environment import Environment, settings_env
 from bench.options import Options
+from bench.push_latency import DELAY_MS, measure_push, report_push
 from bench.raw_api import RawApi
 from bench.results import ScenarioResult, median
 from gateway.scheduling.entries import EntryChange, list_entries, update_entry
@@ -38,10 +43,9 @@ from gateway.system import describe_system
 from jobs.worker import WorkerSettings, worker_options
 
 NAME = "change-latency"
-TITLE = "Change latency CRM → ERP under the job scheduler (vs an immediate run)"
+TITLE = "Change latency both ways: job scheduler (vs an immediate run) and notifications"
 MINUTES = 1
 TICK_SECONDS = 5
-PAIRS = 40
 DIRECT_SAMPLES = 3
 POLL_SECONDS = 0.25
 BARE_QUEUE = "bench:bare-noop"
@@ -64,20 +68,37 @@ class Systems:
         response.raise_for_status()
         return time.monotonic()
 
+    async def change_customer(self, customer: str, phone: str) -> float:
+        response = await self.erp.client.patch(
+            f"{self.erp.base}customers({customer})",
+            json={"phoneNumber": phone},
+            headers={"If-Match": "*"},
+        )
+        response.raise_for_status()
+        return time.monotonic()
+
     async def arrival(self, customer: str, phone: str) -> float:
         """Poll the ERP customer until it shows `phone`; the moment it did."""
+        return await self._shown(f"{self.erp.base}customers({customer})", "phoneNumber", phone)
+
+    async def arrival_in_crm(self, account: str, phone: str) -> float:
+        url = f"{self.crm.base}accounts({account})?$select=telephone1"
+        return await self._shown(url, "telephone1", phone)
+
+    async def _shown(self, url: str, field: str, value: str) -> float:
         deadline = time.monotonic() + ARRIVAL_TIMEOUT
+        client = self.erp.client if url.startswith(self.erp.base) else self.crm.client
         while True:
-            response = await self.erp.client.get(f"{self.erp.base}customers({customer})")
+            response = await client.get(url)
             response.raise_for_status()
-            if response.json().get("phoneNumber") == phone:
+            if response.json().get(field) == value:
                 return time.monotonic()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the change of {customer} did not arrive in time")
+                raise TimeoutError(f"the change of {url} did not arrive in time")
             await asyncio.sleep(POLL_SECONDS)
 
 
-async def _prepare(services: Services) -> list[tuple[str, str]]:
+async def _prepare(services: Services, pairs: int) -> list[tuple[str, str]]:
     """Couple the demo data; only CUSTOMER's entry stays active. The (crm, erp) pairs."""
     run = await start_full_synchronization(
         services, ["SALESPEOPLE", "CURRENCY", "CUSTOMER"], actor="bench-setup"
@@ -90,8 +111,8 @@ async def _prepare(services: Services) -> list[tuple[str, str]]:
         held = entry.mapping != "CUSTOMER"
         change = EntryChange(on_hold=held, minutes_between_runs=None if held else MINUTES)
         await update_entry(services, entry.mapping, change, actor="bench-setup")
-    pairs, _ = await services.couplings.page(mapping="CUSTOMER", size=PAIRS)
-    return [(pair.crm.id, pair.erp.id) for pair in pairs]
+    coupled, _ = await services.couplings.page(mapping="CUSTOMER", size=pairs)
+    return [(pair.crm.id, pair.erp.id) for pair in coupled]
 
 
 async def _direct(services: Services, systems: Systems, pair: tuple[str, str], n: int) -> float:
@@ -106,6 +127,15 @@ async def _scheduled(systems: Systems, pair: tuple[str, str], n: int, interval: 
     phone = f"+1 206 555 8{n:03d}"
     changed = await systems.change(pair[0], phone)
     return await systems.arrival(pair[1], phone) - changed
+
+
+async def _scheduled_to_crm(
+    systems: Systems, pair: tuple[str, str], n: int, interval: float
+) -> float:
+    await asyncio.sleep(random.uniform(0, interval))
+    phone = f"+1 312 555 8{n:03d}"
+    changed = await systems.change_customer(pair[1], phone)
+    return await systems.arrival_in_crm(pair[0], phone) - changed
 
 
 async def _run_durations(services: Services) -> list[float]:
@@ -184,9 +214,10 @@ async def _small_jobs(services: Services, jobs: int) -> dict[str, float]:
 
 async def run(environment: Environment, options: Options) -> ScenarioResult:
     result = ScenarioResult(NAME, TITLE)
-    samples = options.sizes.latency_samples
+    samples, burst = options.sizes.latency_samples, options.sizes.burst
+    count = max(burst, DIRECT_SAMPLES + 2 * samples)
     await environment.sandbox.reset()
-    await environment.sandbox.seed(seed=3, accounts=PAIRS, customers=PAIRS, matched=PAIRS)
+    await environment.sandbox.seed(seed=3, accounts=count, customers=count, matched=count)
     values = environment.gateway_values(
         environment.database("latency"),
         job_minutes_between_runs=MINUTES,
@@ -198,23 +229,25 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
     systems = Systems(crm, erp)
     try:
         async with open_services(environment.settings(values), wait_for_store=True) as services:
-            pairs = await _prepare(services)
-            if len(pairs) < DIRECT_SAMPLES + samples:
+            pairs = await _prepare(services, count)
+            if len(pairs) < count:
                 raise RuntimeError(f"only {len(pairs)} coupled pairs to change")
             direct = [await _direct(services, systems, pairs[n], n) for n in range(DIRECT_SAMPLES)]
-            scheduled = await _with_worker(
+            to_erp, to_crm = await _with_worker(
                 environment,
                 values,
                 systems=systems,
-                pairs=pairs,
+                pairs=pairs[DIRECT_SAMPLES:],
                 samples=samples,
                 interval=interval,
             )
             durations = await _run_durations(services)
             jobs = await _small_jobs(services, 100 if options.quick else 500)
+        pushed = await measure_push(environment, values, pairs, samples=samples, burst=burst)
     finally:
         await crm.aclose()
         await erp.aclose()
+    scheduled = to_erp + to_crm
     floor = median(direct)
     run_max = max(durations, default=0.0)
     expected = interval / 2 + TICK_SECONDS / 2 + floor
@@ -228,6 +261,7 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
     result.compare(
         "worst latency vs promise (interval + tick + run)", max(scheduled), promise, "s", limit=1.0
     )
+    report_push(result, pushed, {"CRM → ERP": to_erp, "ERP → CRM": to_crm})
     result.compare(
         "small jobs/s (ping) vs arq's bare no-op jobs/s",
         jobs["jobs_per_second"],
@@ -245,16 +279,20 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
     result.figures.update(
         interval_seconds=interval,
         scheduler_tick_seconds=TICK_SECONDS,
-        latencies_seconds=[round(value, 2) for value in scheduled],
+        latencies_seconds={
+            "crm_to_erp": [round(value, 2) for value in to_erp],
+            "erp_to_crm": [round(value, 2) for value in to_crm],
+        },
         immediate_run_latencies_seconds=[round(value, 3) for value in direct],
         scheduled_run_seconds=[round(value, 3) for value in durations],
         small_jobs={key: round(value, 1) for key, value in jobs.items()},
     )
     result.notes.append(
-        f"{samples} changes of different pairs, each at a random moment of the same "
-        f"{interval:.0f} s schedule and timed on its own (tick "
-        f"{TICK_SECONDS} s); {DIRECT_SAMPLES} immediate runs as the floor; ERP polled every "
-        f"{POLL_SECONDS} s."
+        f"Polling: {samples} changes each way, of different pairs, each at a random moment of "
+        f"the same {interval:.0f} s schedule and timed on its own (tick {TICK_SECONDS} s); "
+        f"{DIRECT_SAMPLES} immediate runs as the floor; the other system polled every "
+        f"{POLL_SECONDS} s. Notifications: sandbox delivery delay {DELAY_MS} ms, {samples} "
+        f"changes each way one after the other, then {burst} changes at once."
     )
     return result
 
@@ -267,8 +305,8 @@ async def _with_worker(
     pairs: list[tuple[str, str]],
     samples: int,
     interval: float,
-) -> list[float]:
-    """The scheduled latencies, with a worker child running for the duration."""
+) -> tuple[list[float], list[float]]:
+    """The scheduled latencies each way, with a worker child running for the duration."""
     worker = environment.spawn_python(
         "worker", ["-m", "gateway", "worker"], env=settings_env(values)
     )
@@ -277,13 +315,10 @@ async def _with_worker(
             raise RuntimeError(f"the worker exited:\n{worker.log_tail()}")
         # Independent changes of different pairs at their own random moments of one
         # interval: as many samples in about the time of one.
-        return list(
-            await asyncio.gather(
-                *(
-                    _scheduled(systems, pairs[DIRECT_SAMPLES + n], n, interval)
-                    for n in range(samples)
-                )
-            )
+        timed = await asyncio.gather(
+            *(_scheduled(systems, pairs[n], n, interval) for n in range(samples)),
+            *(_scheduled_to_crm(systems, pairs[samples + n], n, interval) for n in range(samples)),
         )
+        return list(timed[:samples]), list(timed[samples:])
     finally:
         environment.stop(worker)

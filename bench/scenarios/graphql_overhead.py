@@ -36,7 +36,7 @@ BLOCK = 10  # executions of one side before the other takes its turn
 Call = Callable[[], Awaitable[bytes]]
 
 
-def _request() -> Request:
+def request_stub() -> Request:
     scope = {
         "type": "http",
         "method": "POST",
@@ -58,7 +58,7 @@ def calls(world: MemoryWorld, environment: Environment, rows: int) -> tuple[Call
 
     async def gateway() -> bytes:
         context = Context(
-            request=_request(), response=Response(), services=world.services, caller=caller
+            request=request_stub(), response=Response(), services=world.services, caller=caller
         )
         result = await schema.execute(PAGE_QUERY, variable_values=variables, context_value=context)
         if result.errors:

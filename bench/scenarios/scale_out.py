@@ -1,6 +1,8 @@
 """Scenario 7 — scale-out: one full synchronization of N Business Central customers to
-Dataverse accounts carried out by 1, 2 and 4 worker processes, with every sandbox request
-delayed by 100 ms so that the waiting is the services' and not this machine's CPU.
+Dataverse accounts carried out by 1, 2 and 4 worker processes, with every sandbox request,
+and every operation inside a `$batch`, delayed by 100 ms so that the waiting is the services'
+and not this machine's CPU (the services carry out a batch's operations one after another and
+count each against their limits).
 
 With W workers the run shares W pages at a time (`SYNC_PARALLEL_PAGES=W`; 1 is the run
 applying each page in turn). Baseline: the same run with one worker. Also read from the
@@ -39,7 +41,7 @@ async def one_run(environment: Environment, n: int, workers: int) -> dict[str, A
         scheduler_enabled=False,
     )
     await prepare_gateway(environment, values)
-    await environment.sandbox.set_faults(latency_ms=LATENCY_MS)
+    await environment.sandbox.set_faults(latency_ms=LATENCY_MS, operation_latency_ms=LATENCY_MS)
     await environment.sandbox.reset_stats()
     env = settings_env(values)
     children = [
@@ -111,7 +113,7 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
         )
     result.notes.append(
         f"{n:,} customers in pages of {PAGE_SIZE}; SYNC_PARALLEL_PAGES equal to the number of "
-        f"workers; every sandbox request delayed {LATENCY_MS} ms; the workers are `gateway "
-        "worker` processes, timed from queueing the run to its end."
+        f"workers; every sandbox request and every operation of a $batch delayed {LATENCY_MS} "
+        "ms; the workers are `gateway worker` processes, timed from queueing the run to its end."
     )
     return result

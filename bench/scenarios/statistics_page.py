@@ -45,7 +45,7 @@ def _baseline_call(url: str, first: int, after: str | None) -> Call:
     return Call(f"{url}/page", {"first": first, "after": after}, {})
 
 
-def _graphql_ok(response: httpx.Response) -> bool:
+def graphql_ok(response: httpx.Response) -> bool:
     return response.status_code == 200 and b'"errors"' not in response.content
 
 
@@ -57,8 +57,10 @@ async def _walk(
     baseline_afters: list[str | None] = [None]
     mismatches = 0
     while True:
-        ours = await client.post(**_request(_gateway_call(gateway, size, gateway_afters[-1])))
-        theirs = await client.post(**_request(_baseline_call(baseline, size, baseline_afters[-1])))
+        ours = await client.post(**request_of(_gateway_call(gateway, size, gateway_afters[-1])))
+        theirs = await client.post(
+            **request_of(_baseline_call(baseline, size, baseline_afters[-1]))
+        )
         body, expected = ours.json(), theirs.json()
         if body.get("errors"):
             raise RuntimeError(f"the gateway answered errors: {body['errors']}")
@@ -74,18 +76,18 @@ async def _walk(
         baseline_afters.append(hand["pageInfo"]["endCursor"])
 
 
-def _request(call: Call) -> dict[str, Any]:
+def request_of(call: Call) -> dict[str, Any]:
     return {"url": call.url, "json": call.body, "headers": call.headers}
 
 
-async def _calls_per_request(
+async def calls_per_request(
     environment: Environment, client: httpx.AsyncClient, call: Call, repeat: int = 3
 ) -> dict[str, float]:
     """Backend requests per page request, by API, counted by the sandbox."""
-    await client.post(**_request(call))  # tokens and connections first
+    await client.post(**request_of(call))  # tokens and connections first
     await environment.sandbox.reset_stats()
     for _ in range(repeat):
-        response = await client.post(**_request(call))
+        response = await client.post(**request_of(call))
         response.raise_for_status()
     stats = await environment.sandbox.stats()
     return {
@@ -138,10 +140,10 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
         calls: dict[str, dict[str, dict[str, float]]] = {"gateway": {}, "baseline": {}}
         counted = sorted({*CALL_SIZES, size})
         for rows in counted:
-            calls["gateway"][str(rows)] = await _calls_per_request(
+            calls["gateway"][str(rows)] = await calls_per_request(
                 environment, client, _gateway_call(gateway, rows, None)
             )
-            calls["baseline"][str(rows)] = await _calls_per_request(
+            calls["baseline"][str(rows)] = await calls_per_request(
                 environment, client, _baseline_call(baseline, rows, None)
             )
         result.figures["backend_calls_per_request"] = calls
@@ -171,8 +173,8 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
             count = sizes.page_requests if concurrency > 1 else max(8, sizes.page_requests // 4)
             for round_ in range(options.repeat):
                 for name, source, check in (
-                    ("gateway", gateway_calls, _graphql_ok),
-                    ("baseline", baseline_calls, _plain_ok),
+                    ("gateway", gateway_calls, graphql_ok),
+                    ("baseline", baseline_calls, plain_ok),
                 ):
                     if round_ == 0:  # warm-up: connections at this concurrency, caches
                         await run_load(
@@ -186,7 +188,7 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
     return result
 
 
-def _plain_ok(response: httpx.Response) -> bool:
+def plain_ok(response: httpx.Response) -> bool:
     return response.status_code == 200
 
 

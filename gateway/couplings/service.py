@@ -21,7 +21,7 @@ from adapters.base import Connector, Record
 from adapters.errors import ConnectorError
 from gateway.couplings.dependencies import missing_dependencies
 from gateway.couplings.views import CUSTOMER_MAPPING
-from gateway.mappings.model import Direction, TableMapping
+from gateway.mappings.model import Direction, OtherSystem, TableMapping
 from gateway.refusals import (
     Problem,
     RefusalCode,
@@ -129,10 +129,12 @@ class CouplingService:
             )
         return mapping
 
-    def connectors(self) -> tuple[Connector, Connector]:
-        erp, crm = self.services.erp, self.services.crm
+    def connectors(self, mapping: TableMapping | None = None) -> tuple[Connector, Connector]:
+        """The ERP and the system on the mapping's other side (the CRM by default)."""
+        other = mapping.other_system if mapping is not None else OtherSystem.CRM
+        erp, crm = self.services.erp, self.services.other(other)
         if erp is None or crm is None:
-            missing = " and ".join(n for n, c in (("ERP", erp), ("CRM", crm)) if c is None)
+            missing = " and ".join(n for n, c in (("ERP", erp), (other.label, crm)) if c is None)
             raise refuse(
                 RefusalCode.UPSTREAM_UNAVAILABLE, f"the {missing} connection is not configured"
             )
@@ -208,7 +210,7 @@ class CouplingService:
         sync: SyncAfterCoupling = SyncAfterCoupling.NONE,
     ) -> CoupleOutcome:
         mapping = await self.mapping(mapping_name, "mapping")
-        erp, crm = self.connectors()
+        erp, crm = self.connectors(mapping)
         erp_key = self.record_id(erp, erp_id, "erpId")
         crm_key = self.record_id(crm, crm_id, "crmId")
         direction = sync.direction
@@ -314,7 +316,7 @@ class CouplingService:
         mapping = await self.mapping(mapping_name, "mapping")
         if erp_id is None and crm_id is None:
             raise refuse(RefusalCode.INVALID_INPUT, "give erpId, crmId or both", "erpId")
-        erp, crm = self.connectors()
+        erp, crm = self.connectors(mapping)
         erp_key = self.record_id(erp, erp_id, "erpId") if erp_id is not None else None
         crm_key = self.record_id(crm, crm_id, "crmId") if crm_id is not None else None
         removed = await self.couplings.uncouple(

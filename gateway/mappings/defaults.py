@@ -13,7 +13,7 @@ systems do not offer is stored disabled.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from adapters.systems import BUSINESS_CENTRAL, TRYTON
 from gateway.mappings.model import (
@@ -22,6 +22,7 @@ from gateway.mappings.model import (
     Lookup,
     LookupBy,
     MappingDirection,
+    OtherSystem,
     TableMapping,
 )
 
@@ -544,6 +545,82 @@ def tryton_defaults() -> list[TableMapping]:
     ]
 
 
+PROJECTS = OtherSystem.PROJECT_MANAGEMENT
+
+
+def business_central_project_defaults() -> list[TableMapping]:
+    """Business Central's projects, workers and postings with the project-management system:
+    headers both ways, resources to it (blocked ones deactivated)."""
+    return [
+        TableMapping(
+            name="PROJECT-PSPROJECT",
+            erp_entity="project",
+            crm_entity="project",
+            other_system=PROJECTS,
+            direction=BOTH,
+            sync_only_coupled=False,
+            conflict_policy=ConflictPolicy.NEWEST_WINS,
+            erp_key_field="number",
+            description="Projects ↔ Project Server projects (header fields).",
+            fields=(
+                row("displayName", "Name"),
+                row("number", "ERP Project Number", TO_CRM),
+            ),
+        ),
+        TableMapping(
+            name="WORKER-RESOURCE",
+            erp_entity="worker",
+            crm_entity="resource",
+            other_system=PROJECTS,
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            erp_key_field="number",
+            crm_key_field="Code",
+            description="Resources → enterprise resources (a blocked one is deactivated).",
+            fields=(
+                row("displayName", "Name", TO_CRM),
+                row("number", "Code", TO_CRM),
+            ),
+        ),
+    ]
+
+
+def tryton_project_defaults() -> list[TableMapping]:
+    """Tryton's projects and employees with the project-management system."""
+    return [
+        TableMapping(
+            name="PROJECT-PSPROJECT",
+            erp_entity="project",
+            crm_entity="project",
+            other_system=PROJECTS,
+            direction=BOTH,
+            sync_only_coupled=False,
+            conflict_policy=ConflictPolicy.NEWEST_WINS,
+            description="Projects ↔ Project Server projects (header fields).",
+            fields=(
+                row("name", "Name"),
+                row("comment", "Description"),
+            ),
+        ),
+        TableMapping(
+            name="WORKER-RESOURCE",
+            erp_entity="worker",
+            crm_entity="resource",
+            other_system=PROJECTS,
+            direction=TO_CRM,
+            sync_only_coupled=False,
+            description="Employees → enterprise resources (an inactive one is deactivated).",
+            fields=(row("name", "Name", TO_CRM),),
+        ),
+    ]
+
+
+_PROJECT_DEFAULTS: dict[str, Callable[[], list[TableMapping]]] = {
+    BUSINESS_CENTRAL: business_central_project_defaults,
+    TRYTON: tryton_project_defaults,
+}
+
+
 # The default mappings of each ERP, by its connector's system: a new ERP adds its own here.
 _DEFAULTS: dict[str, Callable[[], list[TableMapping]]] = {
     BUSINESS_CENTRAL: business_central_defaults,
@@ -556,13 +633,29 @@ def defaults_of(erp_system: str) -> list[TableMapping]:
     return _DEFAULTS.get(erp_system, business_central_defaults)()
 
 
+def project_defaults_of(erp_system: str) -> list[TableMapping]:
+    """The default mappings between an ERP and the project-management system."""
+    return _PROJECT_DEFAULTS.get(erp_system, business_central_project_defaults)()
+
+
 def defaults_for(
-    defaults: list[TableMapping], *, erp_entities: set[str], crm_entities: set[str]
+    defaults: list[TableMapping],
+    *,
+    erp_entities: set[str],
+    crm_entities: set[str],
+    project_entities: Collection[str] = (),
 ) -> list[TableMapping]:
     """The defaults, with those whose entities a side does not offer stored disabled."""
+
+    def offered(mapping: TableMapping) -> bool:
+        other = (
+            project_entities
+            if mapping.other_system is OtherSystem.PROJECT_MANAGEMENT
+            else crm_entities
+        )
+        return mapping.erp_entity in erp_entities and mapping.crm_entity in other
+
     return [
-        mapping
-        if mapping.erp_entity in erp_entities and mapping.crm_entity in crm_entities
-        else mapping.model_copy(update={"enabled": False})
+        mapping if offered(mapping) else mapping.model_copy(update={"enabled": False})
         for mapping in defaults
     ]

@@ -10,13 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adapters.base import Connector
-from gateway.mappings.model import TableMapping
+from gateway.mappings.model import OtherSystem, TableMapping
 from gateway.mappings.store import MappingRepository
-from gateway.mappings.validation import (
-    MappingValidationError,
-    dependency_order,
-    validate_mapping,
-)
+from gateway.mappings.validation import Catalogues, MappingValidationError, dependency_order
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +33,29 @@ class MappingHealth:
 
 
 def check_mappings(
-    mappings: Sequence[TableMapping], *, erp: Connector | None, crm: Connector | None
+    mappings: Sequence[TableMapping],
+    *,
+    erp: Connector | None,
+    crm: Connector | None,
+    projects: Connector | None = None,
 ) -> MappingHealth:
     by_name = {mapping.name: mapping for mapping in mappings}
-    missing = [name for name, connector in (("ERP", erp), ("CRM", crm)) if connector is None]
+    catalogues = Catalogues(*(c.entities() if c else {} for c in (erp, crm, projects)))
+    others = {OtherSystem.CRM: crm, OtherSystem.PROJECT_MANAGEMENT: projects}
     problems: dict[str, list[str]] = {}
     for mapping in mappings:
+        missing = [
+            label
+            for label, connector in (
+                ("ERP", erp),
+                (mapping.other_system.label, others[mapping.other_system]),
+            )
+            if connector is None
+        ]
         if missing and mapping.enabled:
             found = [f"{mapping.name}: the {side} connection is not configured" for side in missing]
         else:
-            found = validate_mapping(
-                mapping,
-                erp=erp.entities() if erp is not None else {},
-                crm=crm.entities() if crm is not None else {},
-                known_mappings=by_name,
-            )
+            found = catalogues.validate(mapping, by_name)
         if found:
             problems[mapping.name] = found
     try:
@@ -70,9 +74,13 @@ def log_problems(health: MappingHealth) -> None:
 
 
 async def log_stored_mapping_problems(
-    repository: MappingRepository, *, erp: Connector | None, crm: Connector | None
+    repository: MappingRepository,
+    *,
+    erp: Connector | None,
+    crm: Connector | None,
+    projects: Connector | None = None,
 ) -> MappingHealth:
     """Check every stored mapping and log each problem (at start-up)."""
-    health = check_mappings(await repository.all(), erp=erp, crm=crm)
+    health = check_mappings(await repository.all(), erp=erp, crm=crm, projects=projects)
     log_problems(health)
     return health

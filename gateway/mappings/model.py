@@ -59,6 +59,19 @@ class DeletionPolicy(StrEnum):
     IGNORE = "IGNORE"  # keep both coupling and record; the sync error says what happened
 
 
+class OtherSystem(StrEnum):
+    """The system on the other side of a mapping from the ERP. Inside the gateway that side
+    is called `crm` whichever system it is (couplings' `crm_id`, rows' `crm_field`); the API
+    names the id after the system (`crmId`, `projectServerId`)."""
+
+    CRM = "crm"
+    PROJECT_MANAGEMENT = "projectManagement"
+
+    @property
+    def label(self) -> str:
+        return "CRM" if self is OtherSystem.CRM else "project-management system"
+
+
 class LookupBy(StrEnum):
     ID = "id"  # the field holds the other record's id (e.g. customerId, _ownerid_value)
     KEY = "key"  # the field holds its natural key (e.g. salespersonCode, currencyCode)
@@ -122,7 +135,8 @@ class TableMapping(BaseModel):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Z0-9][A-Z0-9 _-]*$")
     erp_entity: str
-    crm_entity: str
+    crm_entity: str  # the other system's entity (see `other_system`)
+    other_system: OtherSystem = OtherSystem.CRM
     direction: MappingDirection
     sync_only_coupled: bool = True
     depends_on: tuple[str, ...] = ()

@@ -11,10 +11,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.mappings.model import TableMapping
 from gateway.mappings.validation import (
+    NO_ENTITIES,
     Catalogue,
+    Catalogues,
     MappingValidationError,
     dependency_order,
-    validate_mapping,
 )
 from gateway.types import Document
 
@@ -34,7 +35,14 @@ class MappingRepository:
         doc = await self._collection.find_one({"name": name.strip().upper()})
         return TableMapping.from_doc(doc) if doc else None
 
-    async def save(self, mapping: TableMapping, *, erp: Catalogue, crm: Catalogue) -> TableMapping:
+    async def save(
+        self,
+        mapping: TableMapping,
+        *,
+        erp: Catalogue,
+        crm: Catalogue,
+        projects: Catalogue = NO_ENTITIES,
+    ) -> TableMapping:
         """Validate `mapping` together with every other stored mapping, then write it.
 
         What blocks the save is what this change would break: the mapping's own problems, a
@@ -43,10 +51,9 @@ class MappingRepository:
         stored = await self.all()
         others = [m for m in stored if m.name != mapping.name]
         after = [*others, mapping]
-        problems = validate_mapping(
-            mapping, erp=erp, crm=crm, known_mappings={m.name: m for m in after}
-        )
-        problems += _new_problems_of_dependents(mapping, stored, after, erp=erp, crm=crm)
+        catalogues = Catalogues(erp, crm, projects)
+        problems = catalogues.validate(mapping, {m.name: m for m in after})
+        problems += _new_problems_of_dependents(mapping, stored, after, catalogues)
         if not problems:
             try:
                 dependency_order(after)
@@ -80,9 +87,7 @@ def _new_problems_of_dependents(
     mapping: TableMapping,
     before: list[TableMapping],
     after: list[TableMapping],
-    *,
-    erp: Catalogue,
-    crm: Catalogue,
+    catalogues: Catalogues,
 ) -> list[str]:
     known_before = {m.name: m for m in before}
     known_after = {m.name: m for m in after}
@@ -90,7 +95,7 @@ def _new_problems_of_dependents(
     for dependent in after:
         if mapping.name not in dependent.depends_on or dependent.name == mapping.name:
             continue
-        old = set(validate_mapping(dependent, erp=erp, crm=crm, known_mappings=known_before))
-        new = validate_mapping(dependent, erp=erp, crm=crm, known_mappings=known_after)
+        old = set(catalogues.validate(dependent, known_before))
+        new = catalogues.validate(dependent, known_after)
         problems += [problem for problem in new if problem not in old]
     return problems

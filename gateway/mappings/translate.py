@@ -145,10 +145,10 @@ def translate_row(
     ):
         mapped = lookups.translate(row, direction, "" if value is None else str(value))
         if mapped is None:
-            other = "CRM" if direction is Direction.TO_CRM else "ERP"
+            other = "a CRM" if direction is Direction.TO_CRM else "an ERP"
             return None, RowProblem(
                 row.key,
-                f"its {field_label(name or '')} ({value}) is not coupled to an {other} record "
+                f"its {field_label(name or '')} ({value}) is not coupled to {other} record "
                 f"yet: couple {row.lookup.mapping} first",
                 dependency=row.lookup.mapping,
             )

@@ -5,14 +5,46 @@ message that names what is wrong, instead of failing record by record later."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from adapters.base import EntitySpec
-from gateway.mappings.model import Direction, LookupBy, TableMapping
+from gateway.mappings.model import Direction, LookupBy, OtherSystem, TableMapping
 from gateway.mappings.transforms import UnknownTransformError, resolve_transform
 from gateway.mappings.translate import target_field
 
 # Entity catalogues of the two sides: canonical entity name -> spec.
 Catalogue = Mapping[str, EntitySpec]
+NO_ENTITIES: Catalogue = MappingProxyType({})
+
+
+def other_catalogue(mapping: TableMapping, crm: Catalogue, projects: Catalogue) -> Catalogue:
+    """The catalogue of the system on the mapping's other side."""
+    return projects if mapping.other_system is OtherSystem.PROJECT_MANAGEMENT else crm
+
+
+def side_label(mapping: TableMapping, side: str) -> str:
+    return "ERP" if side == "erp" else mapping.other_system.label
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogues:
+    """The entity catalogues of the connected systems."""
+
+    erp: Catalogue
+    crm: Catalogue
+    projects: Catalogue = field(default_factory=dict)
+
+    def validate(
+        self, mapping: TableMapping, known_mappings: Mapping[str, TableMapping]
+    ) -> list[str]:
+        return validate_mapping(
+            mapping,
+            erp=self.erp,
+            crm=self.crm,
+            projects=self.projects,
+            known_mappings=known_mappings,
+        )
 
 
 class MappingValidationError(ValueError):
@@ -33,7 +65,8 @@ def _entity_specs(
         if specs[side] is None:
             known = ", ".join(sorted(catalogue)) or "none"
             problems.append(
-                f"{mapping.name}: the {side.upper()} has no entity {entity!r} (it has: {known})"
+                f"{mapping.name}: the {side_label(mapping, side)} has no entity {entity!r} "
+                f"(it has: {known})"
             )
     return specs
 
@@ -59,7 +92,7 @@ def _field_problems(mapping: TableMapping, side: str, spec: EntitySpec | None) -
     if spec is None or not spec.fields:
         return []
     return [
-        f"{mapping.name}: {where} names {side.upper()} field {name!r}, "
+        f"{mapping.name}: {where} names {side_label(mapping, side)} field {name!r}, "
         f"which {spec.name} does not have"
         for where, name in _named_fields(mapping, side)
         if name not in spec.fields
@@ -78,7 +111,7 @@ def _computed_problems(mapping: TableMapping, side: str, spec: EntitySpec | None
     templates = mapping.crm_template if side == "crm" else mapping.erp_template
     written += [("the template", name) for name in templates]
     return [
-        f"{mapping.name}: {where} writes {side.upper()} field {name!r}, which "
+        f"{mapping.name}: {where} writes {side_label(mapping, side)} field {name!r}, which "
         f"{spec.name} computes itself"
         for where, name in written
         if name is not None and name in spec.computed
@@ -102,7 +135,9 @@ def _row_problems(mapping: TableMapping, known_mappings: Mapping[str, TableMappi
                 f"{row.lookup.mapping!r}"
             )
             continue
-        if row.lookup.mapping not in mapping.depends_on:
+        # A lookup through the mapping itself (a task's parent task) is resolved by the
+        # engine in waves, parents first.
+        if row.lookup.mapping not in (*mapping.depends_on, mapping.name):
             problems.append(
                 f"{mapping.name}: row {row.key} looks up through {row.lookup.mapping}, "
                 "which must be listed in depends_on"
@@ -122,12 +157,15 @@ def validate_mapping(
     erp: Catalogue,
     crm: Catalogue,
     known_mappings: Mapping[str, TableMapping],
+    projects: Catalogue = NO_ENTITIES,
 ) -> list[str]:
     """Problems with one mapping, each naming the mapping and the thing at fault. A disabled
-    mapping (e.g. for an entity this ERP does not have) is checked only for its references."""
+    mapping (e.g. for an entity this ERP does not have) is checked only for its references.
+    `crm` and `projects` are the catalogues of the systems that can be on the other side."""
     problems: list[str] = []
     if mapping.enabled:
-        specs = _entity_specs(mapping, erp, crm, problems)
+        other = other_catalogue(mapping, crm, projects)
+        specs = _entity_specs(mapping, erp, other, problems)
         for side in ("erp", "crm"):
             problems += _field_problems(mapping, side, specs[side])
             problems += _computed_problems(mapping, side, specs[side])
@@ -145,12 +183,20 @@ def validate_mapping(
     return problems
 
 
-def validate_mappings(mappings: Iterable[TableMapping], *, erp: Catalogue, crm: Catalogue) -> None:
+def validate_mappings(
+    mappings: Iterable[TableMapping],
+    *,
+    erp: Catalogue,
+    crm: Catalogue,
+    projects: Catalogue = NO_ENTITIES,
+) -> None:
     """Validate a whole set (references between mappings included); raise naming every problem."""
     by_name = {mapping.name: mapping for mapping in mappings}
     problems: list[str] = []
     for mapping in by_name.values():
-        problems += validate_mapping(mapping, erp=erp, crm=crm, known_mappings=by_name)
+        problems += validate_mapping(
+            mapping, erp=erp, crm=crm, projects=projects, known_mappings=by_name
+        )
     if not problems:
         try:
             dependency_order(by_name.values())

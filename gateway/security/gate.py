@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.keys import ApiKeyStore, DevKeyBootstrap
-from gateway.auth.roles import Caller
+from gateway.auth.roles import Caller, Role
 from gateway.security.ratelimit import KEY_PREFIX, RateDecision, RateLimiter
 from gateway.security.responses import graphql_error_response
 from gateway.services import Services
@@ -41,7 +41,8 @@ class BodyTooLargeError(Exception):
 
 
 class GraphQLGate:
-    """An ASGI wrapper around the GraphQL view; puts the `Caller` in `request.state.caller`."""
+    """An ASGI wrapper around the GraphQL view; puts the `Caller` in `request.state.caller`.
+    Its key check (`caller`, `require`) also guards the WebSocket and /metrics."""
 
     def __init__(self, app: ASGIApp, settings: Settings, *, dev_key: DevKeyBootstrap) -> None:
         self.app = app
@@ -80,7 +81,9 @@ class GraphQLGate:
             if int(declared) > self.max_body_bytes:
                 return self._too_large()
         services: Services = request.state.services
-        caller = await self._authenticate(request, services)
+        caller = await self.caller(
+            request.headers.get("authorization"), services, client=_client(request)
+        )
         if isinstance(caller, Response):
             return caller
         request.state.caller = caller
@@ -88,8 +91,11 @@ class GraphQLGate:
             request.state.rate_limiter = self.limiter(services)
         return await self._rate_limit(caller, services)
 
-    async def _authenticate(self, request: Request, services: Services) -> Caller | Response:
-        header = request.headers.get("authorization")
+    async def caller(
+        self, header: str | None, services: Services, *, client: str = "unknown"
+    ) -> Caller | Response:
+        """The caller of an `Authorization` header's value, or the refusal to answer: the one
+        check behind /graphql over HTTP and WebSocket, and /metrics."""
         if not header:
             return _unauthenticated(
                 "Authentication required: send the header `Authorization: Bearer <api key>`."
@@ -97,7 +103,6 @@ class GraphQLGate:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthenticated("The Authorization header must read `Bearer <api key>`.")
-        client = request.client.host if request.client else "unknown"
         failures = self._failures(services)
         throttled = await _ask(failures.peek(client))
         if throttled is not None and not throttled.allowed:
@@ -118,6 +123,22 @@ class GraphQLGate:
             await _ask(failures.hit(client))
             return _unauthenticated("The API key is unknown or has been revoked.")
         return caller
+
+    async def require(self, request: Request, services: Services, role: Role) -> Response | None:
+        """None when the request's key has `role` (or a higher one), else the refusal."""
+        caller = await self.caller(
+            request.headers.get("authorization"), services, client=_client(request)
+        )
+        if isinstance(caller, Response):
+            return caller
+        if not caller.role.allows(role):
+            return graphql_error_response(
+                403,
+                "FORBIDDEN",
+                f"This needs the {role.value} role; the key '{caller.name}' has "
+                f"{caller.role.value}.",
+            )
+        return None
 
     async def _rate_limit(self, caller: Caller, services: Services) -> Response | None:
         if self.rate_limit <= 0:
@@ -204,6 +225,10 @@ def _asks_for_graphiql(request: Request) -> bool:
         and "query" not in request.query_params
         and ("text/html" in accept or "*/*" in accept)
     )
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _unauthenticated(message: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway.security.headers import SecurityHeadersMiddleware, graphiql_policy
+from gateway.security.headers import SecurityHeadersMiddleware
 from gateway.settings import Settings
 
 CORS_MAX_AGE_SECONDS = 600
@@ -14,7 +14,7 @@ CORS_MAX_AGE_SECONDS = 600
 def security_middleware(settings: Settings) -> list[Middleware]:
     """Security headers on every response; CORS only for the origins configured (none by
     default: browsers then refuse pages of other origins to read our answers)."""
-    middleware = [Middleware(SecurityHeadersMiddleware, html_policy=graphiql_policy())]
+    middleware = [Middleware(SecurityHeadersMiddleware)]
     if settings.api_cors_origins:
         middleware.append(
             Middleware(

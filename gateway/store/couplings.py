@@ -415,9 +415,18 @@ class CouplingRepository:
         state: CouplingState | None = None,
         after_id: str | None = None,
         size: int = 50,
+        record: Document | None = None,
     ) -> tuple[list[Coupling], bool]:
-        """One page in id order, and whether more follow; `ValueError` names a bad `after`."""
+        """One page in id order, and whether more follow; `ValueError` names a bad `after`.
+        `record` is a condition on either side's record: its id equal to `id`, or its natural
+        key matching `key`."""
         query: Document = {}
+        if record is not None:
+            query["$or"] = [
+                {f"{side}.{field}": condition}
+                for side in ("erp", "crm")
+                for field, condition in record.items()
+            ]
         if mapping is not None:
             query["mapping"] = mapping
         if state is not None:

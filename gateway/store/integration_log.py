@@ -34,6 +34,7 @@ def _now() -> datetime:
 class EntryKind(StrEnum):
     MUTATION = "mutation"  # a GraphQL mutation call
     WRITE = "write"  # a record created, changed or deleted on either side
+    NOTIFICATION = "notification"  # a change notification refused, or a subscription's fate
 
 
 class ResultStatus(StrEnum):

@@ -19,6 +19,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from gateway import events
 from gateway.types import Document, SideName
 
 COLLECTION = "job_queue_entries"
@@ -234,6 +235,7 @@ class JobQueueEntries:
                 }
             },
         )
+        events.job_queue_entry_changed(self._collection.database, entry.mapping)
         return result.modified_count == 1
 
     async def claim_probe(self, entry: JobQueueEntry, now: datetime) -> bool:
@@ -263,6 +265,45 @@ class JobQueueEntries:
                 }
             },
         )
+        events.job_queue_entry_changed(self._collection.database, mapping)
+        return result.modified_count == 1
+
+    async def rouse(self, mapping: str, now: datetime, message: str) -> bool:
+        """A change arrived by notification: the entry's inactivity counts from now, and an
+        entry asleep for lack of changes (not paused) is due at once. True if it was asleep."""
+        await self._collection.update_one(
+            {"mapping": mapping, "status": {"$exists": True}},
+            {"$set": {"last_change_at": _ms(now)}},
+        )
+        return await self._wake_now(mapping, now, message)
+
+    async def _wake_now(self, mapping: str, now: datetime, message: str) -> bool:
+        result = await self._collection.update_one(
+            {"mapping": mapping, "on_hold": False, "status": JobStatus.ON_HOLD.value},
+            {
+                "$set": {
+                    "status": JobStatus.READY.value,
+                    "next_run_at": _ms(now),
+                    "message": message,
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    async def bring_forward(self, mapping: str, now: datetime, message: str) -> bool:
+        """Run the entry's mapping at the next tick (unless paused or running): changes may
+        have been missed. True if its next run moved."""
+        if await self._wake_now(mapping, now, message):
+            return True
+        result = await self._collection.update_one(
+            {
+                "mapping": mapping,
+                "on_hold": False,
+                "status": {"$in": [JobStatus.READY.value, JobStatus.ERROR.value]},
+                "next_run_at": {"$gt": _ms(now)},
+            },
+            {"$set": {"next_run_at": _ms(now)}},
+        )
         return result.modified_count == 1
 
     async def attach_run(self, mapping: str, claimed_at: datetime, run_id: str) -> bool:
@@ -274,6 +315,7 @@ class JobQueueEntries:
             },
             {"$set": {"current_run_id": run_id, "last_run_id": run_id, "resumed_by": None}},
         )
+        events.job_queue_entry_changed(self._collection.database, mapping)
         return result.modified_count == 1
 
     async def note(self, mapping: str, run_id: str, message: str | None) -> None:
@@ -281,6 +323,7 @@ class JobQueueEntries:
         await self._collection.update_one(
             {"mapping": mapping, "current_run_id": run_id}, {"$set": {"message": message}}
         )
+        events.job_queue_entry_changed(self._collection.database, mapping)
 
     async def settle(
         self,
@@ -317,6 +360,7 @@ class JobQueueEntries:
                 return_document=ReturnDocument.AFTER,
             )
             if updated is not None:
+                events.job_queue_entry_changed(self._collection.database, mapping)
                 return self._entry(updated)
         return None
 
@@ -339,4 +383,5 @@ class JobQueueEntries:
                 return_document=ReturnDocument.AFTER,
             )
             doc = after or doc
+        events.job_queue_entry_changed(self._collection.database, mapping)
         return self._entry(doc)

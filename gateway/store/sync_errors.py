@@ -19,6 +19,7 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway import events
 from gateway.types import Document
 
 COLLECTION = "sync_errors"
@@ -127,7 +128,8 @@ class SyncErrorRepository:
             )
             for failure in failures
         ]
-        await self._collection.bulk_write(operations, ordered=False)
+        result = await self._collection.bulk_write(operations, ordered=False)
+        events.sync_errors_added(self._collection.database, failures, result.upserted_ids)
 
     async def clear(
         self, mapping: str, *, erp_ids: Iterable[str] = (), crm_ids: Iterable[str] = ()

@@ -20,6 +20,7 @@ from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway import events
 from gateway.types import Document
 
 COLLECTION = "sync_runs"
@@ -45,6 +46,7 @@ class RunTrigger(StrEnum):
     FULL_SYNCHRONIZATION = "fullSynchronization"
     UPDATE_ACCOUNT_STATISTICS = "updateAccountStatistics"
     RETRY_SYNC_ERROR = "retrySyncError"
+    NOTIFICATION = "notification"
 
 
 # The runs a job queue entry starts and settles.
@@ -167,6 +169,7 @@ class SyncRunRepository:
     async def create(self, run: SyncRun) -> SyncRun:
         result = await self._collection.insert_one(run.to_doc())
         run.id = str(result.inserted_id)
+        events.sync_run_changed(self._collection.database, run.id, run.mapping)
         return run
 
     async def get(self, run_id: str) -> SyncRun | None:
@@ -203,6 +206,7 @@ class SyncRunRepository:
             ],
             return_document=ReturnDocument.AFTER,
         )
+        events.sync_run_changed(self._collection.database, run_id)
         return SyncRun.from_doc(doc) if doc else None
 
     async def record_progress(
@@ -243,6 +247,7 @@ class SyncRunRepository:
         doc = await self._collection.find_one_and_update(
             {"_id": ObjectId(run_id)}, update, projection={"status": 1}
         )
+        events.sync_run_changed(self._collection.database, run_id)
         return RunStatus(doc["status"]) if doc is not None else None
 
     async def delete(self, run_id: str) -> None:
@@ -264,6 +269,7 @@ class SyncRunRepository:
             {"$set": {"status": RunStatus.CANCELLED.value, "message": message, "ended_at": _now()}},
             return_document=ReturnDocument.AFTER,
         )
+        events.sync_run_finished(self._collection.database, doc)
         return SyncRun.from_doc(doc) if doc else None
 
     async def finish(
@@ -280,6 +286,7 @@ class SyncRunRepository:
             {"$set": changes},
             return_document=ReturnDocument.AFTER,
         )
+        events.sync_run_finished(self._collection.database, doc)
         if doc is None:
             doc = await self._collection.find_one({"_id": ObjectId(run_id)})
         return SyncRun.from_doc(doc) if doc else None

@@ -99,6 +99,7 @@ class SyncEngine:
         are tried again too. `stop_on_outage`: a write the other system refused for now
         stops the batch (read again later); without, it is a failed record like any other,
         and the run goes on (a full run, whose failed records the scheduled runs retry)."""
+        ctx = ctx.for_mapping(mapping)
         self.ctx = ctx
         self.mapping = mapping
         self.run_id = run_id

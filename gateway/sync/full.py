@@ -222,7 +222,7 @@ class _FullRun:
         """Every page applied by this run, one after the other."""
         checkpoint = self.checkpoint
         engine = full_engine(self.ctx, self.services, mapping, self.run_id)
-        changes = self.ctx.connector(side).changes(
+        changes = engine.ctx.connector(side).changes(
             mapping.entity_of(side), token, page_size=self.services.settings.sync_page_size
         )
         async for batch in changes:
@@ -246,8 +246,12 @@ class _FullRun:
         await partitions.forget(self.run_id, index, after=applied)  # read again from the token
         checkpoint["processed"][index] = int(checkpoint.get("applied_records") or 0)
         seq = applied
-        changes = self.ctx.connector(side).changes(
-            mapping.entity_of(side), token, page_size=self.services.settings.sync_page_size
+        changes = (
+            self.ctx.for_mapping(mapping)
+            .connector(side)
+            .changes(
+                mapping.entity_of(side), token, page_size=self.services.settings.sync_page_size
+            )
         )
         async for batch in changes:
             seq += 1
@@ -331,8 +335,10 @@ async def _count(
         wanted = mapping.erp_filter if side == "erp" else mapping.crm_filter
         condition = all_of(*(Compare(name, "eq", value) for name, value in wanted.items()))
         try:
-            result = await ctx.connector(side).query(
-                mapping.entity_of(side), condition, Page(size=1), count=True
+            result = (
+                await ctx.for_mapping(mapping)
+                .connector(side)
+                .query(mapping.entity_of(side), condition, Page(size=1), count=True)
             )
         except Exception as exc:
             if connector_error(exc) is None:

@@ -98,7 +98,7 @@ async def _read_changes(
     sides = source_sides(mapping)
     for done, side in enumerate(sides):
         pages = 0
-        changes = ctx.connector(side).changes(
+        changes = engine.ctx.connector(side).changes(
             mapping.entity_of(side), saved[side], page_size=services.settings.sync_page_size
         )
         async for batch in changes:

@@ -90,6 +90,7 @@ async def create_counterpart(
     removes the record just created. `record_id` chooses the new record's id (where the
     system lets the caller choose): a record that already has it (an earlier attempt created
     it and then stopped) is coupled instead of created again."""
+    ctx = ctx.for_mapping(mapping)
     lookups = await resolve_lookups(mapping, direction, [source.values], ctx.couplings)
     plan = plan_create(mapping, direction, source.values, lookups)
     if not plan.ok:

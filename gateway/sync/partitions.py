@@ -202,7 +202,7 @@ async def apply_partition(
         async with renewed_while(
             renew, seconds=seconds, name=key(run_id, claimed.stage, claimed.seq)
         ):
-            connector = ctx.connector(claimed.side)
+            connector = engine.ctx.connector(claimed.side)
             found = (
                 await connector.get_many(mapping.entity_of(claimed.side), claimed.ids)
                 if claimed.ids

@@ -72,7 +72,7 @@ async def _couple_or_create(
         raise refuse(
             RefusalCode.INVALID_INPUT, f"{mapping.name} does not create records that way", "id"
         )
-    ctx = sync_context(services, actor)
+    ctx = sync_context(services, actor).for_mapping(mapping)
     new = SyncRun(mapping.name, direction.value, RunTrigger.RETRY_SYNC_ERROR, actor)
     refusal: RefusalError | None = None
     async with recorded_run(services, new) as run:

@@ -27,7 +27,7 @@ from adapters.filters import Filter, In, eq
 from adapters.systems import BUSINESS_CENTRAL, TRYTON
 from gateway.refusals import RefusalCode, refuse
 from gateway.workflows import states
-from gateway.workflows.documents import read_one, write_erp_lines
+from gateway.workflows.documents import lines_of, read_one, write_erp_lines
 from gateway.workflows.steps import Result, WorkflowContext
 
 Values = Mapping[str, Any] | None
@@ -51,6 +51,14 @@ class ErpDialect:
     opens_orders = False
     # Operations this ERP has no equivalent for, with the reason.
     unsupported: Mapping[str, str] = MappingProxyType({})
+    # The field of an order that names the quote it came from (None: the ERP has none).
+    order_quote_field: str | None = "quoteNumber"
+    # A won (accepted) quote is itself the order: a CRM order made from it is coupled to it.
+    won_quote_is_order = False
+    # The line entity of each document whose lines are read back.
+    _line_entities: Mapping[str, str] = MappingProxyType(
+        {"quote": "quote_line", "sales_order": "sales_order_line", "invoice": "invoice_line"}
+    )
     _actions: Mapping[str, str] = MappingProxyType(
         {
             "approve": "approve",
@@ -116,9 +124,12 @@ class ErpDialect:
         del ctx, erp_id
         return {}
 
-    async def plan_lines(self, ctx: WorkflowContext, planned: list[Result]) -> list[Result]:
-        """The ERP's lines for the common lines of `gateway.workflows.documents.erp_lines`."""
-        del ctx
+    async def plan_lines(
+        self, ctx: WorkflowContext, planned: list[Result], *, field: str
+    ) -> list[Result]:
+        """The ERP's lines for the common lines of `gateway.workflows.documents.erp_lines`;
+        a refusal names the input `field` that named the document."""
+        del ctx, field
         return planned
 
     async def write_lines(
@@ -131,6 +142,24 @@ class ErpDialect:
     ) -> Result:
         """Make the document's (entity, id) lines exactly `planned`."""
         return await write_erp_lines(ctx, line_entity, document[1], planned, ids)
+
+    async def document_lines(self, ctx: WorkflowContext, document: Record) -> list[Result]:
+        """The ERP document's lines in order, in the common words `plan_lines` takes."""
+        entity = self._line_entities[document.entity]
+        found = await lines_of(ctx, "erp", entity, "documentId", document.id)
+        found.sort(key=lambda line: line.values.get("sequence") or 0)
+        return [{name: line.values.get(name) for name in _COMMON_LINE} for line in found]
+
+
+_COMMON_LINE = (
+    "lineType",
+    "itemId",
+    "lineObjectNumber",
+    "description",
+    "quantity",
+    "unitPrice",
+    "discountAmount",
+)
 
 
 class TrytonDialect(ErpDialect):
@@ -145,6 +174,8 @@ class TrytonDialect(ErpDialect):
     decision_states = frozenset({"Open", "Approved"})
     posted_invoices = None
     opens_orders = True
+    order_quote_field = None
+    won_quote_is_order = True
     unsupported = MappingProxyType(
         {
             "transferQuoteToProject": (
@@ -249,7 +280,9 @@ class TrytonDialect(ErpDialect):
                 state = moved.values.get("state") if moved is not None else None
         return {"state": state}
 
-    async def plan_lines(self, ctx: WorkflowContext, planned: list[Result]) -> list[Result]:
+    async def plan_lines(
+        self, ctx: WorkflowContext, planned: list[Result], *, field: str
+    ) -> list[Result]:
         codes = sorted(
             {str(line["lineObjectNumber"]) for line in planned if line.get("lineObjectNumber")}
         )
@@ -271,8 +304,7 @@ class TrytonDialect(ErpDialect):
                         RefusalCode.INVALID_INPUT,
                         f"line {position}: Tryton has no product with code {code!r} "
                         "(WRITE_IN_PRODUCT_NUMBER names the product write-in lines are sold as)",
-                        "lines",
-                        str(position),
+                        field,
                     )
             values: Result = {"type": "line", "product": product, "quantity": line["quantity"]}
             if line.get("unitPrice") is not None:
@@ -296,6 +328,40 @@ class TrytonDialect(ErpDialect):
         entity, document_id = document
         await ctx.erp.update(entity, document_id, {"lines": [dict(line) for line in planned]})
         return {"lines": len(planned)}
+
+    async def document_lines(self, ctx: WorkflowContext, document: Record) -> list[Result]:
+        # A sale holds its lines; an invoice's are read. Tryton has no line discount.
+        if document.entity == "invoice":
+            found = await lines_of(ctx, "erp", "invoice_line", "invoice", document.id)
+            rows = [{**line.values, "id": line.id} for line in found]
+        else:
+            rows = list(document.values.get("lines") or [])
+        rows = sorted(
+            (row for row in rows if row.get("type") in ("line", "comment")),
+            key=lambda row: (row.get("sequence") or 0, int(row["id"])),
+        )
+        products = sorted({str(row["product"]) for row in rows if row.get("product")})
+        codes = {}
+        if products:
+            items = await ctx.erp.get_many("item", products, fields=("code",))
+            codes = {item_id: item.values.get("code") for item_id, item in items.items()}
+        lines: list[Result] = []
+        for row in rows:
+            if row.get("type") == "comment":
+                lines.append({"lineType": "Comment", "description": row.get("description")})
+                continue
+            product = str(row["product"]) if row.get("product") else None
+            lines.append(
+                {
+                    "lineType": "Item",
+                    "itemId": product,
+                    "lineObjectNumber": codes.get(product) if product else None,
+                    "description": row.get("description"),
+                    "quantity": row.get("quantity"),
+                    "unitPrice": row.get("unit_price"),
+                }
+            )
+        return lines
 
 
 # The one place a new ERP is named in the lifecycles: its connector's system and its dialect.

@@ -18,11 +18,12 @@ from adapters.base import Page, Record
 from adapters.filters import eq
 from gateway.mappings.model import Direction, TableMapping
 from gateway.mappings.translate import resolve_lookups
-from gateway.refusals import RefusalCode, refuse, untranslatable
+from gateway.refusals import RefusalCode, refuse
 from gateway.store.couplings import CoupledRecord, Coupling
 from gateway.sync.pairs import coupled_record
 from gateway.sync.plan import plan_create
 from gateway.workflows.steps import Result, WorkflowContext
+from gateway.workflows.wording import names_of, not_carried
 
 ERP_DESCRIPTION_LENGTH = 100  # Business Central's Description on a sales line
 ERP_EXTERNAL_NUMBER_LENGTH = 35  # Business Central's External Document No.
@@ -81,13 +82,27 @@ def summary(record: Record | None, state: str, *, number_field: str) -> Result:
 
 
 async def erp_header(
-    ctx: WorkflowContext, mapping: TableMapping, crm_values: Mapping[str, Any]
+    ctx: WorkflowContext,
+    mapping: TableMapping,
+    crm_values: Mapping[str, Any],
+    *,
+    document: str,
+    field: str,
 ) -> dict[str, Any]:
-    """The ERP document's header values from the CRM document, through the mapping."""
+    """The ERP document's header values from the CRM document, through the mapping; a
+    reference that is not coupled is refused naming the record (`document`: "quote")."""
     lookups = await resolve_lookups(mapping, Direction.FROM_CRM, [crm_values], ctx.couplings)
     plan = plan_create(mapping, Direction.FROM_CRM, crm_values, lookups)
     if not plan.ok:
-        raise untranslatable(plan.problems)
+        raise await not_carried(
+            ctx,
+            mapping,
+            Direction.FROM_CRM,
+            crm_values,
+            plan.problems,
+            document=document,
+            field=(field,),
+        )
     values = dict(plan.values)
     number = values.get("externalDocumentNumber")
     if isinstance(number, str):
@@ -95,8 +110,11 @@ async def erp_header(
     return values
 
 
-async def erp_lines(ctx: WorkflowContext, crm_lines: Sequence[Mapping[str, Any]]) -> list[Result]:
-    """The ERP sales lines for the CRM lines, in order, comment lines included."""
+async def erp_lines(
+    ctx: WorkflowContext, crm_lines: Sequence[Mapping[str, Any]], *, field: str
+) -> list[Result]:
+    """The ERP sales lines for the CRM lines, in order, comment lines included. A refusal
+    names the line by its position and the input `field` that named the document."""
     products = [
         str(line["_productid_value"])
         for line in crm_lines
@@ -106,17 +124,32 @@ async def erp_lines(ctx: WorkflowContext, crm_lines: Sequence[Mapping[str, Any]]
     resources = await ctx.couplings.by_ids(
         RESOURCE_MAPPING, "crm", [p for p in products if p not in items]
     )
+    uncoupled = [
+        p for p in products if p not in items and not (p in resources and resources[p].erp.key)
+    ]
+    names = await names_of(ctx.crm, "product", uncoupled)
     planned: list[Result] = []
-    for position, line in enumerate(_ordered(crm_lines), start=1):
+    for position, line in enumerate(ordered(crm_lines), start=1):
         product = line.get("_productid_value")
         if product and not line.get("isproductoverridden"):
-            base = _product_line(str(product), items, resources, position)
+            product = str(product)
+            if product in uncoupled:
+                raise refuse(
+                    RefusalCode.DEPENDENCY_NOT_COUPLED,
+                    f"line {position}: the CRM product {names.get(product, product)} is not "
+                    f"coupled to an ERP item or resource: couple it in {ITEM_MAPPING} or "
+                    f"{RESOURCE_MAPPING} first",
+                    field,
+                )
+            base = _product_line(product, items, resources)
         else:
-            base = _write_in_line(ctx, position)
+            base = _write_in_line(ctx, position, field)
         text = str(line.get("productdescription") or "").strip()
         values: Result = {**base, "quantity": float(line.get("quantity") or 0)}
         if line.get("priceperunit") is not None:
             values["unitPrice"] = float(line["priceperunit"])
+        if line.get("manualdiscountamount"):
+            values["discountAmount"] = float(line["manualdiscountamount"])
         if text:
             values["description"] = text[:ERP_DESCRIPTION_LENGTH]
         planned.append(values)
@@ -128,35 +161,26 @@ async def erp_lines(ctx: WorkflowContext, crm_lines: Sequence[Mapping[str, Any]]
     return planned
 
 
-def _ordered(lines: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def ordered(lines: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(lines, key=lambda line: line.get("lineitemnumber") or 0)
 
 
 def _product_line(
-    product: str, items: Mapping[str, Coupling], resources: Mapping[str, Coupling], position: int
+    product: str, items: Mapping[str, Coupling], resources: Mapping[str, Coupling]
 ) -> Result:
     if product in items:
         return {"lineType": "Item", "itemId": items[product].erp.id}
-    if product in resources and resources[product].erp.key:
-        return {"lineType": "Resource", "lineObjectNumber": resources[product].erp.key}
-    raise refuse(
-        RefusalCode.DEPENDENCY_NOT_COUPLED,
-        f"line {position}: the CRM product {product} is not coupled in {ITEM_MAPPING} or "
-        f"{RESOURCE_MAPPING}; couple it with an ERP item or resource first",
-        "lines",
-        str(position),
-    )
+    return {"lineType": "Resource", "lineObjectNumber": resources[product].erp.key}
 
 
-def _write_in_line(ctx: WorkflowContext, position: int) -> Result:
+def _write_in_line(ctx: WorkflowContext, position: int, field: str) -> Result:
     settings = ctx.settings
     if not settings.write_in_product_number:
         raise refuse(
             RefusalCode.INVALID_INPUT,
             f"line {position} is a write-in product: set WRITE_IN_PRODUCT_NUMBER to the ERP "
             f"{settings.write_in_product_type} that write-in products are sold as",
-            "lines",
-            str(position),
+            field,
         )
     line_type = "Item" if settings.write_in_product_type == "item" else "Resource"
     return {"lineType": line_type, "lineObjectNumber": settings.write_in_product_number}

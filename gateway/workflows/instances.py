@@ -361,6 +361,17 @@ class WorkflowStore:
         )
         return [WorkflowInstance.from_doc(doc) async for doc in cursor]
 
+    async def running_on(self, field: str, ids: list[str]) -> set[str]:
+        """Of `ids`, those that the input of a RUNNING instance names in `field`: documents
+        with work under way."""
+        if not ids:
+            return set()
+        cursor = self._collection.find(
+            {"status": WorkflowStatus.RUNNING.value, f"input.{field}": {"$in": ids}},
+            {f"input.{field}": 1},
+        )
+        return {str(doc["input"][field]) async for doc in cursor}
+
     async def page(
         self,
         *,

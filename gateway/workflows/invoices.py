@@ -1,7 +1,8 @@
-"""Posted ERP invoices in the CRM (mapping POSTEDSALESINV-INV): created there as Billed, for
-orders that came from the CRM (the background jobs pick posted invoices of coupled orders up)
-or on request (`createInvoiceInCrm`). When the invoice's order is coupled, the CRM order
-becomes Fulfilled (if it was not yet), then Invoiced.
+"""Posted ERP invoices in the CRM (mapping POSTEDSALESINV-INV): created there with their
+lines (`gateway.workflows.carried_lines`), so that the CRM computes the ERP's totals, then
+Billed; for orders that came from the CRM (the background jobs pick posted invoices of
+coupled orders up) or on request (`createInvoiceInCrm`). When the invoice's order is coupled,
+the CRM order becomes Fulfilled (if it was not yet), then Invoiced.
 
 The states each operation applies to are in `docs/lifecycles.md`.
 
@@ -15,15 +16,17 @@ from typing import Any
 
 from gateway.mappings.model import Direction
 from gateway.mappings.translate import resolve_lookups
-from gateway.refusals import RefusalCode, refuse, untranslatable
+from gateway.refusals import RefusalCode, refuse
 from gateway.sync.backfill import agreed
 from gateway.sync.matching import counterpart_id
 from gateway.sync.plan import plan_create
 from gateway.workflows import states
+from gateway.workflows.carried_lines import carry_lines_step, crm_lines_for
 from gateway.workflows.dialects import dialect
 from gateway.workflows.documents import coupling_of, mapping_named, read_one, side_record, summary
 from gateway.workflows.engine import Definition, Input
 from gateway.workflows.steps import Result, Steps, WorkflowContext
+from gateway.workflows.wording import not_carried
 
 INVOICE_MAPPING = "POSTEDSALESINV-INV"
 INVOICE, ORDER = "invoice", "sales_order"
@@ -61,12 +64,21 @@ async def check(ctx: WorkflowContext, data: Input) -> Result:
     # An invoice of an order that did not come from the CRM simply has no CRM order.
     problems = [p for p in plan.problems if not p.row.endswith(f"|{ORDER_LOOKUP}")]
     if problems:
-        raise untranslatable(problems)
+        raise await not_carried(
+            ctx,
+            mapping,
+            Direction.TO_CRM,
+            erp.values,
+            problems,
+            document="invoice",
+            field=("erpInvoiceId",),
+        )
     values = {k: v for k, v in plan.values.items() if k not in CRM_COMPUTED}
     return {
         "erpState": erp_state,
         "crmState": crm_state,
         "values": values,
+        "lines": await crm_lines_for(ctx, await dialect(ctx).document_lines(ctx, erp)),
         "crmOrderId": values.get(ORDER_LOOKUP),
     }
 
@@ -77,8 +89,8 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     crm_id = counterpart_id(mapping, Direction.TO_CRM, erp_id)
 
     async def create() -> Result:
+        # Active (New) until its lines are there: only a complete invoice is Billed.
         values: dict[str, Any] = {**seen["values"], "invoiceid": crm_id}
-        values.update(statecode=states.INVOICE_ACTIVE, statuscode=states.BILLED)
         made = await ctx.crm.create(INVOICE, values)
         return {"id": made.id}
 
@@ -87,6 +99,22 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
         return {"id": found.id} if found is not None else None
 
     await steps.step("create-crm-invoice", create, find=find, creates="crmInvoice")
+    await carry_lines_step(
+        ctx,
+        steps,
+        "create-crm-invoice-lines",
+        document=INVOICE,
+        crm_id=crm_id,
+        wanted=seen["lines"],
+    )
+
+    async def bill() -> Result:
+        await ctx.crm.update(
+            INVOICE, crm_id, {"statecode": states.INVOICE_ACTIVE, "statuscode": states.BILLED}
+        )
+        return {"state": "Billed"}
+
+    await steps.step("bill-crm-invoice", bill)
 
     async def couple() -> Result:
         erp = await read_one(ctx, "erp", INVOICE, erp_id)

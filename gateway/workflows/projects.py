@@ -1,6 +1,13 @@
-"""Transfer to project: a won quote becomes an ERP project ("Transfer to project"), and, when
-asked to synchronize it to the CRM, a CRM project (`msdyn_projects`) coupled to it through the
-PROJECT mapping, which the sync engine keeps in step from then on.
+"""Projects in the CRM.
+
+- transferQuoteToProject: a won quote becomes an ERP project ("Transfer to project"), and,
+  when asked to synchronize it to the CRM, a CRM project (`msdyn_projects`) coupled to it
+  through the PROJECT mapping, which the sync engine keeps in step from then on.
+- synchronizeProjectToCrm: a project created in the ERP and marked "Synchronize to CRM"
+  there (found by the background scan) becomes a CRM project the same way.
+
+A CRM project names the ERP project's number and the CRM quote it came from, and belongs to
+the account coupled to the project's customer.
 
 The states it applies to are in `docs/lifecycles.md`.
 """
@@ -21,9 +28,14 @@ from gateway.workflows.dialects import dialect
 from gateway.workflows.documents import coupling_of, mapping_named, read_one, side_record, summary
 from gateway.workflows.engine import Definition, Input
 from gateway.workflows.steps import Result, Steps, WorkflowContext
+from gateway.workflows.wording import names_of, not_carried
 
 PROJECT_MAPPING, CUSTOMER_MAPPING = "PROJECT", "CUSTOMER"
 PROJECT = "project"
+# Our solution's columns of a CRM project: the ERP project's number and the CRM quote.
+CRM_PROJECT_NUMBER, CRM_PROJECT_QUOTE = "erp_projectnumber", "_erp_quoteid_value"
+# The ERP project's "Synchronize to CRM" box, where the ERP has it.
+SYNCHRONIZE_TO_CRM = "synchronizeToCrm"
 
 
 async def normalize(ctx: WorkflowContext, raw: Input) -> Input:
@@ -87,11 +99,18 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
         ]
     crm_project: str | None = None
     if data["synchronizeToCrm"]:
-        crm_project = await _to_crm(ctx, steps, str(project_id), seen.get("crmAccountId"))
+        crm_project = await to_crm(
+            ctx, steps, str(project_id), account=seen.get("crmAccountId"), crm_quote=crm_id
+        )
     outcome = await quotes.result(ctx, steps, crm_id)
+    return {**outcome, **await _read_projects(ctx, steps, str(project_id), crm_project)}
 
-    async def read_projects() -> Result:
-        erp = await read_one(ctx, "erp", PROJECT, str(project_id))
+
+async def _read_projects(
+    ctx: WorkflowContext, steps: Steps, erp_project: str, crm_project: str | None
+) -> Result:
+    async def read() -> Result:
+        erp = await read_one(ctx, "erp", PROJECT, erp_project)
         crm = await read_one(ctx, "crm", PROJECT, crm_project) if crm_project else None
         return {
             "erpProject": summary(erp, _erp_state(erp), number_field="number"),
@@ -100,10 +119,20 @@ async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
             else None,
         }
 
-    return {**outcome, **await steps.step("read-projects", read_projects)}
+    return await steps.step("read-projects", read)
 
 
-async def _to_crm(ctx: WorkflowContext, steps: Steps, erp_project: str, account: str | None) -> str:
+async def to_crm(
+    ctx: WorkflowContext,
+    steps: Steps,
+    erp_project: str,
+    *,
+    account: str | None,
+    crm_quote: str | None,
+) -> str:
+    """The ERP project in the CRM, for the coupled account, naming the ERP project's number
+    and the CRM quote it came from, coupled through PROJECT; the ERP project is marked as
+    synchronized to the CRM where the ERP has that box."""
     mapping = await mapping_named(ctx, PROJECT_MAPPING)
     crm_id = counterpart_id(mapping, Direction.TO_CRM, erp_project)
 
@@ -118,10 +147,16 @@ async def _to_crm(ctx: WorkflowContext, steps: Steps, erp_project: str, account:
         lookups = await resolve_lookups(mapping, Direction.TO_CRM, [source.values], ctx.couplings)
         plan = plan_create(mapping, Direction.TO_CRM, source.values, lookups)
         if not plan.ok:
-            raise refuse(RefusalCode.INVALID_INPUT, plan.problems[0].message)
+            raise await not_carried(
+                ctx, mapping, Direction.TO_CRM, source.values, plan.problems, document="project"
+            )
         values: dict[str, Any] = {**plan.values, "msdyn_projectid": crm_id}
+        if source.values.get("number"):
+            values[CRM_PROJECT_NUMBER] = str(source.values["number"])
         if account:
             values["_msdyn_customer_value"] = account
+        if crm_quote:
+            values[CRM_PROJECT_QUOTE] = crm_quote
         made = await ctx.crm.create(PROJECT, values)
         return {"id": made.id}
 
@@ -144,7 +179,70 @@ async def _to_crm(ctx: WorkflowContext, steps: Steps, erp_project: str, account:
         return {"coupling": coupled.coupling.id}
 
     await steps.step("couple-projects", couple)
+    if SYNCHRONIZE_TO_CRM in ctx.erp.entities()[PROJECT].fields:
+
+        async def mark() -> Result:
+            erp = await project()
+            if not erp.values.get(SYNCHRONIZE_TO_CRM):
+                await ctx.erp.update(
+                    PROJECT, erp_project, {SYNCHRONIZE_TO_CRM: True}, etag=erp.etag
+                )
+            return {SYNCHRONIZE_TO_CRM: True}
+
+        await steps.step("mark-erp-project-synchronized", mark)
     return crm_id
+
+
+# -- a project created in the ERP and marked "Synchronize to CRM" --------------------------
+
+
+async def normalize_marked(ctx: WorkflowContext, raw: Input) -> Input:
+    del ctx
+    if not raw.get("erpProjectId"):
+        raise refuse(RefusalCode.INVALID_INPUT, "give erpProjectId", "erpProjectId")
+    return {"erpProjectId": str(raw["erpProjectId"])}
+
+
+async def check_marked(ctx: WorkflowContext, data: Input) -> Result:
+    erp_id = data["erpProjectId"]
+    erp = await read_one(ctx, "erp", PROJECT, erp_id)
+    if erp is None:
+        raise refuse(RefusalCode.NOT_FOUND, f"ERP project {erp_id} not found", "erpProjectId")
+    number = erp.values.get("number") or erp_id
+    coupled = await coupling_of(ctx, PROJECT_MAPPING, "erp", erp_id)
+    if coupled is not None:
+        raise refuse(
+            RefusalCode.INVALID_TRANSITION,
+            f"the ERP project {number} is already in the CRM",
+            states={"crm": "Active", "erp": _erp_state(erp)},
+        )
+    await mapping_named(ctx, PROJECT_MAPPING)
+    customer = erp.values.get("customerId")
+    account = await coupling_of(ctx, CUSTOMER_MAPPING, "erp", str(customer)) if customer else None
+    if customer and account is None:
+        name = (await names_of(ctx.erp, "customer", [str(customer)])).get(str(customer), customer)
+        raise refuse(
+            RefusalCode.DEPENDENCY_NOT_COUPLED,
+            f"the ERP project {number} is for the customer {name}, which is not coupled to a "
+            f"CRM account: couple it in {CUSTOMER_MAPPING} first",
+            "erpProjectId",
+        )
+    quote = erp.values.get("quoteId")
+    crm_quote = await coupling_of(ctx, quotes.QUOTE_MAPPING, "erp", str(quote)) if quote else None
+    return {
+        "crmState": states.ABSENT,
+        "erpState": _erp_state(erp),
+        "crmAccountId": account.crm.id if account is not None else None,
+        "crmQuoteId": crm_quote.crm.id if crm_quote is not None else None,
+    }
+
+
+async def run_marked(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
+    seen, erp_id = steps.checked, data["erpProjectId"]
+    crm_project = await to_crm(
+        ctx, steps, erp_id, account=seen.get("crmAccountId"), crm_quote=seen.get("crmQuoteId")
+    )
+    return await _read_projects(ctx, steps, erp_id, crm_project)
 
 
 def _erp_state(record: Record | None) -> str:
@@ -157,4 +255,7 @@ def _crm_state(record: Record | None) -> str:
     return "Active" if record.values.get("statecode") in (0, None) else "Inactive"
 
 
-DEFINITIONS = (Definition("transferQuoteToProject", normalize, check, run),)
+DEFINITIONS = (
+    Definition("transferQuoteToProject", normalize, check, run),
+    Definition("synchronizeProjectToCrm", normalize_marked, check_marked, run_marked),
+)

@@ -2,13 +2,12 @@
 
 - submitQuote: a Draft quote (also Approved or Rejected in ERP) becomes Submitted, read-only
   in the CRM; the ERP quote is created with its lines and coupled, or, when it exists, its
-  previous version is archived and it is reopened and updated.
-- approveQuote / rejectQuote: a Submitted quote open in the ERP is approved or rejected
-  there; the CRM quote becomes Approved in ERP, or Rejected in ERP (editable again).
+  previous version is archived and it is reopened and updated. It is left open: deciding on
+  it is the ERP's (`gateway.workflows.quote_decisions`: approveQuote, rejectQuote).
 - activateQuote: a quote Approved in ERP, or a Draft not yet approved there, becomes Active.
 - processQuote: an Active quote goes to the ERP (created, or a new version of it).
-- markQuoteWon: an Active quote is Won; the ERP quote (created first if it never went there)
-  is released and Accepted.
+- markQuoteWon: an Active quote (or one won in the CRM itself) is Won; the ERP quote (created
+  first if it never went there) is released and Accepted.
 - markQuoteLost: an Active quote is Lost.
 - reviseQuote: an Active, Lost or Canceled quote gets a new CRM revision; the ERP quote's
   previous version is archived, the quote reopened, updated from the revision, and coupled
@@ -42,7 +41,7 @@ from gateway.workflows.documents import (
     side_record,
     summary,
 )
-from gateway.workflows.engine import Checker, Definition, Input, Runner
+from gateway.workflows.engine import Checker, Definition, Input
 from gateway.workflows.steps import Result, Steps, WorkflowContext
 
 QUOTE_MAPPING = "SALESQUOTE"
@@ -122,10 +121,11 @@ def not_admitted(operation: str, seen: Result, applies: str) -> RefusalError:
 async def translation(ctx: WorkflowContext, crm: Record) -> Result:
     """The ERP quote's header and lines for a CRM quote, checked before any write."""
     mapping = await mapping_named(ctx, QUOTE_MAPPING)
-    header = await erp_header(ctx, mapping, crm.values)
+    header = await erp_header(ctx, mapping, crm.values, document="quote", field="crmQuoteId")
     crm_lines = await lines_of(ctx, "crm", QUOTE_LINE, "_quoteid_value", crm.id)
-    planned = await erp_lines(ctx, [r.values for r in crm_lines])
-    return {"header": header, "lines": await dialect(ctx).plan_lines(ctx, planned)}
+    planned = await erp_lines(ctx, [r.values for r in crm_lines], field="crmQuoteId")
+    lines = await dialect(ctx).plan_lines(ctx, planned, field="crmQuoteId")
+    return {"header": header, "lines": lines}
 
 
 def checker(
@@ -181,7 +181,7 @@ async def issue_step(ctx: WorkflowContext, steps: Steps, erp_id: str) -> None:
     """Where the ERP issues a quote once it holds it (Tryton's quotation), issue it."""
     if dialect(ctx).issue_action is not None:
         await erp_action_step(
-            ctx, steps, "issue-erp-quote", erp_id, action="issue", done=_is("Approved")
+            ctx, steps, "issue-erp-quote", erp_id, action="issue", done=reached("Approved")
         )
 
 
@@ -266,7 +266,7 @@ async def crm_step(
     await steps.step(name, run, find=find)
 
 
-def _is(state: str) -> Reached:
+def reached(state: str) -> Reached:
     return lambda current: current == state
 
 
@@ -292,15 +292,19 @@ async def update_erp_from(
     await lines_step(ctx, steps, "replace-erp-quote-lines", erp_id, planned)
 
 
-async def reprocess(ctx: WorkflowContext, steps: Steps, erp_id: str, seen: Result) -> None:
-    """A new version for an ERP quote that exists: archive the previous one first."""
+async def reprocess(
+    ctx: WorkflowContext, steps: Steps, erp_id: str, seen: Result, *, issue: bool = True
+) -> None:
+    """A new version for an ERP quote that exists: archive the previous one first; with
+    `issue`, put it before the customer again where the ERP does so."""
     await archive_step(ctx, steps, erp_id, int(seen["erpArchived"]))
     if seen["erpState"] in ("Approved", "Rejected", "Pending Approval"):
         await erp_action_step(
-            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=_is("Open")
+            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=reached("Open")
         )
     await update_erp_from(ctx, steps, erp_id, seen["header"], seen["lines"])
-    await issue_step(ctx, steps, erp_id)
+    if issue:
+        await issue_step(ctx, steps, erp_id)
 
 
 async def result(ctx: WorkflowContext, steps: Steps, crm_id: str) -> Result:
@@ -335,36 +339,12 @@ async def run_submit(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     await crm_step(
         ctx, steps, "lock-crm-quote", crm_id, change=lock, done=reason_is(states.SUBMITTED)
     )
+    # The ERP quote is left open: approving it (or rejecting it) is the ERP's decision.
     if seen["erpQuoteId"] is None:
-        await issue_step(ctx, steps, await create_in_erp(ctx, steps, crm_id, seen))
+        await create_in_erp(ctx, steps, crm_id, seen)
     else:
-        await reprocess(ctx, steps, seen["erpQuoteId"], seen)
+        await reprocess(ctx, steps, seen["erpQuoteId"], seen, issue=False)
     return await result(ctx, steps, crm_id)
-
-
-def _erp_decision(action: str, reason: int, erp_state: str) -> Runner:
-    async def run(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
-        seen, crm_id = steps.checked, data["crmQuoteId"]
-        # An ERP quote already in the decided state (a Tryton quotation, approved by being
-        # issued) only has the decision recorded in the CRM.
-        if seen["erpState"] != erp_state:
-            await erp_action_step(
-                ctx,
-                steps,
-                f"{action}-erp-quote",
-                seen["erpQuoteId"],
-                action=action,
-                done=_is(erp_state),
-            )
-
-        async def mark() -> None:
-            await ctx.crm.update(QUOTE, crm_id, {"statuscode": reason})
-
-        name = f"mark-crm-quote-{erp_state.lower()}"
-        await crm_step(ctx, steps, name, crm_id, change=mark, done=reason_is(reason))
-        return await result(ctx, steps, crm_id)
-
-    return run
 
 
 async def run_activate(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
@@ -405,13 +385,17 @@ async def run_win(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     async def win() -> None:
         await ctx.crm.transition(QUOTE, crm_id, "win")
 
-    await crm_step(ctx, steps, "win-crm-quote", crm_id, change=win, done=state_is(states.QUOTE_WON))
+    # A quote won in the CRM itself (found by the background scan) is only confirmed.
+    if seen["crmState"] != "Won":
+        await crm_step(
+            ctx, steps, "win-crm-quote", crm_id, change=win, done=state_is(states.QUOTE_WON)
+        )
     if erp_state != "Approved":
         await erp_action_step(
-            ctx, steps, "release-erp-quote", erp_id, action="release", done=_is("Approved")
+            ctx, steps, "release-erp-quote", erp_id, action="release", done=reached("Approved")
         )
     await erp_action_step(
-        ctx, steps, "confirm-erp-quote", erp_id, action="confirm", done=_is("Accepted")
+        ctx, steps, "confirm-erp-quote", erp_id, action="confirm", done=reached("Accepted")
     )
     return await result(ctx, steps, crm_id)
 
@@ -458,7 +442,7 @@ async def run_revise(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
     await archive_step(ctx, steps, erp_id, int(seen["erpArchived"]))
     if seen["erpState"] in ("Approved", "Rejected", "Pending Approval"):
         await erp_action_step(
-            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=_is("Open")
+            ctx, steps, "reopen-erp-quote", erp_id, action="reopen", done=reached("Open")
         )
     await couple_step(ctx, steps, "couple-revision", erp_id, revised_id)
     await update_erp_from(ctx, steps, erp_id, revision_data["header"], revision_data["lines"])
@@ -467,10 +451,6 @@ async def run_revise(ctx: WorkflowContext, steps: Steps, data: Input) -> Result:
 
 def _in(crm: set[str], erp: set[str]) -> Admits:
     return lambda crm_state, erp_state, _dialect: crm_state in crm and erp_state in erp
-
-
-def _decidable(crm_state: str, erp_state: str, erp_dialect: ErpDialect) -> bool:
-    return crm_state == "Submitted" and erp_state in erp_dialect.decision_states
 
 
 def _activatable(crm_state: str, erp_state: str, _dialect: ErpDialect) -> bool:
@@ -494,20 +474,6 @@ DEFINITIONS = (
             translate=lambda _c, _e: True,
         ),
         run_submit,
-        repeatable=True,
-    ),
-    Definition(
-        "approveQuote",
-        normalize,
-        checker("approveQuote", _decidable, "a Submitted quote open in the ERP"),
-        _erp_decision("approve", states.APPROVED_IN_ERP, "Approved"),
-        repeatable=True,
-    ),
-    Definition(
-        "rejectQuote",
-        normalize,
-        checker("rejectQuote", _decidable, "a Submitted quote open in the ERP"),
-        _erp_decision("reject", states.REJECTED_IN_ERP, "Rejected"),
         repeatable=True,
     ),
     Definition(
@@ -537,8 +503,8 @@ DEFINITIONS = (
         normalize,
         checker(
             "markQuoteWon",
-            _in({"Active"}, {states.ABSENT, *OPEN, "Approved"}),
-            "an Active quote whose ERP quote is not accepted or rejected",
+            _in({"Active", "Won"}, {states.ABSENT, *OPEN, "Approved"}),
+            "an Active quote (or one won in the CRM) whose ERP quote is not accepted or rejected",
             translate=lambda _c, erp_state: erp_state == states.ABSENT,
         ),
         run_win,

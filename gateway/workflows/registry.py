@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from gateway.workflows import invoices, orders, projects, quotes
+from gateway.workflows import invoices, orders, projects, quote_decisions, quotes
 from gateway.workflows.engine import Definition
 
 DEFINITIONS: dict[str, Definition] = {
     definition.operation: definition
     for definition in (
         *quotes.DEFINITIONS,
+        *quote_decisions.DEFINITIONS,
         *projects.DEFINITIONS,
         *orders.DEFINITIONS,
         *invoices.DEFINITIONS,

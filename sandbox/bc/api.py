@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sandbox.bc import actions, batch, errors, reads, writes
+from sandbox.bc import actions, batch, errors, reads, subscriptions, writes
 from sandbox.bc.catalogue import COMPANIES, LINES
 from sandbox.bc.context import SCHEMA, BusinessCentral, etag
+from sandbox.bc.webhooks import BcWebhooks
 from sandbox.errors import ErrorKind, SandboxError
 from sandbox.http import ApiRequest, ApiResponse, json_response
 from sandbox.model import COMPANY, EntitySet
@@ -25,8 +26,9 @@ _ACTION_PREFIX = "Microsoft.NAV."
 
 
 class BusinessCentralApi:
-    def __init__(self, ctx: BusinessCentral) -> None:
+    def __init__(self, ctx: BusinessCentral, webhooks: BcWebhooks | None = None) -> None:
         self.ctx = ctx
+        self.webhooks = webhooks
 
     @staticmethod
     def entity_set_of(path: str) -> str:
@@ -61,6 +63,8 @@ class BusinessCentralApi:
         if first.name == "$batch":
             _allow(request, "POST")
             return await batch.run(self, request)
+        if first.name == "subscriptions" and self.webhooks is not None:
+            return await subscriptions.handle(self.webhooks, request, first)
         if first.name != "companies":
             raise SandboxError(
                 ErrorKind.UNKNOWN_RESOURCE, f"Resource not found for the segment '{first.name}'."

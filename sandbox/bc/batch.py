@@ -54,6 +54,7 @@ async def run(api: BusinessCentralApi, request: ApiRequest) -> ApiResponse:
             continue
         journal = journals.setdefault(group, Journal()) if group else None
         inner = _inner(request, item, locations)
+        await request.operation_started()
         response = await api.handle(inner, journal)
         outcomes[request_id] = response.status
         if response.status >= 400 and group:

@@ -4,7 +4,15 @@ Names and properties follow the API v2.0 reference (`customers`, `salesQuotes`,
 `salesQuoteLines`, …). Sandbox extensions, marked below, fill gaps the gateway needs and the
 standard API lacks: `customerPriceGroups`, `salesQuoteArchives`, and on `salesQuotes` the
 `approvalStatus`, `archivedVersions`, `projectId` and `projectNumber` properties; on `projects`
-the `customerId`, `customerNumber`, `quoteId`, `quoteNumber` and `status` properties.
+the `customerId`, `customerNumber`, `quoteId`, `quoteNumber`, `status` and `synchronizeToCrm`
+properties (the Projects page's "Synchronize to Dynamics 365 Sales" box); on `salesOrders` a
+writable `quoteNumber`.
+
+Project accounting (sandbox extensions; a real tenant needs an extension that publishes
+these pages as API pages, see `sandbox/README.md`): `projectTasks` (job tasks: the activity
+tree of a project, by Begin-Total/End-Total ranges or an explicit `parentTaskNumber`),
+`resources` (people and machines that post hours) and the read-only `projectLedgerEntries`
+(posted hours and expenses). `employees` is the standard API v2.0 page.
 """
 
 from __future__ import annotations
@@ -355,7 +363,9 @@ SETS = (
         _b("discountAppliedBeforeTax"),
         _b("fullyShipped", read_only=True),
         _choice("status", ORDER_STATUSES, read_only=True),
-        _s("quoteNumber", 20, read_only=True),  # "Quote No." of the sales header
+        # "Quote No." of the sales header; writable here (an extension) so that the CRM
+        # integration can name the quote an order made from a CRM order came from.
+        _s("quoteNumber", 20),
         navs=(
             Navigation("salesOrderLines", "salesOrderLines", remote="documentId", many=True),
             _customer_nav(),
@@ -439,7 +449,14 @@ SETS = (
         _g("quoteId", read_only=True, selective=True),  # extension
         _s("quoteNumber", 20, read_only=True),  # extension
         _choice("status", ("Planning", "Quote", "Open", "Completed")),  # extension
-        defaults={"status": "Open"},
+        _b("synchronizeToCrm"),  # extension: "Synchronize to Dynamics 365 Sales"
+        navs=(
+            Navigation("projectTasks", "projectTasks", remote="projectId", many=True),
+            Navigation(
+                "projectLedgerEntries", "projectLedgerEntries", remote="projectId", many=True
+            ),
+        ),
+        defaults={"status": "Open", "synchronizeToCrm": False},
     ),
     _set(  # sandbox extension: archived versions of sales quotes
         "salesQuoteArchives",
@@ -461,6 +478,78 @@ SETS = (
     ),
 )
 
+TASK_TYPES = ("Posting", "Heading", "Begin-Total", "End-Total")
+LEDGER_TYPES = ("Resource", "Item", "G/L Account")
+
+PROJECT_SETS = (
+    _set(  # sandbox extension: job tasks
+        "projectTasks",
+        "projectTask",
+        _g("projectId", selective=True),
+        _s("projectNumber", 20, read_only=True),
+        _s("taskNumber", 20, required=True, selective=True),
+        _s("description", 100),
+        _choice("taskType", TASK_TYPES),
+        Field("indentation", FieldType.INT, read_only=True),
+        _s("parentTaskNumber", 20),
+        _s("totaling", 250, read_only=True),
+        _date("startDate"),
+        _date("endDate"),
+        _d("percentComplete"),
+        navs=(Navigation("project", "projects", local="projectId"),),
+        defaults={"taskType": "Posting", "percentComplete": 0.0},
+    ),
+    _set(  # sandbox extension: resources
+        "resources",
+        "resource",
+        _s("number", 20, selective=True),
+        _s("displayName", 100, required=True),
+        _choice("type", ("Person", "Machine")),
+        _s("baseUnitOfMeasure", 10),
+        _d("unitCost"),
+        _d("unitPrice"),
+        _b("blocked"),
+        defaults={
+            "type": "Person",
+            "baseUnitOfMeasure": "HOUR",
+            "unitCost": 0.0,
+            "unitPrice": 0.0,
+            "blocked": False,
+        },
+    ),
+    _set(
+        "employees",
+        "employee",
+        _s("number", 20, selective=True),
+        _s("displayName", 100, read_only=True),
+        _s("givenName", 30, required=True),
+        _s("surname", 30),
+        _s("jobTitle", 30),
+        _s("email", 80, selective=True),
+        _choice("status", ("Active", "Inactive")),
+        defaults={"status": "Active"},
+    ),
+    _set(  # sandbox extension: posted project usage, read-only
+        "projectLedgerEntries",
+        "projectLedgerEntry",
+        Field("entryNumber", FieldType.INT, read_only=True),
+        _g("projectId", read_only=True, selective=True),
+        _s("projectNumber", 20, read_only=True),
+        _s("taskNumber", 20, read_only=True),
+        _choice("type", LEDGER_TYPES, read_only=True),
+        _s("number", 20, read_only=True),
+        _s("description", 100, read_only=True),
+        _d("quantity", read_only=True),
+        _d("unitCost", read_only=True),
+        _d("totalCost", read_only=True),
+        _d("unitPrice", read_only=True),
+        _d("totalPrice", read_only=True),
+        _date("postingDate", read_only=True),
+        _s("documentNumber", 20, read_only=True),
+        writable=False,
+    ),
+)
+
 COMPANIES = _set(
     "companies",
     "company",
@@ -477,8 +566,8 @@ COMPANIES = _set(
     writable=False,
 )
 
-CATALOGUE = Catalogue([COMPANIES, *SETS])
-COMPANY_SETS = {entity_set.name: entity_set for entity_set in SETS}
+CATALOGUE = Catalogue([COMPANIES, *SETS, *PROJECT_SETS])
+COMPANY_SETS = {entity_set.name: entity_set for entity_set in (*SETS, *PROJECT_SETS)}
 # Alternative entity set names for salespeople, as found in the reference.
 ALIASES = {"salespersonPurchasers": "salespeople", "salespeoplePurchasers": "salespeople"}
 LINES = {

@@ -33,6 +33,9 @@ SERIES: dict[str, tuple[str, int, int, int]] = {
     "postedSalesInvoices": ("PS-INV", 4, 1001, 1),
     "projects": ("PR", 5, 10, 10),
     "customerPayments": ("G", 5, 1, 1),
+    "resources": ("R", 4, 10, 10),
+    "employees": ("E", 4, 10, 10),
+    "projectLedgerEntries": ("", 1, 1, 1),
 }
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sandbox.bc import documents, rules
+from sandbox.bc import documents, projects, rules
 from sandbox.bc.catalogue import COMPANY_SETS, DOCUMENTS, LINES, NAMESPACE
 from sandbox.bc.context import BusinessCentral
 from sandbox.errors import ErrorKind, SandboxError
@@ -22,7 +22,7 @@ from sandbox.odata.values import from_json, now
 from sandbox.store.database import Doc, Journal
 from sandbox.store.reader import find_all
 
-_NUMBERED = ("customers", "contacts", "items", "projects")
+_NUMBERED = ("customers", "contacts", "items", "projects", "resources", "employees")
 _UNIQUE_CODES = ("salespeople", "currencies", "unitsOfMeasure", "customerPriceGroups")
 
 
@@ -160,7 +160,11 @@ async def _lines(
 async def after_write(
     ctx: BusinessCentral, company: str, entity_set: EntitySet, doc: Doc, journal: Journal | None
 ) -> None:
-    """Keep a document's totals equal to the sum of its lines."""
+    """Keep a document's totals equal to the sum of its lines, and a project's task tree
+    indented."""
+    if entity_set.name == "projectTasks":
+        await projects.reindent(ctx, company, doc["projectId"], journal)
+        return
     if entity_set.name not in LINES:
         return
     header_set = COMPANY_SETS[LINES[entity_set.name]]
@@ -279,6 +283,11 @@ async def resolve(
         )
     if name in LINES:
         await _item(ctx, company, values, before)
+    if name == "projectTasks":
+        await projects.prepare_task(ctx, company, values, before)
+    if name == "employees":
+        given = values.get("givenName", before.get("givenName")) or ""
+        values["displayName"] = f"{given} {values.get('surname', before.get('surname')) or ''}"
 
 
 async def _code_and_id(

@@ -110,7 +110,7 @@ async def run_function(ctx: Dataverse, segment: Segment, request: ApiRequest) ->
         {
             "@odata.context": f"{request.root}$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
             "BusinessUnitId": BUSINESS_UNIT_ID,
-            "UserId": ctx.caller_id,
+            "UserId": ctx.acting_user,
             "OrganizationId": ORGANIZATION_ID,
         },
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from sandbox.dataverse import actions, batch, changes, conversions, errors, reads, writes
 from sandbox.dataverse.catalogue import TABLES, Table
-from sandbox.dataverse.context import SCHEMA, Dataverse, entity_url, etag
+from sandbox.dataverse.context import ACTING_USER, SCHEMA, Dataverse, entity_url, etag
 from sandbox.errors import ErrorKind, SandboxError
 from sandbox.http import ApiRequest, ApiResponse, json_response
 from sandbox.model import Navigation
@@ -34,7 +34,10 @@ class DataverseApi:
         return first.split("(", 1)[0] or "/"
 
     async def handle(self, request: ApiRequest, journal: Journal | None = None) -> ApiResponse:
+        acting = None
         try:
+            user = await self.ctx.impersonated(request.headers)
+            acting = ACTING_USER.set(user) if user is not None else None
             return await self.dispatch(request, journal)
         except SandboxError as error:
             return errors.render(error)
@@ -48,6 +51,9 @@ class DataverseApi:
                     code=errors.UNEXPECTED,
                 )
             )
+        finally:
+            if acting is not None:
+                ACTING_USER.reset(acting)
 
     async def dispatch(  # noqa: PLR0911 - one return per kind of resource
         self, request: ApiRequest, journal: Journal | None

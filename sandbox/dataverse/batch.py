@@ -30,6 +30,7 @@ async def run(api: DataverseApi, request: ApiRequest) -> ApiResponse:
         if isinstance(item, ChangeSet):
             failed = await _change_set(api, request, item, writer)
         else:
+            await request.operation_started()
             response = await api.handle(_inner(request, item, {}))
             writer.add(response, item.content_id)
             failed = response.status >= 400
@@ -45,6 +46,7 @@ async def _change_set(
     results: dict[str, str] = {}
     responses: list[tuple[ApiResponse, str | None]] = []
     for part in change_set.requests:
+        await request.operation_started()
         response = await api.handle(_inner(request, part, results), journal)
         if response.status >= 400:
             await journal.rollback()

@@ -161,8 +161,82 @@ def _document_totals() -> tuple[Field, ...]:
     return (
         _money("totallineitemamount", read_only=True),
         _money("discountamount"),
+        _money("totalamountlessfreight", read_only=True),
+        _money("totaltax", read_only=True),
         _money("totalamount", read_only=True),
         _text("description", 2000),
+    )
+
+
+def _plugin_registration() -> tuple[Table, ...]:
+    """Where webhooks are registered: the endpoint (`serviceendpoints`, contract 8 = Webhook)
+    and the steps that send an event to it (`sdkmessageprocessingsteps`), which name a message
+    (`sdkmessages`: Create, Update, Delete) and the table it applies to (`sdkmessagefilters`)."""
+    return (
+        _table(
+            "serviceendpoints",
+            "serviceendpoint",
+            _text("name", 256, required=True),
+            _text("description", 2000),
+            _text("url", 2000),
+            _int("contract", 1, 2, 3, 4, 5, 6, 7, 8, 9),
+            _int("authtype", 1, 2, 3, 4, 5, 6, 7, 8, 9),
+            _text("authvalue", 4000),
+            _int("messageformat", 1, 2, 3),
+            _int("userclaim", 1, 2),
+            children=(
+                Navigation(
+                    "serviceendpoint_sdkmessageprocessingstep",
+                    "sdkmessageprocessingsteps",
+                    remote="_eventhandler_value",
+                    many=True,
+                ),
+            ),
+            tracking=False,
+            owned=False,
+        ),
+        _table(
+            "sdkmessages",
+            "sdkmessage",
+            _text("name", 256, read_only=True, selective=True),
+            tracking=False,
+            owned=False,
+        ),
+        _table(
+            "sdkmessagefilters",
+            "sdkmessagefilter",
+            _text("primaryobjecttypecode", 128, read_only=True, selective=True),
+            _text("secondaryobjecttypecode", 128, read_only=True),
+            Field("iscustomprocessingstepallowed", FieldType.BOOLEAN, read_only=True),
+            lookups=(Lookup("sdkmessageid", {"sdkmessageid": "sdkmessages"}, selective=True),),
+            tracking=False,
+            owned=False,
+        ),
+        _table(
+            "sdkmessageprocessingsteps",
+            "sdkmessageprocessingstep",
+            _text("name", 256, required=True),
+            _text("description", 256),
+            _int("mode", 0, 1),
+            _int("stage", 10, 20, 40),
+            _int("rank"),
+            _text("filteringattributes", 100_000),
+            Field("asyncautodelete", FieldType.BOOLEAN),
+            _int("supporteddeployment", 0, 1, 2),
+            lookups=(
+                Lookup("sdkmessageid", {"sdkmessageid": "sdkmessages"}, required=True),
+                Lookup("sdkmessagefilterid", {"sdkmessagefilterid": "sdkmessagefilters"}),
+                Lookup(
+                    "eventhandler",
+                    {"eventhandler_serviceendpoint": "serviceendpoints"},
+                    required=True,
+                    selective=True,
+                ),
+            ),
+            states={0: (1,), 1: (2,)},
+            tracking=False,
+            owned=False,
+        ),
     )
 
 
@@ -463,6 +537,7 @@ TABLES: dict[str, Table] = {
             ),
             states=_ACTIVE,
         ),
+        *_plugin_registration(),
     )
 }
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,10 @@ from sandbox.odata.paths import Segment
 from sandbox.store.database import ApiDatabase, Doc
 
 SCHEMA = Schema(CATALOGUE, NAMESPACE)
+
+# The user a request acts as: the application user, or the one it impersonates with the
+# `MSCRMCallerID` header. Writes take it as their owner and webhooks as the initiating user.
+ACTING_USER: ContextVar[str | None] = ContextVar("acting_user", default=None)
 
 # Alternate keys defined on the tables: `accounts(accountnumber='A-1001')`.
 ALTERNATE_KEYS: dict[str, frozenset[str]] = {
@@ -58,6 +64,26 @@ class Dataverse:
                 f"'{table.entity_set.entity}'.",
             )
         return dict(values)
+
+    @property
+    def acting_user(self) -> str:
+        return ACTING_USER.get() or self.caller_id
+
+    async def impersonated(self, headers: Mapping[str, str]) -> str | None:
+        """The user named by `MSCRMCallerID`, checked to exist; None without the header."""
+        raw = headers.get("mscrmcallerid")
+        if raw is None:
+            return None
+        try:
+            user = str(uuid.UUID(raw.strip()))
+        except ValueError:
+            raise SandboxError(
+                ErrorKind.BAD_QUERY, f"The MSCRMCallerID header value '{raw}' is not a GUID."
+            ) from None
+        users = self.db.collection(TABLES["systemusers"].entity_set)
+        if await users.find_one({"_id": user}, {"_id": 1}) is None:
+            raise SandboxError(ErrorKind.NOT_FOUND, f"systemuser With Id = {user} Does Not Exist")
+        return user
 
     async def find(self, table: Table, key: dict[str, Any]) -> Doc | None:
         return await self.db.collection(table.entity_set).find_one(key)

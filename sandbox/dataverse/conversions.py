@@ -32,6 +32,8 @@ _HEADER = (
     "_ownerid_value",
     "discountamount",
     "totallineitemamount",
+    "totalamountlessfreight",
+    "totaltax",
     "totalamount",
     "description",
     "_lookups",

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from sandbox.dataverse.catalogue import TABLES, Table
 from sandbox.dataverse.context import Dataverse, etag
+from sandbox.dataverse.registration import UNREADABLE
 from sandbox.errors import ErrorKind, SandboxError
 from sandbox.http import ApiRequest, ApiResponse, json_response
 from sandbox.model import LOOKUP_TARGETS, VERSION
@@ -67,9 +68,10 @@ def render(
     out: dict[str, Any] = {"@odata.etag": etag(doc)}
     names = select or list(entity_set.fields)
     targets = doc.get(LOOKUP_TARGETS) or {}
+    hidden = UNREADABLE.get(entity_set.name, frozenset())
     for name in names:
         spec = entity_set.fields[name]
-        value = doc.get(entity_set.column(name))
+        value = None if name in hidden else doc.get(entity_set.column(name))
         out[name] = to_json(spec, value, milliseconds=False)
         if annotations and value is not None and name.startswith("_") and name.endswith("_value"):
             target = targets.get(name) or _single_target(table, name)

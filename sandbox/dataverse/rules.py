@@ -128,8 +128,7 @@ async def prepare_create(ctx: Dataverse, table: Table, values: dict[str, Any]) -
         await _check_parent(ctx, table, values, {})
         await _line_amounts(ctx, values, {})
     if name in ("quotes", "salesorders", "invoices"):
-        values["totallineitemamount"] = 0.0
-        values["totalamount"] = -(values.get("discountamount") or 0.0)
+        values.update(document_totals(0.0, values.get("discountamount") or 0.0))
 
 
 async def prepare_update(ctx: Dataverse, table: Table, before: Doc, values: dict[str, Any]) -> None:
@@ -164,9 +163,8 @@ async def prepare_update(ctx: Dataverse, table: Table, before: Doc, values: dict
         await _check_parent(ctx, table, values, before)
         await _line_amounts(ctx, values, before)
     if "discountamount" in values and name in ("quotes", "salesorders", "invoices"):
-        values["totalamount"] = (before.get("totallineitemamount") or 0.0) - (
-            values["discountamount"] or 0.0
-        )
+        lines_total = before.get("totallineitemamount") or 0.0
+        values.update(document_totals(lines_total, values["discountamount"] or 0.0))
 
 
 def _back_office(name: str, before: Doc, edits: set[str]) -> bool:
@@ -233,12 +231,20 @@ async def recompute_totals(
     if header is None:
         return
     discount = header.get("discountamount") or 0.0
-    changes = {
-        "totallineitemamount": total,
-        "totalamount": round(total - discount, 2),
-        "modifiedon": now().replace(microsecond=0),
-    }
+    changes = {**document_totals(total, discount), "modifiedon": now().replace(microsecond=0)}
     await ctx.db.update(parent.entity_set, header, changes, journal)
+
+
+def document_totals(lines_total: float, discount: float) -> dict[str, float]:
+    """A document's totals from its lines and its header discount. The sandbox charges no tax
+    and no freight, so the pre-freight amount and the total are the same and the tax is 0."""
+    net = round(lines_total - discount, 2)
+    return {
+        "totallineitemamount": round(lines_total, 2),
+        "totalamountlessfreight": net,
+        "totaltax": 0.0,
+        "totalamount": net,
+    }
 
 
 def _full_name(table: Table, values: dict[str, Any], before: Doc) -> None:

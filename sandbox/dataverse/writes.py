@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Any
 
-from sandbox.dataverse import rules
+from sandbox.dataverse import registration, rules
 from sandbox.dataverse.catalogue import NAMESPACE, TABLES, Table
 from sandbox.dataverse.context import Dataverse, etag
 from sandbox.errors import ErrorKind, SandboxError
@@ -150,8 +150,9 @@ async def create(
 async def insert_values(
     ctx: Dataverse, table: Table, values: dict[str, Any], key: str, journal: Journal | None
 ) -> Doc:
+    await registration.check(ctx, table, values, None)
     if "ownerid" in table.lookups and values.get("_ownerid_value") is None:
-        values["_ownerid_value"] = ctx.caller_id
+        values["_ownerid_value"] = ctx.acting_user
     await rules.prepare_create(ctx, table, values)
     stamp = now().replace(microsecond=0)
     doc = {"_id": key, **values, "createdon": stamp, "modifiedon": stamp}
@@ -170,6 +171,7 @@ async def update(
 async def update_values(
     ctx: Dataverse, table: Table, before: Doc, values: dict[str, Any], journal: Journal | None
 ) -> Doc:
+    await registration.check(ctx, table, values, before)
     await rules.prepare_update(ctx, table, before, values)
     if LOOKUP_TARGETS in values:
         values[LOOKUP_TARGETS] = {**(before.get(LOOKUP_TARGETS) or {}), **values[LOOKUP_TARGETS]}
@@ -185,6 +187,7 @@ async def update_values(
 
 
 async def delete(ctx: Dataverse, table: Table, before: Doc, journal: Journal | None) -> None:
+    registration.check_delete(table)
     await rules.check_delete(ctx, table, before)
     entity_set = table.entity_set
     for nav in entity_set.navigations.values():

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox import reference
 from sandbox.bc import documents
 from sandbox.model import COMPANY
+from sandbox.seed import activities
 
 if TYPE_CHECKING:
     from sandbox.seed.generator import Customer, Generator, Record
@@ -103,6 +104,8 @@ def crm_documents(gen: Generator, table: str, count: int) -> Iterator[Record]:
             **gen.customer_lookup(rng),
             "totallineitemamount": round(total, 2),
             "discountamount": 0.0,
+            "totalamountlessfreight": round(total, 2),
+            "totaltax": 0.0,
             "totalamount": round(total, 2),
             "statecode": state,
             "statuscode": status,
@@ -317,19 +320,17 @@ def projects(gen: Generator) -> Iterator[Record]:
         customer = rng.choice(gen.customers)
         number = gen.numbers.bc("projects")
         name = f"{fake.business_talk(rng).title()}"[:100]
-        yield (
-            "bc",
-            "projects",
-            {
-                "_id": gen.new_id(rng),
-                "number": number,
-                "displayName": name,
-                "customerId": customer.id,
-                "customerNumber": customer.number,
-                "status": rng.choice(["Planning", "Open", "Open", "Completed"]),
-                **gen.bc_time(rng),
-            },
-        )
+        project = {
+            "_id": gen.new_id(rng),
+            "number": number,
+            "displayName": name,
+            "customerId": customer.id,
+            "customerNumber": customer.number,
+            "status": rng.choice(["Planning", "Open", "Open", "Completed"]),
+            **gen.bc_time(rng),
+        }
+        yield "bc", "projects", project
+        yield from activities.tree(gen, gen.rng(f"activities:{number}"), project)
         account = gen.account_of_customer.get(customer.id)
         if index % 2 == 0 and account is not None:
             times = gen.crm_times(rng)

@@ -24,7 +24,7 @@ from sandbox import reference
 from sandbox.bc.context import format_number
 from sandbox.bc.finance import FIGURES
 from sandbox.model import COMPANY, LOOKUP_TARGETS
-from sandbox.seed import documents
+from sandbox.seed import activities, documents
 from sandbox.seed.plan import SeedPlan
 from sandbox.seed.pools import Pools
 
@@ -51,6 +51,10 @@ class Numbers:
 
     def bc(self, series: str) -> str:
         return format_number(series, self._ordinal(series))
+
+    def next(self, series: str) -> int:
+        """The next plain ordinal of a series (ledger entry numbers)."""
+        return self._ordinal(series)
 
     def crm(self, table: str, prefix: str, rng: random.Random) -> str:
         suffix = "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=6))
@@ -93,6 +97,7 @@ class Generator:
         self.crm_contacts: list[str] = []
         self.posted: list[tuple[str, str, str, float]] = []  # (id, number, customer id, total)
         self.figures: dict[str, dict[str, Any]] = {}  # customer id -> figures (bc/finance.py)
+        self.workers: list[tuple[str, str, float]] = []  # BC resources: number, name, unit cost
         self.pools = Pools(plan.seed, max(self.sizes.values()))
 
     # -- helpers --------------------------------------------------------------------------
@@ -142,6 +147,7 @@ class Generator:
         yield from documents.bc_invoices(self)
         yield from documents.crm_documents(self, "invoices", self.sizes["invoices"] // 2)
         yield from documents.cases(self)
+        yield from activities.resources(self)
         yield from documents.projects(self)
         yield from self._customers()
 
@@ -388,6 +394,8 @@ def reservations(plan: SeedPlan) -> tuple[dict[str, int], dict[str, int]]:
         "postedSalesInvoices": sizes["invoices"],
         "customerPayments": sizes["payments"],
         "projects": sizes["projects"],
+        "resources": sizes["resources"],
+        "projectLedgerEntries": sizes["projects"] * activities.LEDGER_LINES_PER_PROJECT,
     }
     crm = {
         "quotes": sizes["quotes"],

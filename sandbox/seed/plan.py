@@ -29,6 +29,7 @@ class SeedPlan:
     payments: int | None = None  # customer payments applied to posted invoices
     cases: int | None = None  # Dataverse incidents
     projects: int | None = None  # projects (and half as many Dataverse projects)
+    resources: int | None = None  # resources (people) who post hours on projects
 
     @classmethod
     def demo(cls, size: int, seed: int) -> SeedPlan:
@@ -72,6 +73,7 @@ class SeedPlan:
             "payments": n // 3,
             "cases": n // 4,
             "projects": n // 10,
+            "resources": max(3, min(50, n // 10)),
         }
         given = {k: v for k, v in asdict(self).items() if k != "seed" and v is not None}
         sizes = {**default, **given}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -20,6 +21,22 @@ COUNTERS = "_counters"
 _CLEAR_BY_DELETING = 20_000  # writes up to which a reset deletes records instead of dropping
 _LAYOUT = 2  # the storage layout version: 2 added the key copy (`_key`)
 TOMBSTONES = "_tombstones"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteEvent:
+    """One record written, as change notifications see it: which set, which record, how, the
+    record after the write (before it, for a deletion) and the columns the write set."""
+
+    entity_set: str
+    key: Any
+    kind: Literal["created", "updated", "deleted"]
+    doc: Doc
+    changed: frozenset[str]
+
+
+# Called synchronously inside the write, so that it sees the request's context (who acts).
+WriteObserver = Callable[[WriteEvent], None]
 
 
 class VersionClock:
@@ -102,6 +119,11 @@ class ApiDatabase:
         self.database = database
         self.catalogue = catalogue
         self.clock = VersionClock(database)
+        self.observers: list[WriteObserver] = []
+
+    def _notify(self, event: WriteEvent) -> None:
+        for observer in self.observers:
+            observer(event)
 
     def collection(self, entity_set: EntitySet | str) -> AsyncCollection[Doc]:
         name = entity_set if isinstance(entity_set, str) else entity_set.name
@@ -158,6 +180,7 @@ class ApiDatabase:
                 ) from None
         if journal is not None:
             journal.record(collection, doc["_id"], None)
+        self._notify(WriteEvent(entity_set.name, doc["_id"], "created", doc, frozenset(doc)))
         return doc
 
     async def update(
@@ -176,7 +199,11 @@ class ApiDatabase:
             )
         if journal is not None:
             journal.record(collection, before["_id"], before)
-        return {**before, **changes, VERSION: version}
+        after = {**before, **changes, VERSION: version}
+        self._notify(
+            WriteEvent(entity_set.name, before["_id"], "updated", after, frozenset(changes))
+        )
+        return after
 
     async def delete(
         self, entity_set: EntitySet, before: Doc, journal: Journal | None, *, tombstone: bool
@@ -193,6 +220,7 @@ class ApiDatabase:
                 )
             if journal is not None:
                 journal.record(tombstones, inserted.inserted_id, None)
+        self._notify(WriteEvent(entity_set.name, before["_id"], "deleted", before, frozenset()))
 
     async def get(self, entity_set: EntitySet, key: Any, **scope: Any) -> Doc | None:
         return await self.collection(entity_set).find_one({"_id": key, **scope})

@@ -14,6 +14,7 @@ from schema.execution import planned_executor
 from schema.extensions.audit import MutationAudit, audit_mutations
 from schema.extensions.limits import PageSizeLimit, limit_extensions
 from schema.extensions.masking import GatewaySchema, is_ours_to_show
+from schema.extensions.observability import OperationObserver
 
 
 def schema_config(settings: Settings) -> StrawberryConfig:
@@ -29,7 +30,8 @@ def schema_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments of `GatewaySchema` that carry the security settings, and the
     executor: with a cache of execution plans of its own, unless they are turned off."""
     options: dict[str, Any] = {
-        "extensions": limit_extensions(settings),
+        # The observer first: it times and traces everything the others do.
+        "extensions": [OperationObserver, *limit_extensions(settings)],
         "config": schema_config(settings),
         "mask_errors": not settings.is_dev,
         "suggestions": settings.introspection_enabled,
@@ -42,6 +44,7 @@ def schema_options(settings: Settings) -> dict[str, Any]:
 __all__ = [
     "GatewaySchema",
     "MutationAudit",
+    "OperationObserver",
     "PageSizeLimit",
     "audit_mutations",
     "is_ours_to_show",

@@ -20,6 +20,10 @@ from schema.context import Info
 from schema.errors import UserError, user_errors
 from schema.inputs import side_record_id
 from schema.permissions import requires
+from schema.types import documents_payloads as payloads
+from schema.types.documents_orders import Invoice, SalesOrder
+from schema.types.documents_projects import Project
+from schema.types.documents_quotes import Quote
 from schema.types.lifecycles import LifecycleDocument, WorkflowInstance
 
 log = logging.getLogger(__name__)
@@ -98,6 +102,10 @@ class QuotePayload:
     workflow_instance: WorkflowInstance | None
     user_errors: list[UserError]
 
+    @strawberry.field(description="The quote as both systems hold it now.")
+    async def quote(self, info: Info) -> Quote | None:
+        return await payloads.quote_of(info, self.crm_quote, self.erp_quote)
+
 
 @strawberry.type
 class SubmitQuotePayload(QuotePayload):
@@ -144,6 +152,10 @@ class TransferQuoteToProjectPayload(QuotePayload):
     erp_project: LifecycleDocument | None
     crm_project: LifecycleDocument | None
 
+    @strawberry.field(description="The project as both systems hold it now.")
+    async def project(self, info: Info) -> Project | None:
+        return await payloads.project_of(info, self.erp_project, self.crm_project)
+
 
 @strawberry.type
 class CreateSalesOrderInErpPayload:
@@ -151,6 +163,10 @@ class CreateSalesOrderInErpPayload:
     erp_order: LifecycleDocument | None
     workflow_instance: WorkflowInstance | None
     user_errors: list[UserError]
+
+    @strawberry.field(description="The sales order as both systems hold it now.")
+    async def sales_order(self, info: Info) -> SalesOrder | None:
+        return await payloads.sales_order_of(info, self.crm_order, self.erp_order)
 
 
 @strawberry.type
@@ -160,6 +176,14 @@ class CreateInvoiceInCrmPayload:
     crm_order: LifecycleDocument | None
     workflow_instance: WorkflowInstance | None
     user_errors: list[UserError]
+
+    @strawberry.field(description="The invoice as both systems hold it now.")
+    async def invoice(self, info: Info) -> Invoice | None:
+        return await payloads.invoice_of(info, self.erp_invoice, self.crm_invoice)
+
+    @strawberry.field(description="Its sales order as both systems hold it now.")
+    async def sales_order(self, info: Info) -> SalesOrder | None:
+        return await payloads.sales_order_of(info, self.crm_order)
 
 
 def _actor(info: Info) -> str:

@@ -63,7 +63,10 @@ class MappingMutation:
         try:
             changed = changed_mapping(current, input)
             saved = await services.mappings.save(
-                changed, erp=services.erp.entities(), crm=services.crm.entities()
+                changed,
+                erp=services.erp.entities(),
+                crm=services.crm.entities(),
+                projects=services.projects.entities() if services.projects else {},
             )
         except MappingInputError as exc:
             return _refused(*exc.errors)

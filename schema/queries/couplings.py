@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
-from gateway.security.inputs import require_plain_text
+from gateway.security.inputs import require_plain_text, search_pattern
 from gateway.store.couplings import CouplingState as CoreCouplingState
 from gateway.store.couplings import parse_coupling_id
 from schema.context import Info
@@ -17,7 +17,9 @@ from schema.types.couplings import Coupling, CouplingConnection
 @strawberry.type
 class CouplingQuery:
     @strawberry.field(
-        description="Couplings, oldest first; `mapping` (e.g. CUSTOMER) and `state` narrow them."
+        description="Couplings, oldest first; `mapping` (e.g. CUSTOMER) and `state` narrow "
+        "them, `search` finds a record's id (either side, exactly) or natural key (number, "
+        "code: any part, ignoring case)."
     )
     async def couplings(
         self,
@@ -26,6 +28,8 @@ class CouplingQuery:
         state: CoreCouplingState | None = None,
         first: int | None = None,
         after: str | None = None,
+        *,
+        search: str | None = None,
     ) -> CouplingConnection:
         services = info.context.services
         page = page_request(first, after, maximum=services.settings.graphql_max_page_size)
@@ -41,8 +45,14 @@ class CouplingQuery:
                     f"mapping: no table mapping is named {name!r}",
                     extensions={"code": "NOT_FOUND", "field": ["mapping"]},
                 )
+        record = None
+        if search is not None:
+            record = {
+                "id": require_plain_text(search, "search", max_length=200),
+                "key": search_pattern(search),
+            }
         found, more = await services.couplings.page(
-            mapping=mapping, state=state, after_id=after_id, size=page.size
+            mapping=mapping, state=state, after_id=after_id, size=page.size, record=record
         )
         connection = build_connection(
             CouplingConnection,

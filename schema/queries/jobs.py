@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from gateway.notifications.state import notification_states
 from gateway.scheduling.entries import list_entries
 from schema.context import Info
 from schema.types.jobs import JobQueueEntry
+from schema.types.notifications import NotificationState
 
 
 @strawberry.type
@@ -15,5 +17,10 @@ class JobQueueQuery:
         description="The job queue entry of every enabled table mapping, in dependency order."
     )
     async def job_queue_entries(self, info: Info) -> list[JobQueueEntry]:
-        entries = await list_entries(info.context.services)
-        return [JobQueueEntry.from_entry(entry) for entry in entries]
+        services = info.context.services
+        entries = await list_entries(services)
+        states = await notification_states(services, [entry.mapping for entry in entries])
+        return [
+            JobQueueEntry.from_entry(entry, NotificationState.from_state(states[entry.mapping]))
+            for entry in entries
+        ]

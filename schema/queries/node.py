@@ -10,5 +10,6 @@ from strawberry import relay
 class NodeQuery:
     node: relay.Node | None = relay.node(
         description="Any object that implements Node (Account, Customer, Coupling, Contact, "
-        "CrmUser, IntegrationLogEntry, ...) by the global id it was given."
+        "CrmUser, Quote, SalesOrder, Invoice, Project, Opportunity, Item, IntegrationLogEntry, "
+        "...) by the global id it was given."
     )

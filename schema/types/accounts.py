@@ -18,6 +18,14 @@ from adapters.statistics import ErpCustomerStatistics
 from gateway.couplings.views import AccountView, CustomerView
 from gateway.store.couplings import Coupling as StoredCoupling
 from schema.context import Info
+from schema.document_connections import (
+    INVOICES,
+    OPPORTUNITIES,
+    PROJECTS,
+    QUOTES,
+    SALES_ORDERS,
+    connection_field,
+)
 from schema.loaders import (
     CRM_ACCOUNTS,
     CRM_CONTACTS,
@@ -141,6 +149,15 @@ class Account(relay.Node):
         loaders = info.context.loaders
         views = await load_required(loaders, loaders.contacts, self.node_id, CRM_CONTACTS)
         return contacts_page(views or [], page)
+
+    # The account's documents, both systems' merged (see schema.document_connections).
+    quotes = connection_field(QUOTES, "account", "Its quotes, newest first.")
+    sales_orders = connection_field(SALES_ORDERS, "account", "Its sales orders, newest first.")
+    invoices = connection_field(INVOICES, "account", "Its invoices, newest first.")
+    projects = connection_field(PROJECTS, "account", "Its projects, newest first.")
+    opportunities = connection_field(
+        OPPORTUNITIES, "account", "Its CRM opportunities, newest first."
+    )
 
     @classmethod
     async def resolve_nodes(

@@ -20,6 +20,7 @@ from schema.types.enums import CouplingState, Direction
 if TYPE_CHECKING:
     from schema.types.accounts import Account
     from schema.types.customers import Customer
+    from schema.types.documents_fields import CoupledField
 
 
 def _direction(value: str | None) -> CoreDirection | None:
@@ -69,6 +70,16 @@ class Coupling(relay.Node):
             stored=coupling,
         )
 
+    @strawberry.field(
+        description="The Project Server record's id, when the mapping couples the ERP with "
+        "Project Server (crmId then holds it too)."
+    )
+    def project_server_id(self, info: Info) -> strawberry.ID | None:
+        projects = info.context.services.projects
+        if projects is None or self.stored.crm.system != projects.system:
+            return None
+        return strawberry.ID(self.stored.crm.id)
+
     @strawberry.field(description="The CRM account, when the coupled CRM record is one.")
     async def account(
         self, info: Info
@@ -92,6 +103,18 @@ class Coupling(relay.Node):
         loaders = info.context.loaders
         view = await load(loaders, loaders.customers, self.stored.erp.id, ERP_CUSTOMERS)
         return None if view is None else Customer.of(view, self._same_mapping_coupling())
+
+    @strawberry.field(
+        description="Each mapped field of the pair: both systems' values now, the value at the "
+        "last synchronization, and whether they differ (choose a direction for "
+        "synchronizeNow from it)."
+    )
+    async def fields(
+        self, info: Info
+    ) -> list[Annotated[CoupledField, strawberry.lazy("schema.types.documents_fields")]]:
+        from schema.types.documents_fields import fields_of
+
+        return await fields_of(info, self.stored)
 
     def _same_mapping_coupling(self) -> StoredCoupling | None:
         """The account ↔ customer coupling the record views show, if this is one."""

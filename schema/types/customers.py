@@ -16,6 +16,14 @@ from strawberry import relay
 from gateway.couplings.views import CustomerView
 from gateway.store.couplings import Coupling as StoredCoupling
 from schema.context import Info
+from schema.document_connections import (
+    INVOICES,
+    OPPORTUNITIES,
+    PROJECTS,
+    QUOTES,
+    SALES_ORDERS,
+    connection_field,
+)
 from schema.loaders import (
     CRM_ACCOUNTS,
     CRM_STATISTICS,
@@ -108,6 +116,15 @@ class Customer(relay.Node):
         loaders = info.context.loaders
         figures = await load(loaders, loaders.crm_statistics, coupling.crm.id, CRM_STATISTICS)
         return None if figures is None else CrmStatistics.of(figures)
+
+    # The customer's documents, both systems' merged (see schema.document_connections).
+    quotes = connection_field(QUOTES, "customer", "Its quotes, newest first.")
+    sales_orders = connection_field(SALES_ORDERS, "customer", "Its sales orders, newest first.")
+    invoices = connection_field(INVOICES, "customer", "Its invoices, newest first.")
+    projects = connection_field(PROJECTS, "customer", "Its projects, newest first.")
+    opportunities = connection_field(
+        OPPORTUNITIES, "customer", "Its CRM opportunities, newest first."
+    )
 
     @classmethod
     async def resolve_nodes(

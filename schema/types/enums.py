@@ -18,6 +18,7 @@ from gateway.mappings.model import (
     Direction,
     LookupBy,
     MappingDirection,
+    OtherSystem,
 )
 from gateway.refusals import RefusalCode
 from gateway.store.couplings import CouplingState
@@ -31,6 +32,12 @@ strawberry.enum(
     description="TO_CRM: ERP data overwrites CRM data; FROM_CRM: the reverse.",
 )
 strawberry.enum(MappingDirection, name="MappingDirection")
+strawberry.enum(
+    OtherSystem,
+    name="OtherSystem",
+    description="The system on a mapping's other side from the ERP; TO_CRM and FROM_CRM "
+    "then mean towards it and from it.",
+)
 strawberry.enum(ConflictPolicy, name="ConflictPolicy")
 strawberry.enum(
     DeletionPolicy,
@@ -84,6 +91,7 @@ __all__ = [
     "JobStatus",
     "LookupBy",
     "MappingDirection",
+    "OtherSystem",
     "RefusalCode",
     "Role",
     "RunStatus",

@@ -6,10 +6,12 @@ from datetime import datetime
 
 import strawberry
 
+from gateway.notifications.state import notification_states
 from gateway.store import job_queue
 from gateway.store.sync_runs import SyncRunRepository
 from schema.context import Info
 from schema.types.enums import JobStatus
+from schema.types.notifications import NotificationState
 from schema.types.sync import SyncRun
 
 
@@ -35,6 +37,15 @@ class JobQueueEntry:
         description="Why it is on hold or in error, or how its last run went."
     )
     last_run_id: strawberry.ID | None
+    # Loaded with the whole list (one query for every entry); alone, the entry loads its own.
+    known_notifications: strawberry.Private[NotificationState | None] = None
+
+    @strawberry.field(description="Change notifications of its mapping.")
+    async def notifications(self, info: Info) -> NotificationState:
+        if self.known_notifications is not None:
+            return self.known_notifications
+        states = await notification_states(info.context.services, [self.mapping])
+        return NotificationState.from_state(states[self.mapping])
 
     @strawberry.field(description="Its last (or current) run.")
     async def last_run(self, info: Info) -> SyncRun | None:
@@ -44,7 +55,9 @@ class JobQueueEntry:
         return SyncRun.from_run(run) if run is not None else None
 
     @classmethod
-    def from_entry(cls, entry: job_queue.JobQueueEntry) -> JobQueueEntry:
+    def from_entry(
+        cls, entry: job_queue.JobQueueEntry, notifications: NotificationState | None = None
+    ) -> JobQueueEntry:
         return cls(
             mapping=entry.mapping,
             status=entry.status,
@@ -56,4 +69,5 @@ class JobQueueEntry:
             last_change_at=entry.last_change_at,
             message=entry.message,
             last_run_id=strawberry.ID(entry.last_run_id) if entry.last_run_id else None,
+            known_notifications=notifications,
         )

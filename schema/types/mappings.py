@@ -9,7 +9,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.mappings import model
-from schema.types.enums import ConflictPolicy, DeletionPolicy, LookupBy, MappingDirection
+from schema.types.enums import (
+    ConflictPolicy,
+    DeletionPolicy,
+    LookupBy,
+    MappingDirection,
+    OtherSystem,
+)
 
 
 @strawberry.type(description="A field's value: a template default or a filter condition.")
@@ -72,7 +78,10 @@ def _values(values: dict[str, model.Scalar]) -> list[FieldValue]:
 class TableMapping:
     name: str
     erp_entity: str
-    crm_entity: str
+    crm_entity: str = strawberry.field(
+        description="The entity of the system on the other side (see otherSystem)."
+    )
+    other_system: OtherSystem
     direction: MappingDirection
     sync_only_coupled: bool
     depends_on: list[str]
@@ -108,6 +117,7 @@ class TableMapping:
             name=mapping.name,
             erp_entity=mapping.erp_entity,
             crm_entity=mapping.crm_entity,
+            other_system=mapping.other_system,
             direction=mapping.direction,
             sync_only_coupled=mapping.sync_only_coupled,
             depends_on=list(mapping.depends_on),

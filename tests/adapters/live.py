@@ -10,7 +10,13 @@ from typing import Any
 
 from adapters.business_central import BusinessCentralConnector
 from adapters.dataverse import DataverseConnector
-from adapters.registry import ConnectionConfig, build_business_central, build_dataverse
+from adapters.project_server import ProjectServerConnector
+from adapters.registry import (
+    ConnectionConfig,
+    build_business_central,
+    build_dataverse,
+    build_project_server,
+)
 from tests.support_sandbox import SandboxHandle
 
 
@@ -28,7 +34,11 @@ class Waits:
 
 def connection(sandbox: SandboxHandle, system: str, **overrides: Any) -> ConnectionConfig:
     values: dict[str, Any] = {
-        "base_url": sandbox.dataverse_url if system == "dataverse" else sandbox.bc_url,
+        "base_url": {
+            "dataverse": sandbox.dataverse_url,
+            "bc": sandbox.bc_url,
+            "projectserver": sandbox.projectserver_url,
+        }[system],
         "token_url": sandbox.token_url,
         "client_id": sandbox.client_id,
         "client_secret": sandbox.client_secret,
@@ -57,6 +67,19 @@ async def business_central(
 ) -> AsyncIterator[BusinessCentralConnector]:
     connector = build_business_central(
         connection(sandbox, "bc", **overrides), sleep=waits or Waits()
+    )
+    try:
+        yield connector
+    finally:
+        await connector.aclose()
+
+
+@contextlib.asynccontextmanager
+async def project_server(
+    sandbox: SandboxHandle, waits: Waits | None = None, **overrides: Any
+) -> AsyncIterator[ProjectServerConnector]:
+    connector = build_project_server(
+        connection(sandbox, "projectserver", **overrides), sleep=waits or Waits()
     )
     try:
         yield connector

@@ -13,7 +13,8 @@ What the template holds: the modules below; three countries; the company "Gatewa
 in USD (EUR exists too) with a fiscal year of this year and its periods, the minimal English
 chart of accounts with default receivable/payable/revenue/expense accounts, invoice sequences
 and a direct payment term; two service products sold by the hour; an employee linked to the
-admin user; and a user with no groups at all, whom every business model refuses.
+admin user, whose cost price is 60 an hour; and a user with no groups at all, whom every
+business model refuses.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ MODULES = (
     "sale_opportunity",
     "project",
     "timesheet",
+    "timesheet_cost",
+    "project_revenue",
 )
 
 
@@ -209,6 +212,9 @@ def _populate(config_file: str, database: str) -> None:  # pragma: no cover - ch
     employee_party = party_model(name=EMPLOYEE_NAME)
     employee_party.save()
     employee = Model.get("company.employee")(party=employee_party, company=company)
+    cost = employee.cost_prices.new()
+    cost.date = dt.date(dt.date.today().year, 1, 1)
+    cost.cost_price = Decimal("60")
     employee.save()
 
     user_model = Model.get("res.user")

@@ -1,8 +1,9 @@
 """The quote lifecycle over GraphQL with Tryton as the ERP and the sandbox as the CRM: a
-submitted quote becomes a Tryton sale in quotation with its lines, rejection cancels it,
-resubmission changes the same sale, winning confirms it; what Tryton cannot do is refused
-naming Tryton, and a refused transition writes nothing. Results are read from trytond over
-JSON-RPC and from the sandbox's API."""
+submitted quote becomes a draft Tryton sale with its lines, approval issues it (quotation),
+rejection cancels it, resubmission changes the same sale, winning confirms it; approval and
+cancellation done in Tryton reach the CRM with Tryton's edits; a posted invoice reaches the
+CRM with its lines; what Tryton cannot do is refused naming Tryton, and a refused transition
+writes nothing. Results are read from trytond over JSON-RPC and from the sandbox's API."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from adapters.filters import eq
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.store.couplings import CoupledRecord
+from gateway.workflows.background import run_lifecycle_tick
 from tests.adapters.tryton_server import (
     LiveTryton,
     TrytonServer,
@@ -155,12 +157,11 @@ async def test_a_quote_from_submission_to_a_confirmed_tryton_sale(
 
     submitted = await ok(api, "submitQuote", crmQuoteId=quote.id)
     assert submitted["crmQuote"]["state"] == "Submitted"
-    assert submitted["erpQuote"]["state"] == "Approved"
+    assert submitted["erpQuote"]["state"] == "Open"  # a draft sale: Tryton decides on it
     sale_id = submitted["erpQuote"]["id"]
     assert submitted["erpQuote"]["entity"] == "quote"
     sale = await world.sale(sale_id)
-    assert sale["state"] == "quotation"
-    assert submitted["erpQuote"]["number"]  # Tryton numbers a sale when it is quoted
+    assert sale["state"] == "draft"
     assert (sale["reference"], sale["description"]) == (
         quote.values["quotenumber"],
         "Cloud migration",
@@ -180,15 +181,15 @@ async def test_a_quote_from_submission_to_a_confirmed_tryton_sale(
     coupling = await world.services.couplings.by_ids("SALESQUOTE", "crm", [quote.id])
     assert coupling[quote.id].erp.id == sale_id
 
-    # Tryton approves a quote by issuing it: approving records the decision in the CRM only.
-    before = await world.stamp(sale_id)
+    # Tryton approves a quote by issuing it (Quote), which numbers the sale.
     approved = await ok(api, "approveQuote", erpQuoteId=sale_id)
     assert (approved["crmQuote"]["state"], approved["erpQuote"]["state"]) == (
         "Approved in ERP",
         "Approved",
     )
+    assert approved["erpQuote"]["number"]
+    assert (await world.sale(sale_id))["state"] == "quotation"
     assert (await check.crm(f"quotes({quote.id})"))["statuscode"] == APPROVED
-    assert await world.stamp(sale_id) == before
 
     await ok(api, "activateQuote", crmQuoteId=quote.id)
     won = await ok(api, "markQuoteWon", crmQuoteId=quote.id)
@@ -242,9 +243,9 @@ async def test_a_rejected_quote_cancels_the_sale_and_its_resubmission_changes_it
     steps = [step["name"] for step in again["workflowInstance"]["steps"]]
     assert "archive-erp-quote" not in steps  # Tryton keeps no versions
     sale = await world.sale(sale_id)
-    assert (sale["state"], sale["description"]) == ("quotation", "Support, 2 years")
+    assert (sale["state"], sale["description"]) == ("draft", "Support, 2 years")
     assert [line["quantity"] for line in sale["lines"]] == [2.0, 5.0]
-    assert again["erpQuote"]["state"] == "Approved"
+    assert again["erpQuote"]["state"] == "Open"
 
     # Decided: approval applies to a Submitted quote only, and nothing is written.
     await ok(api, "rejectQuote", crmQuoteId=quote.id)
@@ -335,8 +336,11 @@ async def test_a_posted_tryton_invoice_goes_to_the_crm_as_billed(
     assert (made["erpInvoice"]["state"], made["crmInvoice"]["state"]) == ("Open", "Billed")
     posted = (await connector.get_many(Entity.INVOICE, [draft]))[draft]
     assert made["crmInvoice"]["number"] == posted.values["number"]
-    crm_invoice = await check.crm(f"invoices({made['crmInvoice']['id']})")
+    crm_invoice = await check.crm(f"invoices({made['crmInvoice']['id']})?$expand=invoice_details")
     assert crm_invoice["name"] == posted.values["number"]
+    [line] = crm_invoice["invoice_details"]
+    assert (line["_productid_value"], line["quantity"]) == (world.crm_product.id, 3.0)
+    assert crm_invoice["totalamount"] == pytest.approx(posted.values["untaxed_amount"])
     assert crm_invoice["_customerid_value"] == world.account.id
     assert crm_invoice["_transactioncurrencyid_value"] == crm_currencies[0].id
 
@@ -352,3 +356,73 @@ async def test_a_posted_tryton_invoice_goes_to_the_crm_as_billed(
     account = await check.crm(f"accounts({world.account.id})?$select=gw_balance,gw_totalsales")
     assert account["gw_balance"] == pytest.approx(posted.values["total_amount"])
     assert account["gw_balance"] == pytest.approx(3 * 100.0)
+
+
+async def test_approval_and_rejection_in_tryton_reach_the_crm_with_tryton_s_edits(
+    api: httpx.AsyncClient, world: World, check: Systems, store: Services
+) -> None:
+    approved_quote = await world.quote("Network audit", lines=2)
+    rejected_quote = await world.quote("Printer fleet", lines=1)
+    sale_id = (await ok(api, "submitQuote", crmQuoteId=approved_quote.id))["erpQuote"]["id"]
+    other_id = (await ok(api, "submitQuote", crmQuoteId=rejected_quote.id))["erpQuote"]["id"]
+
+    # In Tryton: the first sale's second line goes to 7, and the sale is quoted (its approval);
+    # the other sale is cancelled.
+    rpc = world.tryton.connector.rpc
+    second = (await world.sale(sale_id))["lines"][1]["id"]
+    await rpc.model("sale.line", "write", [second], {"quantity": 7.0})
+    await rpc.model("sale.sale", "quote", [int(sale_id)])
+    await rpc.model("sale.sale", "cancel", [int(other_id)])
+    ticked = await run_lifecycle_tick(store)
+    assert ticked["quoteDecisionsCarried"] == 2
+
+    crm = await check.crm(f"quotes({approved_quote.id})?$expand=quote_details")
+    assert crm["statuscode"] == APPROVED
+    lines = sorted(crm["quote_details"], key=lambda line: line["lineitemnumber"] or 0)
+    assert [line["quantity"] for line in lines] == [2.0, 7.0]
+    assert crm["totalamount"] == pytest.approx(9 * 120.0)
+    assert (await check.crm(f"quotes({rejected_quote.id})"))["statuscode"] == REJECTED
+    assert (await run_lifecycle_tick(store))["quoteDecisionsCarried"] == 0
+
+
+async def test_an_order_made_from_a_won_quote_is_the_confirmed_sale_in_tryton(
+    api: httpx.AsyncClient, world: World
+) -> None:
+    quote = await world.quote("Office rollout", lines=1)
+    sale_id = (await ok(api, "submitQuote", crmQuoteId=quote.id))["erpQuote"]["id"]
+    for operation in ("approveQuote", "activateQuote", "markQuoteWon"):
+        await ok(api, operation, crmQuoteId=quote.id)
+    crm = world.services.crm
+    assert crm is not None
+    order = await crm.create(
+        "sales_order",
+        {
+            "name": "Office rollout",
+            "_customerid_value": world.account.id,
+            "_quoteid_value": quote.id,
+        },
+    )
+    await crm.create(
+        "sales_order_line",
+        {
+            "_salesorderid_value": order.id,
+            "_productid_value": world.crm_product.id,
+            "quantity": 2.0,
+        },
+    )
+    await crm.transition("sales_order", order.id, "submit")
+    sales = await world.tryton.connector.rpc.model(
+        "sale.sale", "search", [["party", "=", int(world.party.id)]], 0, None, None
+    )
+
+    made = await ok(api, "createSalesOrderInErp", crmOrderId=order.id)
+    assert made["erpOrder"]["id"] == sale_id  # the won quote's sale, not a second one
+    assert made["erpOrder"]["state"] == "Open"
+    assert (
+        await world.tryton.connector.rpc.model(
+            "sale.sale", "search", [["party", "=", int(world.party.id)]], 0, None, None
+        )
+        == sales
+    )
+    steps = [step["name"] for step in made["workflowInstance"]["steps"]]
+    assert steps == ["check", "couple-orders", "result"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from gateway.budget import BudgetLimits, RedisBudget
 from gateway.connectors import build_erp
@@ -113,3 +114,42 @@ async def test_without_redis_a_process_keeps_to_its_own_limits_and_says_so(
         await redis.aclose(close_connection_pool=True)
     [warning] = [r for r in caplog.records if r.name == "gateway.budget"]
     assert "keeps to its own limits" in warning.getMessage()
+
+
+async def test_several_credentials_spread_the_requests_each_within_its_own_budget(
+    connected_settings: Settings, sandbox: SandboxHandle
+) -> None:
+    """Business Central takes five requests at a time from each application user: with two
+    users the cluster may have ten in flight, never more than five as either one."""
+    await sandbox.add_clients({"gateway-second-user": "second-user-secret-0123456789"})
+    settings = connected_settings.model_copy(
+        update={
+            "bc_more_credentials": {
+                "gateway-second-user": SecretStr("second-user-secret-0123456789")
+            },
+            "bc_max_concurrency": 5,
+            "bc_budget_concurrency": 5,
+        }
+    )
+    redis = connect_redis(str(settings.redis_url))
+    first, second = build_erp(settings, redis), build_erp(settings, redis)  # two "processes"
+    assert first is not None
+    assert second is not None
+    try:
+        await asyncio.gather(first.query("currency"), second.query("currency"))  # tokens
+        await sandbox.set_faults(latency_ms=100, apis=["bc"])
+        await sandbox.reset_stats()
+        await asyncio.gather(
+            *(connector.query("currency") for connector in (first, second) for _ in range(20))
+        )
+    finally:
+        await first.aclose()
+        await second.aclose()
+        await redis.aclose(close_connection_pool=True)
+
+    bc: dict[str, Any] = (await sandbox.stats())["apis"]["bc"]
+    by_client = bc["most_in_flight_by_client"]
+    assert set(by_client) == {settings.bc_client_id, "gateway-second-user"}
+    assert all(1 < most <= 5 for most in by_client.values()), by_client
+    assert 5 < bc["most_in_flight"] <= 10
+    assert "bc" not in (await sandbox.stats())["faults"]

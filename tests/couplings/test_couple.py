@@ -185,7 +185,7 @@ async def test_a_customer_whose_salesperson_is_not_coupled_is_refused(
     (error,) = result["userErrors"]  # type: ignore[misc]
     assert error["code"] == "DEPENDENCY_NOT_COUPLED"
     assert error["field"] == ["input", "erpId"]
-    assert f"salespersonCode {code!r}" in error["message"]
+    assert f"salesperson code ({code}) is not coupled to a CRM record" in error["message"]
     assert "couple SALESPEOPLE first" in error["message"]
     assert await store.couplings.count("CUSTOMER") == 0
 

@@ -124,7 +124,7 @@ async def test_any_lookup_row_is_a_dependency_not_only_salespeople(memory: Servi
     (problem,) = refused.value.problems
     assert problem.code is RefusalCode.DEPENDENCY_NOT_COUPLED
     assert problem.field == ("erpId",)
-    assert "currencyCode 'GBP'" in problem.message
+    assert "currency code (GBP) is not coupled" in problem.message
     assert "couple CURRENCY first" in problem.message
 
     currency = CoupledRecord("business_central", "currency", guid(), key="GBP")

@@ -34,6 +34,8 @@ def job_settings(connected_settings: Settings) -> Settings:
             "job_retry_base_seconds": 0.1,
             "job_retry_max_seconds": 0.5,
             "api_rate_limit": 0,
+            # Full runs here apply their pages themselves: the jobs counted are the runs'.
+            "sync_parallel_pages": 1,
         }
     )
 

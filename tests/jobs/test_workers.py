@@ -69,7 +69,7 @@ async def test_two_workers_never_run_one_mapping_twice_at_once(
         await sandbox.set_faults(latency_ms=300)
         both = [await scheduled_run(services), await scheduled_run(services)]
         for run_id in both:
-            await enqueue(services.redis, run_id, "scheduled", 1)
+            await enqueue(services.redis, run_id, 1)
         runs = await wait_for(lambda: finished(services, both), what="both runs")
         await wait_for(lambda: completed(first, second, 2), what="both jobs")
         await sandbox.clear_faults()
@@ -86,7 +86,7 @@ async def test_two_workers_never_run_one_mapping_twice_at_once(
         full = await queue_full_synchronization(services, ["CUSTOMER"], actor="t")
         assert full.id is not None
         other = await scheduled_run(services)
-        await enqueue(services.redis, other, "scheduled", 1)
+        await enqueue(services.redis, other, 1)
         again = await wait_for(lambda: finished(services, [full.id or "", other]), what="runs")
         assert {run.status for run in again} <= {RunStatus.SUCCEEDED, RunStatus.CANCELLED}
         await wait_for(lambda: completed(first, second, 4), what="four jobs")

@@ -94,7 +94,7 @@ async def test_an_uncoupled_reference_names_the_mapping_to_couple_first(
     assert not result.ok
     [problem] = result.problems
     assert problem.dependency == "SALESPEOPLE"
-    assert "salespersonCode 'ZZ' is not coupled" in problem.message
+    assert "salesperson code (ZZ) is not coupled to a CRM record" in problem.message
 
 
 async def test_an_unmapped_option_is_a_problem(couplings: CouplingRepository) -> None:

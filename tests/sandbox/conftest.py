@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.sandbox.projectserver import ProjectServerClient, projectserver_client
 from tests.support_sandbox import BC_SCOPE, DATAVERSE_SCOPE, SandboxHandle
 
 
@@ -28,4 +29,11 @@ async def bc(sandbox: SandboxHandle) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         base_url=sandbox.bc_company_api, headers={"Authorization": f"Bearer {token}"}, timeout=120
     ) as client:
+        yield client
+
+
+@pytest.fixture
+async def projectserver(sandbox: SandboxHandle) -> AsyncIterator[ProjectServerClient]:
+    """A client of Project Server's REST API (`…/projectserver/_api/`), digest included."""
+    async with projectserver_client(sandbox) as client:
         yield client

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+
 import httpx
+import orjson
 import pytest
 
 from tests.support_sandbox import DATAVERSE_SCOPE, SandboxHandle
@@ -148,6 +151,7 @@ async def test_bad_fault_settings_are_400(sandbox: SandboxHandle) -> None:
             {"error_rate": 2},
             {"nonsense": 1},
             {"apis": ["x"]},
+            {"operation_latency_ms": -1},
         ):
             response = await client.put(f"{sandbox.base_url}/_sandbox/faults", json=body)
             assert response.status_code == 400, body
@@ -167,3 +171,39 @@ async def test_stats_count_requests_per_api_and_entity_set(
     assert stats["apis"]["bc"]["entity_sets"]["customers"] == {"GET": 1}
     assert sandbox.requests_to(stats, "dataverse", "accounts") == 3
     assert stats["requests"] == 4
+
+
+async def test_more_application_users_get_tokens_of_their_own(sandbox: SandboxHandle) -> None:
+    await sandbox.add_clients({"second-user": "second-user-secret"})
+    response = await token_response(
+        sandbox, client_id="second-user", client_secret="second-user-secret"
+    )
+    assert response.status_code == 200
+    wrong = await token_response(sandbox, client_id="second-user", client_secret="nope")
+    assert wrong.status_code == 401
+    await sandbox.reset_stats()
+    async with httpx.AsyncClient() as client:
+        token = response.json()["access_token"]
+        answer = await client.get(
+            sandbox.dataverse_api + "accounts", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 200
+        # a token naming another client than the one whose key signed it is refused
+        header, _, rest = token.partition(".")
+        body, _, signature = rest.partition(".")
+        claims = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        claims["appid"] = sandbox.client_id
+        forged_body = base64.urlsafe_b64encode(orjson.dumps(claims)).decode().rstrip("=")
+        forged = await client.get(
+            sandbox.dataverse_api + "accounts",
+            headers={"Authorization": f"Bearer {header}.{forged_body}.{signature}"},
+        )
+        assert forged.status_code == 401
+    stats = await sandbox.stats()
+    assert stats["apis"]["dataverse"]["most_in_flight_by_client"] == {"second-user": 1}
+
+
+async def test_operation_latency_is_a_fault_setting(sandbox: SandboxHandle) -> None:
+    settings = await sandbox.set_faults(operation_latency_ms=20, apis=["dataverse"])
+    assert settings["operation_latency_ms"] == 20
+    await sandbox.clear_faults()

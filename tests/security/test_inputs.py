@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from adapters.capabilities import IdKind
 from gateway.security.inputs import (
     InputRejectedError,
     escape_regex,
@@ -64,8 +65,7 @@ async def test_an_escaped_search_finds_only_what_it_says(services: Services) -> 
 )
 def test_guids_are_normalised(value: str, expected: str) -> None:
     assert guid(value, "crmId") == expected
-    assert record_id("dataverse", value, "crmId") == expected
-    assert record_id("business_central", value, "erpId") == expected
+    assert record_id(IdKind.GUID, value, "crmId") == expected
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_anything_else_is_not_a_guid(value: Any) -> None:
 )
 def test_integer_ids_are_positive_integers(value: Any, expected: int) -> None:
     assert integer_id(value, "erpId") == expected
-    assert record_id("tryton", value, "erpId") == expected
+    assert record_id(IdKind.INTEGER, value, "erpId") == expected
 
 
 @pytest.mark.parametrize(
@@ -93,9 +93,12 @@ def test_anything_else_is_not_a_integer_id(value: Any) -> None:
         integer_id(value, "erpId")
 
 
-def test_an_unknown_system_is_named() -> None:
-    with pytest.raises(InputRejectedError, match="unknown system 'sap'"):
-        record_id("sap", "1", "erpId")
+def test_text_ids_are_plain_text_of_200_characters_at_most() -> None:
+    assert record_id(IdKind.TEXT, "C-10000", "erpId") == "C-10000"
+    for value in ("x" * 201, {"$gt": ""}, "a\x00b"):
+        with pytest.raises(InputRejectedError) as refused:
+            record_id(IdKind.TEXT, value, "erpId")
+        assert refused.value.field == ("erpId",)
 
 
 @pytest.mark.parametrize("value", ["name", "address1_city", "values.name", "_ownerid_value"])

@@ -1,6 +1,7 @@
 """Fixtures of the lifecycle tests: settings with a write-in item and short workflow leases,
-services connected to the (reset) sandbox, a small world of coupled records, and direct HTTP
-clients of the sandbox's APIs to check results with."""
+services connected to the (reset) sandbox, a small world of coupled records or the seeded
+demo data coupled as a tenant has it, and direct HTTP clients of the sandbox's APIs to act
+and check with."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from gateway.services import Services, open_services
 from gateway.settings import Settings
 from tests.support_sandbox import SandboxHandle
 from tests.workflows.support import WRITE_IN_NUMBER, Systems, World, build_world, systems
+from tests.workflows.tenant import Tenant, seeded_tenant
 
 
 @pytest.fixture
@@ -41,3 +43,9 @@ async def world(lifecycle_services: Services) -> World:
 async def check(sandbox: SandboxHandle) -> AsyncIterator[Systems]:
     async for found in systems(sandbox):
         yield found
+
+
+@pytest.fixture
+async def tenant(lifecycle_services: Services, sandbox: SandboxHandle) -> Tenant:
+    """The sandbox's demo data, coupled as a tenant would have it (`tests/workflows/tenant.py`)."""
+    return await seeded_tenant(lifecycle_services, sandbox)

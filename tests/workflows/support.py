@@ -25,12 +25,10 @@ LONG_TEXT = "Installation on site, " + "including travel and two follow-up visit
 
 
 @dataclass
-class World:
+class Connected:
+    """Services with both systems' connectors."""
+
     services: Services
-    customer: Record
-    account: Record
-    item: Record
-    product: Record
 
     @property
     def erp(self) -> Connector:
@@ -41,6 +39,14 @@ class World:
     def crm(self) -> Connector:
         assert self.services.crm is not None
         return self.services.crm
+
+
+@dataclass
+class World(Connected):
+    customer: Record
+    account: Record
+    item: Record
+    product: Record
 
     async def quote(self, name: str, *, lines: int = 2, write_in: bool = False) -> Record:
         quote = await self.crm.create(
@@ -134,6 +140,38 @@ class Systems:
 
     async def erp_status(self, path: str) -> int:
         return (await self.bc.get(path)).status_code
+
+    async def erp_action(self, path: str, action: str) -> None:
+        """A bound action of Business Central (`Microsoft.NAV.<action>`), as a person runs it."""
+        response = await self.bc.post(f"{path}/Microsoft.NAV.{action}")
+        assert response.status_code == 204, response.text
+
+    async def erp_edit(self, path: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Change a Business Central record as a person does (with its ETag)."""
+        current = await self.erp(path)
+        response = await self.bc.patch(
+            path, json=values, headers={"If-Match": current["@odata.etag"]}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def erp_create(self, path: str, values: dict[str, Any]) -> dict[str, Any]:
+        response = await self.bc.post(path, json=values)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def crm_edit(self, path: str, values: dict[str, Any]) -> None:
+        response = await self.dataverse.patch(path, json=values)
+        assert response.status_code == 204, response.text
+
+    async def crm_action(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """An unbound Dataverse action (`WinQuote`, `ConvertQuoteToSalesOrder`, ...)."""
+        response = await self.dataverse.post(name, json=body)
+        assert response.status_code in (200, 204), response.text
+        answer: dict[str, Any] = response.json() if response.content else {}
+        return answer
 
 
 async def systems(sandbox: SandboxHandle) -> AsyncIterator[Systems]:
