@@ -40,6 +40,10 @@ class ExecutionPlans:
         self.standard = 0
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
 
+    def cached(self, document: str, operation_name: str | None) -> Plan | None:
+        """The plan kept for an operation, if it has one."""
+        return self._plans.get((document, operation_name))
+
     def for_executor(self, executor: Executor[Any]) -> Plan | None:
         operation = executor.operation
         if operation.loc is None:  # parsed without locations: no text to know it by
