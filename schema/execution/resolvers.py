@@ -75,8 +75,12 @@ def direct_resolve(field_def: GraphQLField, config: StrawberryConfig) -> Resolve
         return None
     if type(field).get_result is not StrawberryField.get_result:
         return None  # a field class that calls its resolver its own way
-    # `field.get_result(source, info, args, kwargs)` is `resolver(*args, **kwargs)`.
+    # `field.get_result(source, info, args, kwargs)` is `resolver(*args, **kwargs)`, and
+    # calling the resolver calls its function once it is known to be callable.
     resolver = field.base_resolver
+    function = resolver.wrapped_func
+    if not callable(function):
+        return None  # strawberry's wrapper raises its own error for it
     with_self = resolver.self_parameter is not None
     source_names = tuple(
         parameter.name
@@ -86,12 +90,19 @@ def direct_resolve(field_def: GraphQLField, config: StrawberryConfig) -> Resolve
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
     info_class = config.info_class
 
+    if with_self and not source_names and info_name is not None:
+        # The common case (a method reading `self` and `info`): no other parameter to bind.
+        def resolve_with_info(source: Any, raw_info: GraphQLResolveInfo[Any]) -> Any:
+            return function(source, **{info_name: info_class(_raw_info=raw_info, _field=field)})
+
+        return resolve_with_info
+
     def resolve(source: Any, raw_info: GraphQLResolveInfo[Any]) -> Any:
         kwargs: dict[str, Any] = {}
         for name in source_names:
             kwargs[name] = source
         if info_name is not None:
             kwargs[info_name] = info_class(_raw_info=raw_info, _field=field)
-        return resolver(source, **kwargs) if with_self else resolver(**kwargs)
+        return function(source, **kwargs) if with_self else function(**kwargs)
 
     return resolve
