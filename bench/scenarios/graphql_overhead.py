@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -55,10 +56,8 @@ def request_stub() -> Request:
     return Request(scope)
 
 
-def calls(world: MemoryWorld, environment: Environment, rows: int) -> tuple[Call, Call]:
-    """The schema's execution of the page and the hand-built page, as JSON bytes."""
-    values = environment.gateway_values("bench_overhead")
-    schema = build_schema(environment.settings(values))
+def schema_call(schema: strawberry.Schema, query: str, world: MemoryWorld, rows: int) -> Call:
+    """The schema's execution of a page of `rows` accounts, as JSON bytes."""
     caller = Caller(key_id="bench", name="bench", role=Role.READER)
     variables = {"first": rows, "after": None}
 
@@ -66,39 +65,35 @@ def calls(world: MemoryWorld, environment: Environment, rows: int) -> tuple[Call
         context = Context(
             request=request_stub(), response=Response(), services=world.services, caller=caller
         )
-        result = await schema.execute(PAGE_QUERY, variable_values=variables, context_value=context)
+        result = await schema.execute(query, variable_values=variables, context_value=context)
         if result.errors:
             raise RuntimeError(f"the schema answered errors: {result.errors}")
         return orjson.dumps({"data": result.data})
+
+    return gateway
+
+
+def calls(world: MemoryWorld, environment: Environment, rows: int) -> tuple[Call, Call]:
+    """The schema's execution of the page and the hand-built page, as JSON bytes."""
+    values = environment.gateway_values("bench_overhead")
+    schema = build_schema(environment.settings(values))
 
     async def baseline() -> bytes:
         page = await read_page(world.crm, world.erp, world.couplings, first=rows, after=None)
         return orjson.dumps(page)
 
-    return gateway, baseline
+    return schema_call(schema, PAGE_QUERY, world, rows), baseline
 
 
 def account_360_calls(world: MemoryWorld, settings: Settings, rows: int) -> tuple[Call, Call]:
     """The schema's execution of the account 360 page and the page built by hand."""
     schema = build_schema(settings)
-    caller = Caller(key_id="bench", name="bench", role=Role.READER)
-    variables = {"first": rows, "after": None}
-    query = account_360_baseline.PAGE_QUERY
-
-    async def gateway() -> bytes:
-        context = Context(
-            request=request_stub(), response=Response(), services=world.services, caller=caller
-        )
-        answer = await schema.execute(query, variable_values=variables, context_value=context)
-        if answer.errors:
-            raise RuntimeError(f"the schema answered errors: {answer.errors}")
-        return orjson.dumps({"data": answer.data})
 
     async def baseline() -> bytes:
         page = await account_360_baseline.read_page(world.services, first=rows, after=None)
         return orjson.dumps(page)
 
-    return gateway, baseline
+    return schema_call(schema, account_360_baseline.PAGE_QUERY, world, rows), baseline
 
 
 async def _timed(call: Call, times: list[float], count: int) -> None:
@@ -136,6 +131,21 @@ async def _measure(
     return medians, samples
 
 
+def _report(
+    result: ScenarioResult, label: str, prefix: str, medians: Samples, samples: Samples
+) -> None:
+    """The ratio of the sides' medians against the target, and each side's latencies."""
+    result.compare(
+        label,
+        median(medians["gateway"]) * 1000,
+        median(medians["baseline"]) * 1000,
+        "ms",
+        limit=LIMIT,
+    )
+    for side in ("gateway", "baseline"):
+        result.figures[prefix + side] = latency_summary(samples[side])
+
+
 async def run(environment: Environment, options: Options) -> ScenarioResult:
     result = ScenarioResult(NAME, TITLE)
     rows = options.sizes.overhead_rows
@@ -146,16 +156,8 @@ async def run(environment: Environment, options: Options) -> ScenarioResult:
         gateway, baseline = calls(world, environment, rows)
         same = _same_page(await gateway(), await baseline())
         result.check("baseline answers the same JSON", "identical edges", same, same)
-        medians, samples = await _measure(gateway, baseline, options.repeat, iterations, BLOCK)
-        result.compare(
-            f"time per page ({rows} rows, median)",
-            median(medians["gateway"]) * 1000,
-            median(medians["baseline"]) * 1000,
-            "ms",
-            limit=LIMIT,
-        )
-        result.figures["gateway"] = latency_summary(samples["gateway"])
-        result.figures["baseline"] = latency_summary(samples["baseline"])
+        measured = await _measure(gateway, baseline, options.repeat, iterations, BLOCK)
+        _report(result, f"time per page ({rows} rows, median)", "", *measured)
         result.figures["rows"] = rows
         result.figures["fields_per_row"] = 13
         result.figures["memory_calls_per_page"] = {
@@ -189,16 +191,9 @@ async def _account_360(result: ScenarioResult, settings: Settings, options: Opti
         gateway, baseline = account_360_calls(world, settings, rows)
         same = _same_page(await gateway(), await baseline())
         result.check("account 360: baseline answers the same JSON", "identical edges", same, same)
-        medians, samples = await _measure(gateway, baseline, options.repeat, iterations, block)
-        result.compare(
-            f"time per page, account 360 ({rows} rows, median)",
-            median(medians["gateway"]) * 1000,
-            median(medians["baseline"]) * 1000,
-            "ms",
-            limit=LIMIT,
-        )
-        result.figures["account_360_gateway"] = latency_summary(samples["gateway"])
-        result.figures["account_360_baseline"] = latency_summary(samples["baseline"])
+        measured = await _measure(gateway, baseline, options.repeat, iterations, block)
+        label = f"time per page, account 360 ({rows} rows, median)"
+        _report(result, label, "account_360_", *measured)
         result.notes.append(
             f"account 360: {iterations} executions per side and repetition in blocks of {block}."
         )
