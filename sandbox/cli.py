@@ -19,6 +19,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+_GRACEFUL_SHUTDOWN_SECONDS = 5
+
 # Seeding and resetting talk to MongoDB only: no client is served.
 _NO_SECRET = "-"  # noqa: S105 - a placeholder, not a credential
 
@@ -71,7 +73,16 @@ def serve(
         seed=seed,
         demo_size=demo_size,
     )
-    uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, server_header=False)
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        log_level=log_level,
+        server_header=False,
+        # Told to stop when the process that started it died: its database may be gone too, and
+        # a request waiting on it must not keep the sandbox alive for its timeouts.
+        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
+    )
 
 
 @app.command("seed")

@@ -34,9 +34,10 @@ from adapters.notifications import (
     Notification,
     NotificationError,
 )
-from gateway.notifications.listeners import mappings_reading, side_of_hook
+from gateway.notifications.listeners import connector_of, mappings_reading, side_of_hook
 from gateway.notifications.pending import PendingChanges
 from gateway.notifications.store import Listener, NotificationStore
+from gateway.observability.metrics import NOTIFICATIONS_RECEIVED
 from gateway.services import Services
 from gateway.store.integration_log import EntryKind, LogEntry, Outcome, ResultStatus, Target
 from gateway.types import SideName
@@ -97,6 +98,10 @@ class HookReceiver:
             )
             await _log(services, side, hook, "refused", failure=("UNAUTHENTICATED", message))
             return _problem(401, "the delivery's credentials are not valid")
+        connector = connector_of(services, side)
+        NOTIFICATIONS_RECEIVED.labels(system=connector.system if connector else hook).inc(
+            len(delivery.notifications)
+        )
         own = listener.own_user if notifier.notifications.reports_initiator else None
         wanted = [n for n in delivery.notifications if own is None or n.initiating_user != own]
         await self._queue(services, side, wanted)

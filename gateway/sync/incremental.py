@@ -3,9 +3,11 @@
 It reads each side's changes since the token saved in the mapping's job queue entry (the ERP
 side first, then the CRM side), applies them batch by batch (`gateway.sync.engine`) and saves
 each token only once its batch is applied; then the records that failed before and are due
-for another try go through the engine again. It holds the mapping's lease while it works: a
-run that finds the lease held elsewhere returns at once, CANCELLED, saying so. With nothing to
-do, a run costs one change request per side (and one query of the sync errors).
+for another try go through the engine again. The first run, with no token yet, reads every
+record and couples the counterparts it finds, as a full run does. It holds the mapping's lease
+while it works: a run that finds the lease held elsewhere returns at once, CANCELLED, saying
+so. With nothing to do, a run costs one change request per side (and one query of the sync
+errors).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from gateway.sync.currency import couple_local_currency
 from gateway.sync.engine import SyncEngine
 from gateway.sync.retrying import retry_failed
 from gateway.sync.running import MappingLease, RecordedRun, recorded_run, source_sides
+from gateway.types import SideName
 
 SCHEDULER = "scheduler"
 
@@ -69,15 +72,19 @@ async def _carry_out(
     try:
         async with lease.kept():
             await couple_local_currency(ctx, mapping)
+            saved = await services.tokens.tokens(mapping.name)
             engine = SyncEngine(
                 ctx,
                 services.sync_errors,
                 mapping,
                 create=not mapping.sync_only_coupled,
+                # The first run reads every record: the counterparts it finds are coupled, as a
+                # full run's would be, so that the mappings depending on this one can start.
+                couple_existing=all(token is None for token in saved.values()),
                 skip_after=services.settings.sync_skip_after_failures,
                 run_id=run.id,
             )
-            await _read_changes(services, ctx, engine, run)
+            await _read_changes(services, engine, run, saved)
             retried = await retry_failed(services, engine)
             if retried:
                 await run.record(retried)
@@ -87,14 +94,13 @@ async def _carry_out(
 
 async def _read_changes(
     services: Services,
-    ctx: SyncContext,
     engine: SyncEngine,
     run: RecordedRun,
+    saved: dict[SideName, str | None],
 ) -> None:
     """Each side's changes since its saved token, batch by batch; a token is saved only once
     its batch is applied."""
     mapping, tokens = engine.mapping, services.tokens
-    saved = await tokens.tokens(mapping.name)
     sides = source_sides(mapping)
     for done, side in enumerate(sides):
         pages = 0

@@ -116,7 +116,10 @@ def crm_documents(gen: Generator, table: str, count: int) -> Iterator[Record]:
         }
         if table == "quotes":
             record["revisionnumber"] = 0
-            record["effectiveto"] = times["createdon"] + dt.timedelta(days=30)
+            # A quote still open (draft or active) is valid for a month from today, as a sales
+            # person's would be; a closed one was valid for a month after it was made.
+            start = gen.anchor if state in (0, 1) else times["createdon"]
+            record["effectiveto"] = start + dt.timedelta(days=30)
         if table == "invoices":
             record["duedate"] = times["createdon"] + dt.timedelta(days=30)
         yield "dataverse", table, record

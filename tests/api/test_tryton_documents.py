@@ -121,12 +121,12 @@ async def test_a_quote_and_the_tryton_sale_it_became_read_as_one(
     submitted = (await data(api, lookup, id=sale_id))["quote"]
 
     issued = await sale(world, sale_id)
-    assert issued["state"] == "quotation"
+    assert issued["state"] == "draft"  # issued when the ERP approves it
     assert (submitted["crmId"], submitted["erpId"]) == (quote.id, sale_id)
-    # Tryton's words through its dialect: a sale in quotation is an approved quote.
+    # Tryton's words through its dialect: a sale in draft is an open quote.
     assert (submitted["crmState"], submitted["erpState"], submitted["state"]) == (
         "Submitted",
-        "Approved",
+        "Open",
         "SUBMITTED",
     )
     assert submitted["erpNumber"] == issued["number"]
@@ -137,7 +137,7 @@ async def test_a_quote_and_the_tryton_sale_it_became_read_as_one(
         (2.0, "dataverse"),
         (3.0, "dataverse"),
     ]
-    assert submitted["salesOrder"] is None  # a quotation is no order yet
+    assert submitted["salesOrder"] is None  # a draft is no order yet
 
     await ok(api, "approveQuote", crmQuoteId=quote.id)
     await ok(api, "activateQuote", crmQuoteId=quote.id)

@@ -55,6 +55,13 @@ async def queued(settings: Settings) -> list[bytes]:
         await redis.aclose()
 
 
+async def received_count(client: httpx.AsyncClient) -> float:
+    """`gateway_notifications_received_total` of the CRM, as /metrics shows it."""
+    text = (await client.get("/metrics")).text
+    prefix = 'gateway_notifications_received_total{system="dataverse"} '
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+
+
 async def log_of(services: Services) -> list[dict[str, object]]:
     cursor = services.db["integration_log"].find({"kind": "notification"})
     return [doc async for doc in cursor.sort("_id", 1)]
@@ -123,12 +130,14 @@ async def test_the_application_users_own_changes_are_left_out(
         assert own.status_code == 202
         assert own.json() == {"queued": 0, "own": 1}
         assert await queued(notified_settings) == []
+        received = await received_count(client)
         someone = await client.post(
             "/hooks/dataverse",
             params={"code": secret},
             content=dataverse_delivery("99999999-2222-3333-4444-555555555555"),
         )
         assert someone.json() == {"queued": 1, "own": 0}
+        assert await received_count(client) == received + 1
 
 
 async def test_hooks_need_no_api_key_but_graphql_still_does(

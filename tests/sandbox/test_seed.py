@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import subprocess
 import sys
 import uuid
@@ -117,6 +118,21 @@ async def test_seeded_financials_are_consistent(
         p["amount"] for p in payments
     )
     assert total_balance == pytest.approx(expected_balance, abs=0.05)
+
+
+async def test_open_quotes_are_still_valid(
+    sandbox: SandboxHandle, dataverse: httpx.AsyncClient
+) -> None:
+    """A draft or active demo quote can still be offered: submitted to the ERP it is open there,
+    not expired on arrival."""
+    await sandbox.seed(accounts=30, seed=4)
+    quotes = (
+        await dataverse.get("quotes", params={"$select": "quotenumber,statecode,effectiveto"})
+    ).json()["value"]
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    still_open = [q for q in quotes if q["statecode"] in (0, 1)]
+    assert still_open
+    assert [q["quotenumber"] for q in still_open if q["effectiveto"][:10] <= today] == []
 
 
 async def test_seed_request_validation(sandbox: SandboxHandle) -> None:

@@ -285,6 +285,28 @@ async def test_sync_only_coupled_leaves_uncoupled_records_alone(world: World) ->
     assert (await world.crm.query("account")).records == []
 
 
+async def test_the_first_run_couples_what_it_finds_then_only_coupled_records_cross(
+    world: World,
+) -> None:
+    """A mapping's first run reads every record: counterparts found by key are coupled, as a
+    full run's would be (the mappings depending on it can then start); later runs leave
+    uncoupled records alone."""
+    await world.store(party(sync_only_coupled=True))
+    [customer] = world.erp.seed("customer", [CONTOSO])
+    world.crm.seed("account", [{"name": "Contoso", "accountnumber": "C001"}])
+
+    first = await world.run()
+
+    assert (first.counters.coupled, first.counters.inserted) == (1, 0)
+    assert [c.erp.id for c in await world.couplings()] == [customer.id]
+    world.erp.seed("customer", [FABRIKAM])
+    world.crm.seed("account", [{"name": "Fabrikam", "accountnumber": "C002"}])
+    later = await world.run()
+    assert (later.counters.coupled, later.counters.inserted) == (0, 0)
+    assert later.counters.skipped == 2
+    assert len(await world.couplings()) == 1
+
+
 async def test_tokens_advance_only_past_applied_batches(world: World) -> None:
     await world.store(party())
     world.erp.seed("customer", [CONTOSO])

@@ -3,9 +3,8 @@ currencies, a price list, quotes and orders with discounted lines), its matching
 accounts coupled by number, its items and products coupled by number, and the CRM's base
 currency coupled to the ERP's local currency.
 
-The last one is done by hand here: Business Central's local currency has no currency record,
-so the CURRENCY mapping cannot couple it yet, and every seeded document is in the CRM's base
-currency. Once the CURRENCY mapping couples it itself, `couple_base_currency` goes.
+The CURRENCY mapping's runs couple the local currency themselves (tests/sync/test_demo_data.py
+shows it); these tests couple it directly, as they couple the rest, so that they need no run.
 """
 
 from __future__ import annotations
