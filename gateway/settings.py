@@ -189,6 +189,9 @@ class Settings(BaseSettings):
     graphql_max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     graphql_ide: bool | None = None
     graphql_introspection: bool | None = None
+    # Queries follow a plan made once per document (same answers, less work per field);
+    # false runs every operation through graphql-core's executor alone.
+    graphql_execution_plans: bool = True
     api_rate_limit: int = Field(default=1_200, ge=0)
     api_rate_window_seconds: int = Field(default=60, ge=1)
     # Unknown keys from one client address per window before it is answered 429 (0: off).

@@ -30,7 +30,7 @@ from gateway.types import SideName
 from gateway.workflows.dialects import dialect_of
 from gateway.workflows.instances import WorkflowInstance
 from schema.context import Info
-from schema.loaders import Hop, Loaders
+from schema.loaders import Hop, Loader, Loaders
 from schema.selection import Tree, selected
 
 K = TypeVar("K")
@@ -113,7 +113,7 @@ class DocumentLoaders:
     ) -> DataLoader[K, V]:
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = DataLoader(batch, cache_key_fn=cache_key)
+            loader = self._loaders[key] = Loader(batch, cache_key_fn=cache_key)
         return loader
 
     # ---- documents ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ system into one GraphQL error per system and hop (`extensions.code = UPSTREAM_UN
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -66,28 +66,49 @@ def _batch(
     return load
 
 
+K = TypeVar("K")
+
+
+class Loader(DataLoader[K, V]):
+    """strawberry's DataLoader, whose `load_many` awaits its keys' futures one after the other
+    instead of through `asyncio.gather`: one batch settles them all at once, so once the first
+    is awaited the others are done, without the callback gather adds to each future and runs
+    through the event loop (a page's hops load hundreds of keys)."""
+
+    def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
+        return _each([self.load(key) for key in keys])  # the keys join the batch now
+
+
+async def _each(futures: list[Awaitable[V]]) -> list[V]:
+    try:
+        return [await future for future in futures]
+    except BaseException:
+        for future in futures:
+            if isinstance(future, asyncio.Future) and future.done() and not future.cancelled():
+                future.exception()  # seen, as gather marks them: no "never retrieved" warning
+        raise
+
+
 class Loaders:
     def __init__(self, services: Services) -> None:
         directory = Directory(services)
         self.directory = directory
-        self.accounts: DataLoader[str, AccountView | None] = DataLoader(_batch(directory.accounts))
-        self.customers: DataLoader[str, CustomerView | None] = DataLoader(
-            _batch(directory.customers)
-        )
-        self.users: DataLoader[str, UserView | None] = DataLoader(_batch(directory.users))
-        self.contacts: DataLoader[str, list[ContactView] | None] = DataLoader(
+        self.accounts: DataLoader[str, AccountView | None] = Loader(_batch(directory.accounts))
+        self.customers: DataLoader[str, CustomerView | None] = Loader(_batch(directory.customers))
+        self.users: DataLoader[str, UserView | None] = Loader(_batch(directory.users))
+        self.contacts: DataLoader[str, list[ContactView] | None] = Loader(
             _batch(directory.contacts_of)
         )
-        self.contacts_by_id: DataLoader[str, ContactView | None] = DataLoader(
+        self.contacts_by_id: DataLoader[str, ContactView | None] = Loader(
             _batch(directory.contacts)
         )
-        self.couplings_by_id: DataLoader[str, Coupling | None] = DataLoader(
+        self.couplings_by_id: DataLoader[str, Coupling | None] = Loader(
             _batch(services.couplings.get_many)
         )
-        self.customer_statistics: DataLoader[str, ErpCustomerStatistics | None] = DataLoader(
+        self.customer_statistics: DataLoader[str, ErpCustomerStatistics | None] = Loader(
             _batch(directory.customer_statistics)
         )
-        self.crm_statistics: DataLoader[str, CrmAccountStatistics | None] = DataLoader(
+        self.crm_statistics: DataLoader[str, CrmAccountStatistics | None] = Loader(
             _batch(directory.crm_statistics)
         )
         self._couplings: dict[tuple[str, SideName], DataLoader[str, Coupling | None]] = {}
@@ -102,7 +123,7 @@ class Loaders:
             async def fetch(ids: list[str]) -> Mapping[str, Coupling]:
                 return await repository.by_ids(mapping, side, ids)
 
-            loader = self._couplings[(mapping, side)] = DataLoader(_batch(fetch))
+            loader = self._couplings[(mapping, side)] = Loader(_batch(fetch))
         return loader
 
     @property

@@ -21,25 +21,20 @@ from typing import Any
 
 import httpx
 import orjson
-from starlette.responses import Response
 
-from bench.account_360_baseline import PAGE_QUERY, read_page
+from bench.account_360_baseline import PAGE_QUERY
 from bench.data import couple_matched_customers, table
 from bench.environment import API_KEY, Environment
 from bench.load import Call, LoadResult, run_load
 from bench.memory_documents import build_documents_world
-from bench.memory_world import MemoryWorld, build_world
+from bench.memory_world import build_world
 from bench.options import Options
 from bench.results import ScenarioResult, median
 from bench.scenarios import graphql_overhead
 from bench.scenarios.statistics_page import calls_per_request, graphql_ok, plain_ok, request_of
 from bench.servers import served
-from gateway.auth.roles import Caller, Role
 from gateway.services import Services, open_services
-from gateway.settings import Settings
 from gateway.store.couplings import CoupledRecord
-from schema import build_schema
-from schema.context import Context
 
 NAME = "account-360"
 TITLE = "Account 360 page over HTTP (GraphQL vs hand-built endpoint) and in process"
@@ -267,7 +262,7 @@ async def _in_process(result: ScenarioResult, environment: Environment, options:
     statistics_world = build_world(settings, rows)
     try:
         pages = {
-            "account 360": _calls(documents_world, settings, rows),
+            "account 360": graphql_overhead.account_360_calls(documents_world, settings, rows),
             "statistics page": graphql_overhead.calls(statistics_world, environment, rows),
         }
         ours, theirs = await pages["account 360"][0](), await pages["account 360"][1]()
@@ -305,26 +300,3 @@ async def _in_process(result: ScenarioResult, environment: Environment, options:
     finally:
         await documents_world.aclose()
         await statistics_world.aclose()
-
-
-def _calls(world: MemoryWorld, settings: Settings, rows: int) -> tuple[Any, Any]:
-    schema = build_schema(settings)
-    caller = Caller(key_id="bench", name="bench", role=Role.READER)
-    variables = {"first": rows, "after": None}
-
-    async def gateway() -> bytes:
-        context = Context(
-            request=graphql_overhead.request_stub(),
-            response=Response(),
-            services=world.services,
-            caller=caller,
-        )
-        answer = await schema.execute(PAGE_QUERY, variable_values=variables, context_value=context)
-        if answer.errors:
-            raise RuntimeError(f"the schema answered errors: {answer.errors}")
-        return orjson.dumps({"data": answer.data})
-
-    async def baseline() -> bytes:
-        return orjson.dumps(await read_page(world.services, first=rows, after=None))
-
-    return gateway, baseline

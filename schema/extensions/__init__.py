@@ -10,6 +10,7 @@ from typing import Any
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.settings import Settings
+from schema.execution import planned_executor
 from schema.extensions.audit import MutationAudit, audit_mutations
 from schema.extensions.limits import PageSizeLimit, limit_extensions
 from schema.extensions.masking import GatewaySchema, is_ours_to_show
@@ -26,14 +27,18 @@ def schema_config(settings: Settings) -> StrawberryConfig:
 
 
 def schema_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments of `GatewaySchema` that carry the security settings."""
-    return {
+    """Keyword arguments of `GatewaySchema` that carry the security settings, and the
+    executor: with a cache of execution plans of its own, unless they are turned off."""
+    options: dict[str, Any] = {
         # The observer first: it times and traces everything the others do.
         "extensions": [OperationObserver, *limit_extensions(settings)],
         "config": schema_config(settings),
         "mask_errors": not settings.is_dev,
         "suggestions": settings.introspection_enabled,
     }
+    if settings.graphql_execution_plans:
+        options["execution_context_class"] = planned_executor()
+    return options
 
 
 __all__ = [
