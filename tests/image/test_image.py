@@ -15,6 +15,7 @@ import pytest
 from deploy.image import BuiltImage
 from deploy.pip_settings import PIP_CONF_ID, SECRETS_DIR
 from deploy.podman import podman
+from gateway.sync.currency import LOCAL_CURRENCY_ID
 from tests.image.support import (
     Container,
     Deployment,
@@ -116,7 +117,8 @@ async def test_the_image_serves_the_api_and_a_worker_synchronizes_as_a_user_not_
     erp_currencies = await systems.all_erp("currencies")
     crm_currencies = await systems.all_crm("transactioncurrencies", "isocurrencycode")
     assert {c["code"] for c in erp_currencies} <= {c["isocurrencycode"] for c in crm_currencies}
-    assert erp_ids(currencies) == {c["id"] for c in erp_currencies}
+    # ... and the local currency, which has no record, is coupled to the CRM's base currency.
+    assert erp_ids(currencies) == {c["id"] for c in erp_currencies} | {LOCAL_CURRENCY_ID}
     assert erp_ids(salespeople) == {p["id"] for p in await systems.all_erp("salespeople")}
     assert run["inserted"] > 0
 
